@@ -1,0 +1,5 @@
+//! WikiSQL data: the shared types, both on-disk formats, and the SQLite databases built from them.
+
+pub mod types;
+
+pub use types::*;
