@@ -1,1 +1,3 @@
-//! (in progress)
+//! What users touch: the command line (and, on top of it, the question-answering application).
+
+pub mod cli;

@@ -1,1 +1,4 @@
-//! (in progress)
+//! Inference: slot scores → queries (greedy or execution-guided), batched prediction, answers.
+
+pub mod decode;
+pub mod scores;

@@ -1,1 +1,3 @@
-//! (in progress)
+//! The model: the BERT encoder, its input builder, and the SQLova slot heads.
+
+pub mod heads;

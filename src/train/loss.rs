@@ -1,0 +1,133 @@
+//! Training loss of the slot heads: one term per slot, summed.
+//!
+//! Operators and value spans are scored only at the gold where columns (teacher forcing, as in
+//! SQLova); a value whose span was not found in the question masks its own pointer loss and nothing else.
+
+use crate::model::heads::{SlotLogits, N_AGG, N_OP};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+
+/// Host-side gold targets of one batch, flattened for gathering.
+#[derive(Clone, Debug, Default)]
+pub struct SlotTargets {
+    pub sel: Vec<i64>,
+    pub agg: Vec<i64>,
+    pub where_count: Vec<i64>,
+    /// `[batch * n_cols]`, 1.0 where the column is in the gold where clause.
+    pub where_cols: Vec<f32>,
+    /// `[batch * n_cols]`, 1.0 for real (non-padding) columns.
+    pub real_cols: Vec<f32>,
+    /// Flat `b * n_cols + col` of every gold condition, with its operator.
+    pub cond_rows: Vec<i64>,
+    pub cond_ops: Vec<i64>,
+    /// Flat rows of the conditions whose value span was found, with absolute token positions.
+    pub span_rows: Vec<i64>,
+    pub span_start: Vec<i64>,
+    pub span_end: Vec<i64>,
+}
+
+/// The per-slot loss values of one batch (for logging), and their sum (to back-propagate).
+pub struct SlotLoss<B: Backend> {
+    pub total: Tensor<B, 1>,
+    pub parts: [(&'static str, Tensor<B, 1>); 6],
+}
+
+fn ints<B: Backend>(v: &[i64], device: &B::Device) -> Tensor<B, 1, Int> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+}
+
+/// Mean negative log-likelihood of `targets` under `logits` `[n, k]`.
+fn cross_entropy<B: Backend>(
+    logits: Tensor<B, 2>,
+    targets: &[i64],
+    device: &B::Device,
+) -> Tensor<B, 1> {
+    let n = targets.len();
+    let picked = log_softmax(logits, 1).gather(1, ints::<B>(targets, device).reshape([n, 1]));
+    picked.mean().neg()
+}
+
+pub fn slot_loss<B: Backend>(logits: &SlotLogits<B>, t: &SlotTargets) -> SlotLoss<B> {
+    let device = logits.sel.device();
+    let [batch, n_cols] = logits.sel.dims();
+    let seq = logits.value_start.dims()[2];
+    let zero = || Tensor::<B, 1>::zeros([1], &device);
+
+    let sel = cross_entropy(logits.sel.clone(), &t.sel, &device);
+
+    // Aggregation is read at the gold select column.
+    let sel_rows: Vec<i64> = t
+        .sel
+        .iter()
+        .enumerate()
+        .map(|(b, &c)| b as i64 * n_cols as i64 + c)
+        .collect();
+    let agg_rows = logits
+        .agg
+        .clone()
+        .reshape([batch * n_cols, N_AGG])
+        .select(0, ints::<B>(&sel_rows, &device));
+    let agg = cross_entropy(agg_rows, &t.agg, &device);
+
+    let where_count = cross_entropy(logits.where_count.clone(), &t.where_count, &device);
+
+    // Binary cross-entropy with logits over real columns: softplus(x) - x·y, computed stably.
+    let x = logits.where_col.clone().reshape([batch * n_cols]);
+    let y = Tensor::<B, 1>::from_data(
+        TensorData::new(t.where_cols.clone(), [batch * n_cols]),
+        &device,
+    );
+    let real = Tensor::<B, 1>::from_data(
+        TensorData::new(t.real_cols.clone(), [batch * n_cols]),
+        &device,
+    );
+    let bce = x.clone().clamp_min(0.0) - x.clone() * y + x.abs().neg().exp().log1p();
+    let where_col = (bce * real.clone()).sum().div(real.sum().clamp_min(1.0));
+
+    let op = if t.cond_rows.is_empty() {
+        zero()
+    } else {
+        let rows = logits
+            .op
+            .clone()
+            .reshape([batch * n_cols, N_OP])
+            .select(0, ints::<B>(&t.cond_rows, &device));
+        cross_entropy(rows, &t.cond_ops, &device)
+    };
+
+    let value = if t.span_rows.is_empty() {
+        zero()
+    } else {
+        let idx = ints::<B>(&t.span_rows, &device);
+        let start = logits
+            .value_start
+            .clone()
+            .reshape([batch * n_cols, seq])
+            .select(0, idx.clone());
+        let end = logits
+            .value_end
+            .clone()
+            .reshape([batch * n_cols, seq])
+            .select(0, idx);
+        cross_entropy(start, &t.span_start, &device) + cross_entropy(end, &t.span_end, &device)
+    };
+
+    let total = sel.clone()
+        + agg.clone()
+        + where_count.clone()
+        + where_col.clone()
+        + op.clone()
+        + value.clone();
+    SlotLoss {
+        total,
+        parts: [
+            ("sel", sel),
+            ("agg", agg),
+            ("where_count", where_count),
+            ("where_col", where_col),
+            ("op", op),
+            ("value", value),
+        ],
+    }
+}
