@@ -76,9 +76,14 @@ pub fn best_span(start: &[f32], end: &[f32]) -> ((usize, usize), f32) {
 pub fn ranked_spans(start: &[f32], end: &[f32], k: usize) -> Vec<((usize, usize), f32)> {
     let n = start.len().min(end.len());
     let mut all = Vec::new();
-    for s in 0..n {
-        for e in s..n.min(s + MAX_VALUE_TOKENS) {
-            all.push(((s, e), start[s] + end[e]));
+    for (s, &ls) in start.iter().enumerate().take(n) {
+        for (e, &le) in end
+            .iter()
+            .enumerate()
+            .take(n.min(s + MAX_VALUE_TOKENS))
+            .skip(s)
+        {
+            all.push(((s, e), ls + le));
         }
     }
     all.sort_by(|a, b| b.1.total_cmp(&a.1));
