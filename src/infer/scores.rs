@@ -3,6 +3,7 @@
 //! Decoding works on these plain vectors so it is backend-free, testable, and shared by greedy
 //! decoding, execution-guided beams and confidence reporting.
 
+pub use crate::model::batch::ExampleLayout;
 use crate::model::heads::{SlotLogits, N_AGG, N_OP, N_WHERE};
 use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burn::tensor::backend::Backend;
@@ -24,13 +25,6 @@ pub struct SlotScores {
     pub value_start: Vec<Vec<f32>>,
     /// `[n_cols][n_q]` log P(value ends at question token t | where column).
     pub value_end: Vec<Vec<f32>>,
-}
-
-/// The shape of one question inside its batch: real column count and question token positions.
-#[derive(Clone, Debug)]
-pub struct ExampleLayout {
-    pub n_cols: usize,
-    pub question_tokens: std::ops::Range<usize>,
 }
 
 fn rows<const K: usize>(flat: &[f32], offset: usize, n: usize) -> Vec<[f32; K]> {

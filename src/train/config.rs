@@ -1,21 +1,10 @@
 //! Training configuration: a TOML file under `experiments/`, every field defaulted so that
 //! `sqlcoder train` with no config runs the default (shipped-model) recipe.
 
+pub use crate::model::trainable::FineTune;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-
-/// Which encoder weights train.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FineTune {
-    /// Every encoder weight trains (an ablation: its weights are too large to ship).
-    Full,
-    /// Low-rank adapters on the encoder's linear layers, LayerNorms and heads train; the base is frozen.
-    Lora,
-    /// Only the heads train.
-    Frozen,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

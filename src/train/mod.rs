@@ -1,5 +1,73 @@
 //! Training: labels from gold queries, the tokenized cache, losses and the training loop.
 
+pub mod checkpoint;
 pub mod config;
 pub mod loss;
+pub mod metrics;
 pub mod plot;
+pub mod trainer;
+pub mod val;
+
+use crate::data::{self, Split};
+use crate::model::input::InputBuilder;
+use anyhow::{Context, Result};
+use burn::backend::{Autodiff, NdArray};
+use config::TrainConfig;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::path::{Path, PathBuf};
+use trainer::TrainSummary;
+use val::ValSet;
+
+/// Which burn backend trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// CPU (burn-ndarray).
+    Ndarray,
+    /// NVIDIA GPU (burn-cuda); needs a build with `--features cuda`.
+    Cuda,
+}
+
+/// The tokenized training cache of `data_dir`, built first if it is missing.
+pub fn ensure_cache(data_dir: &Path, builder: &InputBuilder) -> Result<PathBuf> {
+    let path = data_dir.join("cache").join("train.cache");
+    if path.exists() {
+        return Ok(path);
+    }
+    eprintln!("building the training cache {} (once)", path.display());
+    let ds = data::load_split(data_dir, Split::Train)?;
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;
+    eprintln!("{}", serde_json::to_string(&stats).unwrap_or_default());
+    Ok(path)
+}
+
+/// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`.
+pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<TrainSummary> {
+    config.validate()?;
+    let builder = InputBuilder::from_file(config.encoder_dir.join("tokenizer.json"))
+        .with_context(|| format!("loading the tokenizer from {}", config.encoder_dir.display()))?;
+    let cache_path = ensure_cache(&config.data_dir, &builder)?;
+    let (header, mut train) = cache::read_cache(&cache_path)?;
+    header.check_matches(&builder)?;
+    if let Some(n) = config.train_limit {
+        train.shuffle(&mut rand::rngs::StdRng::seed_from_u64(config.seed));
+        train.truncate(n);
+    }
+    let val = ValSet::load(&config.data_dir, Split::Val, config.val_limit, &builder)?;
+    match backend {
+        BackendKind::Ndarray => trainer::train_on::<Autodiff<NdArray>>(config, train, &val, Default::default(), resume),
+        BackendKind::Cuda => train_cuda(config, train, &val, resume),
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn train_cuda(config: &TrainConfig, train: Vec<cache::CachedExample>, val: &ValSet, resume: bool) -> Result<TrainSummary> {
+    use burn::backend::Cuda;
+    trainer::train_on::<Autodiff<Cuda>>(config, train, val, Default::default(), resume)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn train_cuda(_: &TrainConfig, _: Vec<cache::CachedExample>, _: &ValSet, _: bool) -> Result<TrainSummary> {
+    anyhow::bail!("this binary was built without CUDA: rebuild with `cargo build --release --features cuda`")
+}
