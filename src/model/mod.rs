@@ -1,3 +1,16 @@
-//! The model: the BERT encoder, its input builder, and the SQLova slot heads.
+//! The model: the BERT encoder (config, layers, LoRA adapters, checkpoint loading), its input
+//! builder, the SQLova slot heads, and the assembled slot model.
 
+pub mod batch;
+pub mod bert;
+pub mod config;
 pub mod heads;
+pub mod input;
+pub mod lora;
+pub mod slot_model;
+pub mod trainable;
+pub mod weights;
+
+pub use bert::BertModel;
+pub use config::BertConfig;
+pub use lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};

@@ -1,0 +1,196 @@
+//! One post-LayerNorm transformer layer (HF `BertLayer`): self-attention, then the GELU
+//! feed-forward block, each followed by dropout, a residual add and LayerNorm.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, LayerNorm};
+use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use crate::model::config::BertConfig;
+use crate::model::lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};
+use crate::model::weights::{ParamSource, WeightsError};
+
+/// Multi-head scaled dot-product self-attention (HF `attention.self`).
+#[derive(Module, Debug)]
+pub struct BertSelfAttention<B: Backend> {
+    pub query: AdaptedLinear<B>,
+    pub key: AdaptedLinear<B>,
+    pub value: AdaptedLinear<B>,
+    /// Dropout on the attention probabilities.
+    pub dropout: Dropout,
+    num_heads: usize,
+    head_dim: usize,
+}
+
+impl<B: Backend> BertSelfAttention<B> {
+    /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]`, 0 for tokens and a large
+    /// negative number for padding, added to every query row's scores.
+    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let [batch, seq, hidden] = x.dims();
+        let (heads, dim) = (self.num_heads, self.head_dim);
+        // Scaling q (batch·seq·hidden values) is cheaper than scaling the scores
+        // (batch·heads·seq² values) once seq > head_dim.
+        let scale = 1.0 / (dim as f64).sqrt();
+        let q = (self.query.forward(x.clone()) * scale)
+            .reshape([batch, seq, heads, dim])
+            .swap_dims(1, 2); // [b, h, s, d]
+        let k = self
+            .key
+            .forward(x.clone())
+            .reshape([batch, seq, heads, dim])
+            .permute([0, 2, 3, 1]); // [b, h, d, s]
+        let v = self
+            .value
+            .forward(x)
+            .reshape([batch, seq, heads, dim])
+            .swap_dims(1, 2); // [b, h, s, d]
+        let probs = softmax(q.matmul(k) + mask_bias, 3);
+        let context = self.dropout.forward(probs).matmul(v); // [b, h, s, d]
+        context.swap_dims(1, 2).reshape([batch, seq, hidden])
+    }
+}
+
+/// A dense projection, dropout, residual add and LayerNorm (HF `BertSelfOutput` / `BertOutput`).
+#[derive(Module, Debug)]
+pub struct BertResidualOutput<B: Backend> {
+    pub dense: AdaptedLinear<B>,
+    /// HF `LayerNorm`.
+    pub layer_norm: LayerNorm<B>,
+    pub dropout: Dropout,
+}
+
+impl<B: Backend> BertResidualOutput<B> {
+    pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
+        let projected = self.dropout.forward(self.dense.forward(x));
+        self.layer_norm.forward(projected + residual)
+    }
+}
+
+/// HF `attention`: self-attention followed by its output block.
+#[derive(Module, Debug)]
+pub struct BertAttention<B: Backend> {
+    /// HF `self`.
+    pub self_attention: BertSelfAttention<B>,
+    pub output: BertResidualOutput<B>,
+}
+
+/// HF `intermediate`: the widening projection and GELU.
+#[derive(Module, Debug)]
+pub struct BertIntermediate<B: Backend> {
+    pub dense: AdaptedLinear<B>,
+}
+
+#[derive(Module, Debug)]
+pub struct BertLayer<B: Backend> {
+    pub attention: BertAttention<B>,
+    pub intermediate: BertIntermediate<B>,
+    pub output: BertResidualOutput<B>,
+}
+
+impl<B: Backend> BertLayer<B> {
+    /// Builds layer `index`, reading parameters named like HF's `encoder.layer.{index}.…`.
+    pub(crate) fn build<S: ParamSource<B>>(
+        config: &BertConfig,
+        index: usize,
+        source: &mut S,
+    ) -> Result<Self, WeightsError> {
+        let (h, ff) = (config.hidden_size, config.intermediate_size);
+        let eps = config.layer_norm_eps;
+        let p = format!("encoder.layer.{index}");
+        let mut dense = |name: &str, d_in, d_out| {
+            Ok::<_, WeightsError>(AdaptedLinear::new(source.linear(
+                &format!("{p}.{name}"),
+                d_in,
+                d_out,
+            )?))
+        };
+        let query = dense("attention.self.query", h, h)?;
+        let key = dense("attention.self.key", h, h)?;
+        let value = dense("attention.self.value", h, h)?;
+        let attention_dense = dense("attention.output.dense", h, h)?;
+        let intermediate_dense = dense("intermediate.dense", h, ff)?;
+        let output_dense = dense("output.dense", ff, h)?;
+        let hidden_dropout = DropoutConfig::new(config.hidden_dropout_prob).init();
+        Ok(Self {
+            attention: BertAttention {
+                self_attention: BertSelfAttention {
+                    query,
+                    key,
+                    value,
+                    dropout: DropoutConfig::new(config.attention_probs_dropout_prob).init(),
+                    num_heads: config.num_attention_heads,
+                    head_dim: config.head_dim(),
+                },
+                output: BertResidualOutput {
+                    dense: attention_dense,
+                    layer_norm: source.layer_norm(
+                        &format!("{p}.attention.output.LayerNorm"),
+                        h,
+                        eps,
+                    )?,
+                    dropout: hidden_dropout.clone(),
+                },
+            },
+            intermediate: BertIntermediate {
+                dense: intermediate_dense,
+            },
+            output: BertResidualOutput {
+                dense: output_dense,
+                layer_norm: source.layer_norm(&format!("{p}.output.LayerNorm"), h, eps)?,
+                dropout: hidden_dropout,
+            },
+        })
+    }
+
+    pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
+        let attended = self.attention.self_attention.forward(x.clone(), mask_bias);
+        let x = self.attention.output.forward(attended, x);
+        let widened = gelu(self.intermediate.dense.forward(x.clone()));
+        self.output.forward(widened, x)
+    }
+
+    /// The six dense layers, each with whether `targets` selects it.
+    fn dense_layers_mut(&mut self, targets: LoraTargets) -> [(bool, &mut AdaptedLinear<B>); 6] {
+        let attention = &mut self.attention;
+        [
+            (targets.query, &mut attention.self_attention.query),
+            (targets.key, &mut attention.self_attention.key),
+            (targets.value, &mut attention.self_attention.value),
+            (targets.attention_output, &mut attention.output.dense),
+            (targets.intermediate, &mut self.intermediate.dense),
+            (targets.output, &mut self.output.dense),
+        ]
+    }
+
+    /// Attaches fresh adapters to the dense layers `lora` targets.
+    pub(crate) fn attach_lora(&mut self, lora: &LoraConfig) {
+        for (targeted, dense) in self.dense_layers_mut(lora.targets) {
+            if targeted {
+                dense.attach_lora(lora.rank, lora.alpha);
+            }
+        }
+    }
+
+    /// Takes the adapters out (in a fixed order) so the rest can be frozen without them.
+    pub(crate) fn take_adapters(&mut self) -> Vec<Option<LoraAdapter<B>>> {
+        self.dense_layers_mut(LoraTargets::all())
+            .into_iter()
+            .map(|(_, dense)| dense.lora.take())
+            .collect()
+    }
+
+    /// Puts back what [`Self::take_adapters`] took.
+    pub(crate) fn restore_adapters(&mut self, adapters: Vec<Option<LoraAdapter<B>>>) {
+        let denses = self.dense_layers_mut(LoraTargets::all());
+        for ((_, dense), adapter) in denses.into_iter().zip(adapters) {
+            dense.lora = adapter;
+        }
+    }
+
+    pub(crate) fn merge_lora(&mut self) {
+        for (_, dense) in self.dense_layers_mut(LoraTargets::all()) {
+            dense.merge_lora_in_place();
+        }
+    }
+}
