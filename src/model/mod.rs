@@ -1,1 +1,3 @@
-//! (in progress)
+//! The model: tokenizer input, BERT encoder, slot heads.
+
+pub mod input;
