@@ -1,12 +1,16 @@
 //! Training: labels from gold queries, the tokenized cache, losses and the training loop.
 
+pub mod cache;
+pub mod cache_build;
 pub mod checkpoint;
 pub mod config;
+pub mod labels;
 pub mod loss;
 pub mod metrics;
 pub mod plot;
 pub mod trainer;
 pub mod val;
+pub mod value_span;
 
 use crate::data::{self, Split};
 use crate::model::input::InputBuilder;
