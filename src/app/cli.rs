@@ -1,15 +1,13 @@
 //! Command-line definition and dispatch. Each command is a thin call into the library.
 
+use crate::data::Split;
+use crate::train::BackendKind;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "sqlcoder",
-    version,
-    about = "Answer English questions about a table with executable SQL"
-)]
+#[command(name = "sqlcoder", version, about = "Answer English questions about a table with executable SQL")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -17,9 +15,41 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Read WikiSQL and write the challenge layout with SQLite databases.
+    /// WikiSQL data: convert the original release into the challenge layout with SQLite databases.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Encoder files: convert weights to f16.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Train the slot model (default configuration: LoRA on the shipped encoder, data from data/).
+    Train {
+        /// Backend to train on.
+        #[arg(long, value_enum, default_value = "ndarray")]
+        backend: BackendKind,
+        /// TOML configuration (see experiments/); defaults apply to every missing field.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Continue the run's last checkpoint.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Score predictions with the official WikiSQL metrics (logical form, execution, per slot).
+    Eval {
+        #[arg(long, default_value = "val")]
+        split: Split,
+        /// Predictions in the official format, one JSON line per question.
+        #[arg(long, required_unless_present = "gold_as_pred", conflicts_with = "gold_as_pred")]
+        pred: Option<PathBuf>,
+        /// Score the gold queries as predictions (the oracle: must give 100%).
+        #[arg(long)]
+        gold_as_pred: bool,
+        /// Prepared data folder (challenge layout).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -32,6 +62,24 @@ pub enum DataCommand {
         /// Output folder for the challenge layout.
         #[arg(long, default_value = "data")]
         out: PathBuf,
+    },
+    /// Write the small committed sample (a few dev tables and their questions, a few train questions).
+    Sample {
+        #[arg(long)]
+        source: PathBuf,
+        #[arg(long, default_value = "data/sample")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// Write an f16 copy of a safetensors file (how models/all-MiniLM-L6-v2 was made).
+    ConvertF16 {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
     },
 }
 
@@ -49,12 +97,34 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Data(DataCommand::Prepare { source, out }) => {
-            anyhow::bail!(
-                "data prepare {} → {}: not wired yet",
-                source.display(),
-                out.display()
-            )
+        Command::Data(DataCommand::Prepare { source, out }) => super::data_cmd::prepare(&source, &out),
+        Command::Data(DataCommand::Sample { source, out }) => {
+            let report = crate::data::sample::write_sample(&source, &out)?;
+            println!("{report:?}");
+            Ok(())
+        }
+        Command::Model(ModelCommand::ConvertF16 { input, output }) => {
+            let c = crate::model::weights::convert_to_f16(&input, &output)?;
+            println!(
+                "{}: {} tensors to f16, {} copied, max abs error {:.2e}",
+                output.display(),
+                c.converted,
+                c.copied,
+                c.max_abs_error
+            );
+            Ok(())
+        }
+        Command::Train { backend, config, resume } => {
+            let config = match config {
+                Some(path) => crate::train::config::TrainConfig::load(&path)?,
+                None => Default::default(),
+            };
+            let summary = crate::train::run(&config, backend, resume)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Eval { split, pred, gold_as_pred, data, out } => {
+            super::data_cmd::eval(split, pred.as_deref().filter(|_| !gold_as_pred), &data, out.as_deref())
         }
     }
 }

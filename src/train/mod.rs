@@ -42,7 +42,7 @@ pub fn ensure_cache(data_dir: &Path, builder: &InputBuilder) -> Result<PathBuf> 
     let ds = data::load_split(data_dir, Split::Train)?;
     std::fs::create_dir_all(path.parent().unwrap())?;
     let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;
-    eprintln!("{}", serde_json::to_string(&stats).unwrap_or_default());
+    eprintln!("{stats:?}");
     Ok(path)
 }
 
