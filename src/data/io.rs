@@ -1,0 +1,297 @@
+//! File access for the data layer: text files that may be `.xz`-compressed, JSON-lines parsing
+//! with file:line errors, and output files that only appear once they are complete.
+
+use anyhow::{anyhow, Context, Result};
+use rayon::prelude::*;
+use serde::de::DeserializeOwned;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// `path` with `.xz` appended to its file name (`dev.jsonl` → `dev.jsonl.xz`).
+pub fn xz_variant(path: &Path) -> PathBuf {
+    with_suffix(path, ".xz")
+}
+
+/// `path` with `suffix` appended to its file name, whatever the extension.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name: OsString = path.file_name().map(OsString::from).unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// `path` if it exists, else `path.xz` if that exists, else `None`.
+pub fn find_plain_or_xz(path: &Path) -> Option<PathBuf> {
+    if path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    let xz = xz_variant(path);
+    xz.is_file().then_some(xz)
+}
+
+/// Like [`find_plain_or_xz`], but a missing file is an error naming both names tried.
+pub fn require_plain_or_xz(path: &Path) -> Result<PathBuf> {
+    find_plain_or_xz(path).ok_or_else(|| {
+        anyhow!(
+            "missing file: neither {} nor {} exists",
+            path.display(),
+            xz_variant(path).display()
+        )
+    })
+}
+
+/// Whether a file is read through the xz decoder: by its `.xz` extension.
+fn is_xz(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "xz")
+}
+
+/// Open a text file for buffered reading, decompressing it on the fly when it ends in `.xz`.
+pub fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok(if is_xz(path) {
+        // A multi-stream decoder also reads files made by concatenating .xz streams.
+        let decoder = liblzma::read::XzDecoder::new_multi_decoder(BufReader::new(file));
+        Box::new(BufReader::with_capacity(1 << 16, decoder))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+/// One line of a text file with its 1-based line number, for error messages.
+#[derive(Clone, Debug)]
+pub struct NumberedLine {
+    pub number: usize,
+    pub text: String,
+}
+
+/// All non-blank lines of a (possibly `.xz`) text file; blank lines are skipped but still counted.
+pub fn read_lines(path: &Path) -> Result<Vec<NumberedLine>> {
+    let reader = open_text(path)?;
+    let mut lines = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let text = line.map_err(|e| line_error(path, i + 1, e))?;
+        if !text.trim().is_empty() {
+            lines.push(NumberedLine {
+                number: i + 1,
+                text,
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// The error for a bad line: `<file>:<line>: <what>`, so the place is in the first thing read.
+pub fn line_error(path: &Path, line: usize, what: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("{}:{}: {}", path.display(), line, what)
+}
+
+/// Parse each line as JSON `T` (in parallel); the first bad line (in file order) is the error.
+pub fn parse_json_lines<T: DeserializeOwned + Send>(
+    path: &Path,
+    lines: &[NumberedLine],
+) -> Result<Vec<T>> {
+    lines
+        .par_iter()
+        .map(|line| {
+            serde_json::from_str(&line.text)
+                .map_err(|e| line_error(path, line.number, format!("invalid JSON line: {e}")))
+        })
+        .collect()
+}
+
+/// A path that is written under a temporary name (`<name>.tmp`) and renamed into place by
+/// [`StagedPath::commit`]. Dropped uncommitted, the temporary file is removed: a failed run
+/// leaves neither a half-written output nor litter.
+#[derive(Debug)]
+pub struct StagedPath {
+    final_path: PathBuf,
+    tmp_path: PathBuf,
+    committed: bool,
+}
+
+impl StagedPath {
+    /// Stage `path`: creates its parent folder and removes a stale `<name>.tmp` from an earlier crash.
+    pub fn new(path: &Path) -> Result<StagedPath> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create folder {}", parent.display()))?;
+        }
+        let tmp_path = with_suffix(path, ".tmp");
+        if tmp_path.exists() {
+            std::fs::remove_file(&tmp_path)
+                .with_context(|| format!("cannot remove stale {}", tmp_path.display()))?;
+        }
+        Ok(StagedPath {
+            final_path: path.to_path_buf(),
+            tmp_path,
+            committed: false,
+        })
+    }
+
+    /// Where to write the content.
+    pub fn tmp_path(&self) -> &Path {
+        &self.tmp_path
+    }
+
+    /// Where the content appears on commit.
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+
+    /// Move the finished temporary file into place (replacing an older one).
+    pub fn commit(mut self) -> Result<()> {
+        std::fs::rename(&self.tmp_path, &self.final_path).with_context(|| {
+            format!(
+                "cannot rename {} to {}",
+                self.tmp_path.display(),
+                self.final_path.display()
+            )
+        })?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedPath {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the file may never have been created.
+            let _ = std::fs::remove_file(&self.tmp_path);
+        }
+    }
+}
+
+/// A buffered output file written atomically: see [`StagedPath`].
+#[derive(Debug)]
+pub struct AtomicFile {
+    writer: BufWriter<File>,
+    staged: StagedPath,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let staged = StagedPath::new(path)?;
+        let file = File::create(staged.tmp_path())
+            .with_context(|| format!("cannot create {}", staged.tmp_path().display()))?;
+        Ok(AtomicFile {
+            writer: BufWriter::with_capacity(1 << 16, file),
+            staged,
+        })
+    }
+
+    /// Flush and sync the content, leaving it staged: for committing several outputs together.
+    pub fn finish(self) -> Result<StagedPath> {
+        let AtomicFile { writer, staged } = self;
+        let file = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", staged.tmp_path().display()))?;
+        file.sync_all()
+            .with_context(|| format!("cannot sync {}", staged.tmp_path().display()))?;
+        Ok(staged)
+    }
+
+    /// Flush, sync and move the file into place.
+    pub fn commit(self) -> Result<()> {
+        self.finish()?.commit()
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_xz(path: &Path, text: &str) {
+        let file = File::create(path).unwrap();
+        let mut enc = liblzma::write::XzEncoder::new(file, 6);
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap();
+    }
+
+    #[test]
+    fn finds_plain_before_xz_and_xz_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.jsonl");
+        assert_eq!(find_plain_or_xz(&plain), None);
+        write_xz(&xz_variant(&plain), "x\n");
+        assert_eq!(
+            find_plain_or_xz(&plain),
+            Some(dir.path().join("a.jsonl.xz"))
+        );
+        std::fs::write(&plain, "y\n").unwrap();
+        assert_eq!(find_plain_or_xz(&plain), Some(plain.clone()));
+    }
+
+    #[test]
+    fn missing_file_error_names_both_candidates() {
+        let err = require_plain_or_xz(Path::new("/nowhere/q.jsonl")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("/nowhere/q.jsonl ") && msg.contains("/nowhere/q.jsonl.xz"));
+    }
+
+    #[test]
+    fn xz_and_plain_read_the_same_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "one\n\ntwo\nthree";
+        std::fs::write(dir.path().join("p.txt"), text).unwrap();
+        write_xz(&dir.path().join("p.txt.xz"), text);
+        let plain = read_lines(&dir.path().join("p.txt")).unwrap();
+        let xz = read_lines(&dir.path().join("p.txt.xz")).unwrap();
+        let numbers: Vec<usize> = xz.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, vec![1, 3, 4]);
+        let texts = |v: &[NumberedLine]| v.iter().map(|l| l.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&plain), texts(&xz));
+        assert_eq!(texts(&xz), vec!["one", "two", "three"]);
+    }
+
+    #[test]
+    fn bad_json_line_error_has_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.jsonl");
+        std::fs::write(&path, "1\n2\n\n{oops\n").unwrap();
+        let lines = read_lines(&path).unwrap();
+        let err = parse_json_lines::<i64>(&path, &lines).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with(&format!("{}:4: ", path.display())));
+    }
+
+    #[test]
+    fn atomic_file_appears_only_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/out.jsonl");
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write_all(b"hello").unwrap();
+        assert!(!path.exists());
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello");
+    }
+
+    #[test]
+    fn dropped_atomic_file_leaves_nothing_and_keeps_old_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        std::fs::write(&path, "old").unwrap();
+        {
+            let mut f = AtomicFile::create(&path).unwrap();
+            f.write_all(b"half").unwrap();
+            f.flush().unwrap();
+            assert!(dir.path().join("out.jsonl.tmp").exists());
+        }
+        assert!(!dir.path().join("out.jsonl.tmp").exists());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+    }
+}
