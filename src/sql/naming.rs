@@ -4,9 +4,13 @@
 //! that runs. Headers can be empty, repeated, or hold quotes and keywords: names are made unique
 //! deterministically and always quoted.
 
-/// SQLite table name of a WikiSQL table id: `table_<id with '-' replaced by '_'>`.
+/// SQLite table name of a WikiSQL table id: `table_<id with '-' replaced by '_'>` (and NUL, which
+/// SQLite identifiers cannot hold, by U+FFFD as in [`column_names`]).
 pub fn table_name(table_id: &str) -> String {
-    format!("table_{}", table_id.replace('-', "_"))
+    format!(
+        "table_{}",
+        table_id.replace('-', "_").replace('\0', "\u{FFFD}")
+    )
 }
 
 /// A quoted SQLite identifier: wrapped in `"` with inner `"` doubled.
@@ -52,6 +56,7 @@ mod tests {
     #[test]
     fn table_names_replace_dashes() {
         assert_eq!(table_name("1-10015132-11"), "table_1_10015132_11");
+        assert_eq!(table_name("a\0b"), "table_a\u{FFFD}b");
     }
 
     #[test]

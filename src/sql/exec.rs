@@ -1,0 +1,326 @@
+//! Running statements on a built WikiSQL database, read-only, and reading tables back out of it.
+
+use super::assemble::FOLD_FUNCTION;
+use super::naming::quote_ident;
+use super::value::fold_text;
+use super::{SqlParam, SqlStatement};
+use crate::data::types::{Cell, ColumnType, Table};
+use anyhow::{bail, Context, Result};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use std::path::{Path, PathBuf};
+
+/// One result value, as SQLite returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for SqlValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlValue::Null => f.write_str("NULL"),
+            SqlValue::Integer(i) => write!(f, "{i}"),
+            SqlValue::Real(x) => write!(f, "{x}"),
+            SqlValue::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl ToSql for SqlParam {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlParam::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            SqlParam::Real(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*f)),
+            SqlParam::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// A read-only connection to a built database (schema in DESIGN.md) with `sqlcoder_fold` registered.
+/// Not shareable between threads: open one per thread.
+pub struct Executor {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Executor {
+    /// Opens `db` read-only; a missing file is an error (SQLite would otherwise report it obscurely).
+    pub fn open(db: &Path) -> Result<Executor> {
+        if !db.is_file() {
+            bail!("database file {} not found", db.display());
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(db, flags)
+            .with_context(|| format!("cannot open database {}", db.display()))?;
+        register_fold(&conn)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        Ok(Executor {
+            conn,
+            path: db.to_path_buf(),
+        })
+    }
+
+    /// The database file this executor reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `stmt` and returns the first column of every row, in SQLite's order.
+    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+        let mut prepared = self
+            .conn
+            .prepare_cached(&stmt.sql)
+            .with_context(|| format!("cannot prepare {}", stmt.sql))?;
+        let mut rows = prepared
+            .query(rusqlite::params_from_iter(stmt.params.iter()))
+            .with_context(|| format!("cannot run {}", stmt.sql))?;
+        let mut values = Vec::new();
+        while let Some(row) = rows
+            .next()
+            .with_context(|| format!("cannot run {}", stmt.sql))?
+        {
+            values.push(sql_value(row.get_ref(0)?));
+        }
+        Ok(values)
+    }
+
+    /// Every WikiSQL table id in the database, sorted.
+    pub fn table_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT table_id FROM sqlcoder_columns ORDER BY table_id")
+            .with_context(|| format!("{} has no sqlcoder_columns table", self.path.display()))?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids)
+    }
+
+    /// The WikiSQL table `id`, rebuilt from its `sqlcoder_columns` metadata and its rows.
+    /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
+    pub fn table(&self, id: &str) -> Result<Table> {
+        let mut meta = self
+            .conn
+            .prepare(
+                "SELECT table_name, header, column_name, type FROM sqlcoder_columns \
+                 WHERE table_id = ?1 ORDER BY col_index",
+            )
+            .with_context(|| format!("{} has no sqlcoder_columns table", self.path.display()))?;
+        let columns = meta
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some((sql_table, ..)) = columns.first() else {
+            bail!("unknown table id {id:?} in {}", self.path.display());
+        };
+        let mut header = Vec::with_capacity(columns.len());
+        let mut types = Vec::with_capacity(columns.len());
+        let mut quoted = Vec::with_capacity(columns.len());
+        for (_, h, name, ty) in &columns {
+            header.push(h.clone());
+            types.push(match ty.to_ascii_lowercase().as_str() {
+                "text" => ColumnType::Text,
+                "real" => ColumnType::Real,
+                other => bail!("table {id:?}: unknown column type {other:?} for {h:?}"),
+            });
+            quoted.push(quote_ident(name));
+        }
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY rowid",
+            quoted.join(", "),
+            quote_ident(sql_table)
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .with_context(|| format!("table {id:?}: cannot read its rows"))?;
+        let mut rows = Vec::new();
+        let mut cursor = stmt.query([])?;
+        while let Some(row) = cursor.next()? {
+            let mut cells = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                cells.push(cell(*ty, row.get_ref(i)?));
+            }
+            rows.push(cells);
+        }
+        Ok(Table {
+            id: id.to_string(),
+            header,
+            types,
+            rows,
+        })
+    }
+}
+
+fn sql_value(v: ValueRef<'_>) -> SqlValue {
+    match v {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Integer(i),
+        ValueRef::Real(f) => SqlValue::Real(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
+    }
+}
+
+fn cell(ty: ColumnType, v: ValueRef<'_>) -> Cell {
+    match (ty, sql_value(v)) {
+        (ColumnType::Real, SqlValue::Real(f)) => Cell::Number(f),
+        (ColumnType::Real, SqlValue::Integer(i)) => Cell::Number(i as f64),
+        (_, SqlValue::Null) => Cell::Text(String::new()),
+        (_, SqlValue::Text(s)) => Cell::Text(s),
+        (ColumnType::Text, v) => Cell::Text(number_text(&v)),
+    }
+}
+
+/// A number's text as the fold function sees it: integers plainly, reals with a decimal point.
+fn number_text(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Integer(i) => i.to_string(),
+        SqlValue::Real(f) => format!("{f:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// Registers `sqlcoder_fold(x)`: [`fold_text`] of x's text; NULL stays NULL, numbers fold their text.
+pub fn register_fold(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function(
+        FOLD_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match sql_value(ctx.get_raw(0)) {
+                SqlValue::Null => None,
+                SqlValue::Text(s) => Some(fold_text(&s)),
+                number => Some(number_text(&number)),
+            })
+        },
+    )
+    .context("cannot register the sqlcoder_fold SQL function")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::types::{Agg, Cond, CondOp, CondValue, Query};
+    use crate::sql::{assemble, testing};
+
+    fn table() -> Table {
+        Table {
+            id: "1-1".into(),
+            header: vec!["City".into(), "Pop.".into()],
+            types: vec![ColumnType::Text, ColumnType::Real],
+            rows: vec![
+                vec![Cell::Text("ÉVORA".into()), Cell::Number(56.0)],
+                vec![Cell::Text("Porto".into()), Cell::Text("1,300".into())],
+                vec![Cell::Text("Faro".into()), Cell::Text("n/a".into())],
+            ],
+        }
+    }
+
+    fn query(sel: usize, agg: Agg, conds: Vec<(usize, CondOp, &str)>) -> Query {
+        Query {
+            sel,
+            agg,
+            conds: conds
+                .into_iter()
+                .map(|(col, op, v)| Cond {
+                    col,
+                    op,
+                    value: CondValue::Text(v.into()),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn runs_with_official_comparisons() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        testing::build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        let t = table();
+        let run = |q: Query| exec.run(&assemble(&q, &t).unwrap()).unwrap();
+        assert_eq!(
+            run(query(1, Agg::None, vec![(0, CondOp::Eq, "évora")])),
+            vec![SqlValue::Real(56.0)]
+        );
+        assert_eq!(
+            run(query(0, Agg::None, vec![(1, CondOp::Gt, "100")])),
+            vec![SqlValue::Text("Porto".into())]
+        );
+        assert_eq!(
+            run(query(0, Agg::Count, vec![(1, CondOp::Lt, "nothing")])),
+            vec![SqlValue::Integer(0)]
+        );
+        assert_eq!(
+            run(query(0, Agg::None, vec![(0, CondOp::Gt, "g")])),
+            vec![
+                SqlValue::Text("ÉVORA".into()),
+                SqlValue::Text("Porto".into())
+            ]
+        );
+        assert_eq!(
+            run(query(1, Agg::Sum, vec![])),
+            vec![SqlValue::Real(1356.0)]
+        );
+    }
+
+    #[test]
+    fn tables_read_back_and_unknown_ids_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        testing::build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        assert_eq!(exec.table_ids().unwrap(), vec!["1-1".to_string()]);
+        let back = exec.table("1-1").unwrap();
+        assert_eq!(back.header, table().header);
+        assert_eq!(back.types, table().types);
+        assert_eq!(back.rows[1][1], Cell::Number(1300.0));
+        assert_eq!(back.rows[2][1], Cell::Text(String::new()));
+        assert_eq!(back.rows[0][0], Cell::Text("ÉVORA".into()));
+        let err = exec.table("9-9").unwrap_err().to_string();
+        assert!(err.contains("\"9-9\""), "{err}");
+    }
+
+    #[test]
+    fn missing_files_and_writes_fail_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Executor::open(&dir.path().join("none.db")).err().unwrap();
+        assert!(err.to_string().contains("not found"), "{err}");
+        let db = dir.path().join("t.db");
+        testing::build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        let drop = SqlStatement {
+            sql: "DROP TABLE \"table_1_1\"".into(),
+            params: vec![],
+        };
+        assert!(exec.run(&drop).is_err());
+        assert_eq!(exec.table("1-1").unwrap().rows.len(), 3);
+    }
+
+    #[test]
+    fn fold_is_null_safe_and_folds_numbers_as_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_fold(&conn).unwrap();
+        let got: (Option<String>, String, String, String) = conn
+            .query_row(
+                "SELECT sqlcoder_fold(NULL), sqlcoder_fold(12), sqlcoder_fold(2.5), sqlcoder_fold('ÀB')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(got, (None, "12".into(), "2.5".into(), "àb".into()));
+    }
+}
