@@ -83,9 +83,9 @@ pub fn prepare(source: &Path, out: &Path) -> Result<()> {
 pub fn eval(split: Split, pred: Option<&Path>, data_dir: &Path, out: Option<&Path>) -> Result<()> {
     let ds = data::load_split(data_dir, split)?;
     let db = data::db_path(data_dir, split);
-    let report = crate::eval::run_eval(&ds.examples, &ds.tables, &db, pred)
+    let report = crate::eval::run::run_eval(&ds.examples, &ds.tables, &db, pred)
         .with_context(|| format!("scoring the {split} split"))?;
-    report.print();
+    println!("{}", crate::eval::report::format_report(&report));
     if let Some(path) = out {
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;

@@ -15,6 +15,8 @@ pub struct TrainConfig {
     /// Prepared data (challenge layout) and the encoder folder.
     pub data_dir: PathBuf,
     pub encoder_dir: PathBuf,
+    /// Where the tokenized training cache lives (default `<data_dir>/cache`).
+    pub cache_dir: Option<PathBuf>,
     pub mode: FineTune,
     pub lora_rank: usize,
     pub lora_alpha: f64,
@@ -47,6 +49,7 @@ impl Default for TrainConfig {
             runs_dir: "runs".into(),
             data_dir: "data".into(),
             encoder_dir: "models/all-MiniLM-L6-v2".into(),
+            cache_dir: None,
             mode: FineTune::Lora,
             lora_rank: 8,
             lora_alpha: 16.0,
@@ -93,6 +96,10 @@ impl TrainConfig {
             "dropout must be in [0, 1)"
         );
         Ok(())
+    }
+
+    pub fn cache_path(&self) -> PathBuf {
+        self.cache_dir.clone().unwrap_or_else(|| self.data_dir.join("cache")).join("train.cache")
     }
 
     pub fn run_dir(&self) -> PathBuf {

@@ -33,8 +33,7 @@ pub enum BackendKind {
 }
 
 /// The tokenized training cache of `data_dir`, built first if it is missing.
-pub fn ensure_cache(data_dir: &Path, builder: &InputBuilder) -> Result<PathBuf> {
-    let path = data_dir.join("cache").join("train.cache");
+pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
     if path.exists() {
         return Ok(path);
     }
@@ -51,7 +50,7 @@ pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<T
     config.validate()?;
     let builder = InputBuilder::from_file(config.encoder_dir.join("tokenizer.json"))
         .with_context(|| format!("loading the tokenizer from {}", config.encoder_dir.display()))?;
-    let cache_path = ensure_cache(&config.data_dir, &builder)?;
+    let cache_path = ensure_cache(&config.data_dir, config.cache_path(), &builder)?;
     let (header, mut train) = cache::read_cache(&cache_path)?;
     header.check_matches(&builder)?;
     if let Some(n) = config.train_limit {

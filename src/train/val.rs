@@ -78,7 +78,14 @@ impl ValSet {
 
     pub fn evaluate<B: Backend>(&self, model: &SlotModel<B>, device: &B::Device) -> Result<ValReport> {
         let preds = self.predict(model, device);
-        let report = eval::score_predictions(&self.examples, &self.tables, &self.db, &preds)?;
-        Ok(ValReport { n: report.total, lf: report.lf_accuracy(), ex: report.ex_accuracy(), slots: report.slot_accuracies() })
+        let scores = eval::run::score_predictions(&self.examples, &self.tables, &self.db, &preds)?;
+        let report = eval::report::EvalReport::from_scores(&scores);
+        let slots = report.rows().iter().skip(2).map(|(name, _, acc)| (name.to_string(), *acc)).collect();
+        Ok(ValReport {
+            n: report.questions,
+            lf: report.accuracy.logical_form,
+            ex: report.accuracy.execution,
+            slots,
+        })
     }
 }

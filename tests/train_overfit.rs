@@ -1,0 +1,76 @@
+//! The training loop can drive a tiny random BERT to memorise ~64 examples: the loss falls and
+//! train logical-form accuracy reaches 90%. This exercises labels, batching, all six heads, the
+//! losses, both optimizers, greedy decoding and the official scorer end to end.
+
+use burn::backend::{Autodiff, NdArray};
+use sqlcoder::data::{self, Example, Split};
+use sqlcoder::model::input::InputBuilder;
+use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder::model::BertConfig;
+use sqlcoder::train::cache::CachedExample;
+use sqlcoder::train::cache_build::build_cache;
+use sqlcoder::train::config::{FineTune, TrainConfig};
+use sqlcoder::train::trainer::train_model;
+use sqlcoder::train::val::ValSet;
+use std::path::Path;
+
+type B = Autodiff<NdArray>;
+
+fn tiny_bert() -> BertConfig {
+    BertConfig::from_json(
+        r#"{"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "intermediate_size": 128, "vocab_size": 30522, "max_position_embeddings": 512,
+            "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.0,
+            "attention_probs_dropout_prob": 0.0, "hidden_act": "gelu"}"#,
+    )
+    .unwrap()
+}
+
+#[test]
+fn tiny_model_overfits_the_sample_training_questions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sample = root.join("data/sample");
+    let builder = InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
+    let ds = data::load_split(&sample, Split::Train).unwrap();
+    let (cached, _) = build_cache(&ds.examples, &ds.tables, &builder, false).unwrap();
+    // Only questions whose every value is a question substring can reach exact logical form.
+    let train: Vec<CachedExample> =
+        cached.into_iter().filter(|c| c.labels.value_spans.iter().all(Option::is_some)).collect();
+    assert!(train.len() >= 48, "only {} usable sample questions", train.len());
+    let examples: Vec<Example> = train.iter().map(|c| ds.examples[c.example_index as usize].clone()).collect();
+    let val = ValSet::from_examples(examples, ds.tables.clone(), data::db_path(&sample, Split::Train), &builder);
+
+    let runs = tempfile::tempdir().unwrap();
+    let config = TrainConfig {
+        name: "overfit".into(),
+        runs_dir: runs.path().to_path_buf(),
+        mode: FineTune::Full,
+        epochs: 60,
+        batch_size: 16,
+        lr_encoder: 1e-3,
+        lr_heads: 2e-3,
+        weight_decay: 0.0,
+        warmup_fraction: 0.05,
+        dropout: 0.0,
+        checkpoint_every: 1_000_000,
+        ..Default::default()
+    };
+    let spec = ModelSpec { mode: FineTune::Full, lora_rank: 8, lora_alpha: 16.0, dropout: 0.0 };
+    let device = Default::default();
+    let (model, _) = SlotModel::<B>::random(&tiny_bert(), &spec, &device);
+    let summary = train_model(&config, model, &spec, train, &val, device, false).unwrap();
+
+    let metrics = std::fs::read_to_string(runs.path().join("overfit/metrics.jsonl")).unwrap();
+    let losses: Vec<f64> = metrics
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "step")
+        .map(|v| v["loss"].as_f64().unwrap())
+        .collect();
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(last < first / 5.0, "loss fell only from {first:.3} to {last:.3}");
+    let lf = summary.best_val_lf.unwrap();
+    assert!(lf >= 0.9, "train logical-form accuracy {:.1}% < 90%", 100.0 * lf);
+    assert!(runs.path().join("overfit/best/slots.safetensors").exists());
+    assert!(runs.path().join("overfit/curves.svg").exists());
+}
