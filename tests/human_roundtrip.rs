@@ -1,14 +1,11 @@
 //! Every dev and test gold query survives render → parse under official logical-form semantics,
 //! except the strings listed in `EXCEPTIONS`, which have more than one complete reading.
 
-use liblzma::read::XzDecoder;
-use serde_json::Value;
-use sqlcoder::data::types::{Agg, Cond, CondOp, CondValue, Query};
-use sqlcoder::sql::human::{collapse_whitespace, parse, render};
-use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader};
+mod common;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/wikisql");
+use sqlcoder::data::types::{Agg, CondOp, Query};
+use sqlcoder::sql::human::{collapse_whitespace, parse, render};
+use std::collections::BTreeSet;
 
 /// (split, 1-based line in `<split>.jsonl`, why the string cannot be read back).
 ///
@@ -22,32 +19,6 @@ const EXCEPTIONS: &[(&str, usize, &str)] = &[];
 /// Words that are the parser's own separators; strings holding them inside a header or value are
 /// the hard cases.
 const SEPARATOR_WORDS: [&str; 6] = ["=", ">", "<", "AND", "FROM", "WHERE"];
-
-fn read_jsonl_xz(path: &str) -> Vec<Value> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    BufReader::new(XzDecoder::new(file))
-        .lines()
-        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
-        .collect()
-}
-
-fn query(sql: &Value) -> Query {
-    let conds = sql["conds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| Cond {
-            col: c[0].as_u64().unwrap() as usize,
-            op: CondOp::from_index(c[1].as_u64().unwrap() as usize).unwrap(),
-            value: serde_json::from_value::<CondValue>(c[2].clone()).unwrap(),
-        })
-        .collect();
-    Query {
-        sel: sql["sel"].as_u64().unwrap() as usize,
-        agg: Agg::from_index(sql["agg"].as_u64().unwrap() as usize).unwrap(),
-        conds,
-    }
-}
 
 /// Official LF key: sel, agg, and the SET of (col, op, str(value).lower()); the gold value is
 /// whitespace-collapsed first because the human-readable string collapses it.
@@ -70,26 +41,11 @@ fn gold_queries_round_trip_through_human_readable() {
     let mut separator_inside = 0;
     let mut collapsed_values = 0;
     for split in ["dev", "test"] {
-        let tables: HashMap<String, Vec<String>> =
-            read_jsonl_xz(&format!("{SHARED}/reconstructed/{split}.tables.jsonl.xz"))
-                .into_iter()
-                .map(|t| {
-                    let header = t["header"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|h| h.as_str().unwrap().to_string())
-                        .collect();
-                    (t["id"].as_str().unwrap().to_string(), header)
-                })
-                .collect();
-        for (i, ex) in read_jsonl_xz(&format!("{SHARED}/{split}.jsonl.xz"))
-            .iter()
-            .enumerate()
-        {
-            let header = &tables[ex["table_id"].as_str().unwrap()];
-            let gold = query(&ex["sql"]);
-            let human = render(&gold, header);
+        let tables = common::tables(split);
+        for (i, ex) in common::examples(split).iter().enumerate() {
+            let header = &tables[&ex.table_id].header;
+            let gold = &ex.query;
+            let human = render(gold, header);
             checked += 1;
             let used = std::iter::once(gold.sel).chain(gold.conds.iter().map(|c| c.col));
             let values: Vec<String> = gold.conds.iter().map(|c| c.value.python_str()).collect();
@@ -105,7 +61,7 @@ fn gold_queries_round_trip_through_human_readable() {
                 .filter(|v| collapse_whitespace(v) != **v)
                 .count();
             match parse(&human, header) {
-                Ok(back) if lf_key(&back) == lf_key(&gold) => {}
+                Ok(back) if lf_key(&back) == lf_key(gold) => {}
                 Ok(back) => failures.push((
                     split,
                     i + 1,
