@@ -3,7 +3,7 @@
 //! our shipped f16 copy; masking of padded batches; strict checkpoint loading.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use burn::backend::NdArray;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
@@ -218,7 +218,7 @@ fn tiny_tensors() -> Vec<(String, Vec<usize>)> {
 }
 
 /// Writes the tensors (f32, values 0.01·index) to a safetensors file.
-fn write_file(path: &PathBuf, tensors: &[(String, Vec<usize>)]) {
+fn write_file(path: &Path, tensors: &[(String, Vec<usize>)]) {
     let data: Vec<Vec<u8>> = tensors
         .iter()
         .map(|(_, shape)| {

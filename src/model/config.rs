@@ -88,7 +88,9 @@ impl BertConfig {
                 self.position_embedding_type
             ));
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return bad(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -116,7 +118,7 @@ impl BertConfig {
                 return bad(format!("{name} is {p}, expected a probability in [0, 1)"));
             }
         }
-        if !(self.layer_norm_eps > 0.0) {
+        if self.layer_norm_eps.is_nan() || self.layer_norm_eps <= 0.0 {
             return bad(format!("layer_norm_eps is {}", self.layer_norm_eps));
         }
         Ok(())

@@ -53,7 +53,7 @@ impl<B: Backend> BertEmbeddings<B> {
             .position_embeddings
             .weight
             .val()
-            .slice([0..seq_len])
+            .narrow(0, 0, seq_len)
             .unsqueeze::<3>();
         let summed = self.word_embeddings.forward(ids)
             + self.token_type_embeddings.forward(type_ids)

@@ -146,6 +146,8 @@ impl<B: Backend> BertLayer<B> {
     pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
         let attended = self.attention.self_attention.forward(x.clone(), mask_bias);
         let x = self.attention.output.forward(attended, x);
+        // burn's gelu is the exact erf form (as BERT); note its backward (burn 0.21) uses the
+        // tanh-approximation's derivative, a ~1e-3 difference that is harmless for training.
         let widened = gelu(self.intermediate.dense.forward(x.clone()));
         self.output.forward(widened, x)
     }

@@ -7,6 +7,9 @@ use anyhow::{bail, Context};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 
+/// One output tensor: name, dtype, shape and bytes (converted tensors own their bytes).
+type OutTensor<'a> = (String, Dtype, Vec<usize>, std::borrow::Cow<'a, [u8]>);
+
 /// What [`convert_to_f16`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct F16Conversion {
@@ -34,8 +37,7 @@ pub fn convert_to_f16(src: &Path, dst: &Path) -> anyhow::Result<F16Conversion> {
         copied: 0,
         max_abs_error: 0.0,
     };
-    // (name, dtype, shape, bytes): converted tensors own their bytes, others borrow.
-    let mut out: Vec<(String, Dtype, Vec<usize>, std::borrow::Cow<[u8]>)> = Vec::new();
+    let mut out: Vec<OutTensor> = Vec::new();
     for (name, view) in file.iter() {
         if view.dtype() != Dtype::F32 {
             report.copied += 1;
