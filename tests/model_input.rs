@@ -53,11 +53,20 @@ fn reproduces_reference_fixture() {
 fn span_maps_back_to_exact_question_text() {
     let b = builder();
     let q = "What position does the player who played for Butler CC (KS)  play?";
-    let enc = b.encode(q, &strings(&["Player", "School/Club Team"])).unwrap();
-    let toks: Vec<&str> = enc.question_offsets.iter().map(|&(s, e)| &q[s..e]).collect();
+    let enc = b
+        .encode(q, &strings(&["Player", "School/Club Team"]))
+        .unwrap();
+    let toks: Vec<&str> = enc
+        .question_offsets
+        .iter()
+        .map(|&(s, e)| &q[s..e])
+        .collect();
     let start = toks.iter().position(|&t| t == "Butler").unwrap();
     let end = toks.iter().position(|&t| t == ")").unwrap();
-    assert_eq!(enc.span_to_question_text(q, start, end), Some("Butler CC (KS)"));
+    assert_eq!(
+        enc.span_to_question_text(q, start, end),
+        Some("Butler CC (KS)")
+    );
     assert_eq!(enc.span_to_question_text(q, end, start), None);
     assert_eq!(enc.span_to_question_text(q, 0, enc.question_len()), None);
 }
@@ -72,17 +81,62 @@ fn unicode_offsets_are_byte_offsets_into_the_question() {
         let piece = q.get(s..e).expect("offsets on char boundaries");
         assert!(!piece.trim().is_empty());
     }
-    let texts: Vec<&str> = enc.question_offsets.iter().map(|&(s, e)| &q[s..e]).collect();
+    let texts: Vec<&str> = enc
+        .question_offsets
+        .iter()
+        .map(|&(s, e)| &q[s..e])
+        .collect();
     // Chinese characters are single tokens; the emoji is one ([UNK]) token.
     assert!(texts.contains(&"東") && texts.contains(&"京"), "{texts:?}");
     assert!(texts.contains(&"🎉"), "{texts:?}");
     // A span over accented words maps back to the accented original, not the stripped form.
     let first = texts.iter().position(|t| t.starts_with("Zo")).unwrap();
-    let last = (0..texts.len()).rfind(|&i| q[..enc.question_offsets[i].1].ends_with("Ödegård")).unwrap();
-    assert_eq!(enc.span_to_question_text(q, first, last), Some("Zoë Ödegård"));
+    let last = (0..texts.len())
+        .rfind(|&i| q[..enc.question_offsets[i].1].ends_with("Ödegård"))
+        .unwrap();
+    assert_eq!(
+        enc.span_to_question_text(q, first, last),
+        Some("Zoë Ödegård")
+    );
     let cafe_end = texts.len() - 2; // last token is "?"
-    let cafe_start = (0..=cafe_end).rfind(|&i| texts[i].starts_with("caf")).unwrap();
-    assert_eq!(enc.span_to_question_text(q, cafe_start, cafe_end), Some("café"));
+    let cafe_start = (0..=cafe_end)
+        .rfind(|&i| texts[i].starts_with("caf"))
+        .unwrap();
+    assert_eq!(
+        enc.span_to_question_text(q, cafe_start, cafe_end),
+        Some("café")
+    );
+}
+
+#[test]
+fn spans_keep_marks_the_normalizer_drops() {
+    let b = builder();
+    // Tamil virama (U+0BCD) and Thai vowel sign (U+0E35) are stripped with the accents, as is a
+    // decomposed accent (e + U+0301); spans must still end after them.
+    let q = "Which star is Anusham அனுஷம் on วันพฤหัสบดี at cafe\u{301}?";
+    let enc = b.encode(q, &strings(&["A"])).unwrap();
+    let texts: Vec<&str> = enc
+        .question_offsets
+        .iter()
+        .map(|&(s, e)| &q[s..e])
+        .collect();
+    let find = |word: &str| {
+        let start = (0..texts.len())
+            .find(|&i| q[enc.question_offsets[i].0..].starts_with(word))
+            .unwrap();
+        let end = (start..texts.len())
+            .find(|&i| q[..enc.question_offsets[i].1].ends_with(word))
+            .unwrap_or_else(|| panic!("{word:?} in {texts:?}"));
+        enc.span_to_question_text(q, start, end).unwrap()
+    };
+    assert_eq!(find("அனுஷம்"), "அனுஷம்");
+    assert_eq!(find("วันพฤหัสบดี"), "วันพฤหัสบดี");
+    assert_eq!(find("cafe\u{301}"), "cafe\u{301}");
+    // Nothing reaches over whitespace or into the next token.
+    for w in enc.question_offsets.windows(2) {
+        assert!(w[0].1 <= w[1].0);
+    }
+    assert!(texts.iter().all(|t| !t.contains(' ')));
 }
 
 #[test]
@@ -97,7 +151,9 @@ fn empty_question_is_an_error() {
 #[test]
 fn empty_header_is_represented_by_its_sep() {
     let b = builder();
-    let enc = b.encode("what is x", &strings(&["Name", "", "Notes"])).unwrap();
+    let enc = b
+        .encode("what is x", &strings(&["Name", "", "Notes"]))
+        .unwrap();
     let sep = enc.input_ids[enc.question_tokens.end];
     let empty = enc.header_spans[1].clone();
     assert_eq!(empty.len(), 1);
@@ -112,7 +168,13 @@ fn long_question_is_rejected() {
     let b = builder().with_max_len(32);
     let q = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen";
     let err = b.encode(q, &strings(&["A"])).unwrap_err();
-    assert_eq!(err, InputError::QuestionTooLong { tokens: 17, max: 16 });
+    assert_eq!(
+        err,
+        InputError::QuestionTooLong {
+            tokens: 17,
+            max: 16
+        }
+    );
     assert!(err.to_string().starts_with("question too long"));
 }
 
@@ -147,10 +209,15 @@ fn long_headers_are_capped_evenly_to_the_largest_fit() {
     // k is the largest that fits: one more piece per long header would overflow.
     let with_more: usize = 2
         + enc.question_len()
-        + full.header_spans.iter().zip(&headers).map(|(s, h)| {
-            let pieces = if h.is_empty() { 0 } else { s.len() };
-            pieces.min(k + 1) + 1
-        }).sum::<usize>();
+        + full
+            .header_spans
+            .iter()
+            .zip(&headers)
+            .map(|(s, h)| {
+                let pieces = if h.is_empty() { 0 } else { s.len() };
+                pieces.min(k + 1) + 1
+            })
+            .sum::<usize>();
     assert!(with_more > max_len);
 }
 
@@ -159,7 +226,10 @@ fn too_many_columns_is_an_error() {
     let b = builder().with_max_len(16);
     let headers: Vec<String> = (0..10).map(|i| format!("col{i}")).collect();
     let err = b.encode("what is it", &headers).unwrap_err();
-    assert!(matches!(err, InputError::TooManyColumns { columns: 10, .. }), "{err}");
+    assert!(
+        matches!(err, InputError::TooManyColumns { columns: 10, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -178,7 +248,9 @@ fn encode_many_matches_encode() {
 fn pad_batch_pads_to_longest_with_mask() {
     let b = builder();
     let short = b.encode("who", &strings(&["A"])).unwrap();
-    let long = b.encode("who won the final game", &strings(&["Winner", "Score"])).unwrap();
+    let long = b
+        .encode("who won the final game", &strings(&["Winner", "Score"]))
+        .unwrap();
     let batch = pad_batch(&[&short, &long]);
     assert_eq!((batch.batch, batch.seq_len), (2, long.len()));
     assert_eq!(batch.lengths, vec![short.len(), long.len()]);

@@ -59,7 +59,8 @@ pub struct EncodedInput {
     /// Positions of the question's word pieces (`1..1+q`: after `[CLS]`, before the first `[SEP]`).
     pub question_tokens: Range<usize>,
     /// Byte range in the question of each question token (`question_offsets[i]` is the token at
-    /// position `question_tokens.start + i`).
+    /// position `question_tokens.start + i`), including any characters the normalizer dropped
+    /// right after it (combining marks, control characters), so spans read back whole.
     pub question_offsets: Vec<(usize, usize)>,
     /// Per header, the positions of its word pieces, without the `[SEP]` that follows. Never
     /// empty: a header with no word pieces (empty or only control characters) gets its trailing
@@ -237,7 +238,13 @@ impl InputBuilder {
         let header_cap = self.header_cap(q_len, headers)?;
         let cap = header_cap.unwrap_or(usize::MAX);
 
-        let total = 2 + q_len + headers.pieces.iter().map(|p| p.len().min(cap) + 1).sum::<usize>();
+        let total = 2
+            + q_len
+            + headers
+                .pieces
+                .iter()
+                .map(|p| p.len().min(cap) + 1)
+                .sum::<usize>();
         let mut input_ids = Vec::with_capacity(total);
         input_ids.push(self.cls_id);
         input_ids.extend_from_slice(q.get_ids());
@@ -250,7 +257,11 @@ impl InputBuilder {
             let end = input_ids.len();
             input_ids.push(self.sep_id);
             // An empty header is represented by its [SEP] (see `header_spans`).
-            header_spans.push(if end > start { start..end } else { end..end + 1 });
+            header_spans.push(if end > start {
+                start..end
+            } else {
+                end..end + 1
+            });
         }
         let mut token_type_ids = vec![0; question_part];
         token_type_ids.resize(input_ids.len(), 1);
@@ -258,7 +269,7 @@ impl InputBuilder {
             input_ids,
             token_type_ids,
             question_tokens: 1..1 + q_len,
-            question_offsets: q.get_offsets().to_vec(),
+            question_offsets: cover_dropped_chars(question, q.get_offsets()),
             header_spans,
             header_cap,
         })
@@ -302,6 +313,28 @@ impl InputBuilder {
         }
         Ok(Some(fits))
     }
+}
+
+/// Token byte ranges widened over the characters the normalizer dropped right after them.
+///
+/// Accent stripping removes combining marks (a Tamil virama, a Thai vowel sign, a decomposed
+/// accent) and clean-up removes control characters; the tokenizer's offsets then stop before them,
+/// and a value span would lose its last mark ("அனுஷம்" read back as "அனுஷம"). Each token's end is
+/// extended over the non-whitespace characters up to the next token's start.
+fn cover_dropped_chars(question: &str, offsets: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut out = offsets.to_vec();
+    for i in 0..out.len() {
+        let limit = out.get(i + 1).map_or(question.len(), |next| next.0);
+        let end = out[i].1;
+        if let Some(gap) = question.get(end..limit.max(end)) {
+            out[i].1 += gap
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .map(char::len_utf8)
+                .sum::<usize>();
+        }
+    }
+    out
 }
 
 /// Something that can be a row of a padded batch: an [`EncodedInput`], or a cached training

@@ -115,7 +115,10 @@ impl CacheHeader {
     }
 
     fn from_bytes(b: &[u8; HEADER_LEN]) -> Result<CacheHeader> {
-        ensure!(&b[..8] == MAGIC, "not a SQLCoder training cache (bad magic)");
+        ensure!(
+            &b[..8] == MAGIC,
+            "not a SQLCoder training cache (bad magic)"
+        );
         let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap());
         let version = u32_at(8);
         ensure!(
@@ -149,7 +152,13 @@ impl CacheWriter {
         let tmp = PathBuf::from(tmp);
         let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         let mut out = BufWriter::new(file);
-        out.write_all(&CacheHeader { count: 0, ..header.clone() }.to_bytes())?;
+        out.write_all(
+            &CacheHeader {
+                count: 0,
+                ..header.clone()
+            }
+            .to_bytes(),
+        )?;
         Ok(CacheWriter {
             out: Some(out),
             header: CacheHeader { count: 0, ..header },
@@ -241,9 +250,14 @@ impl CacheReader {
         let mut len = [0u8; 4];
         self.input.read_exact(&mut len).with_context(truncated)?;
         let len = u32::from_le_bytes(len);
-        ensure!(len <= MAX_PAYLOAD, "record {index} is corrupt (length {len})");
+        ensure!(
+            len <= MAX_PAYLOAD,
+            "record {index} is corrupt (length {len})"
+        );
         let mut payload = vec![0u8; len as usize];
-        self.input.read_exact(&mut payload).with_context(truncated)?;
+        self.input
+            .read_exact(&mut payload)
+            .with_context(truncated)?;
         let mut sum = [0u8; 8];
         self.input.read_exact(&mut sum).with_context(truncated)?;
         ensure!(
@@ -400,7 +414,10 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
     ensure!(p.bytes.is_empty(), "{} unread bytes", p.bytes.len());
     let q_len = question_tokens.len();
     ensure!(agg < AGG_NAMES.len(), "aggregation {agg} out of range");
-    ensure!(ops.iter().all(|&op| op < CondOp::ALL.len()), "operator out of range");
+    ensure!(
+        ops.iter().all(|&op| op < CondOp::ALL.len()),
+        "operator out of range"
+    );
     ensure!(
         sel < n_headers && where_cols.iter().all(|&c| c < n_headers),
         "column label out of range"

@@ -2,7 +2,7 @@
 
 use crate::data::{Example, Table};
 use crate::model::input::{InputBuilder, InputError, TokenizedHeaders};
-use crate::train::cache::{CacheHeader, CachedExample, CacheWriter};
+use crate::train::cache::{CacheHeader, CacheWriter, CachedExample};
 use crate::train::labels::{LabelError, SlotLabels, ValueCoverage};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};

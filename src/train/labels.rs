@@ -50,7 +50,10 @@ impl SlotLabels {
             sel: check(query.sel)?,
             agg: query.agg.index(),
             where_count: conds.len(),
-            where_cols: conds.iter().map(|c| check(c.col)).collect::<Result<_, _>>()?,
+            where_cols: conds
+                .iter()
+                .map(|c| check(c.col))
+                .collect::<Result<_, _>>()?,
             ops: conds.iter().map(|c| c.op.index()).collect(),
             value_spans: conds
                 .iter()

@@ -12,7 +12,7 @@
 //! - `Numeric`: number literals in the question whose value equals the condition's number.
 //!
 //! A candidate must start and end on a token boundary or a word boundary (a value found inside a
-//! word, "an" in "and", is no label). The best candidate is token-aligned first, then the most exact
+//! word, "an" in "and", is no label) and must not cut a run of digits ("0.939" in "0.9391"). The best candidate is token-aligned first, then the most exact
 //! kind, then on word boundaries, then the earliest.
 
 use crate::data::CondValue;
@@ -43,7 +43,10 @@ pub fn find_value(
 ) -> Option<ValueMatch> {
     let mut candidates: Vec<(Range<usize>, MatchKind)> = Vec::new();
     let forms = value_forms(value);
-    for (mode, kind) in [(Mode::Exact, MatchKind::Exact), (Mode::Loose, MatchKind::Loose)] {
+    for (mode, kind) in [
+        (Mode::Exact, MatchKind::Exact),
+        (Mode::Loose, MatchKind::Loose),
+    ] {
         let q = Folded::new(question, mode);
         for form in &forms {
             for bytes in q.find_all(&Folded::new(form, mode)) {
@@ -57,7 +60,7 @@ pub fn find_value(
     }
     if let Some(number) = value_number(value) {
         for bytes in number_literals(question) {
-            if parse_literal(&question[bytes.clone()]) == Some(number) {
+            if parse_literal(&question[bytes.clone()]).is_some_and(|n| same_number(n, number)) {
                 candidates.push((bytes, MatchKind::Numeric));
             }
         }
@@ -70,7 +73,8 @@ pub fn find_value(
             let token_aligned =
                 offsets[tokens.0].0 == bytes.start && offsets[tokens.1].1 == bytes.end;
             let word_aligned = on_word_boundary(question, &bytes);
-            (token_aligned || word_aligned).then_some((
+            let usable = (token_aligned || word_aligned) && !cuts_digits(question, &bytes);
+            usable.then_some((
                 (!token_aligned, kind, !word_aligned, bytes.start),
                 ValueMatch {
                     bytes,
@@ -113,10 +117,17 @@ fn value_number(value: &CondValue) -> Option<f64> {
     }
 }
 
+/// Equal up to float noise: questions sometimes print a value's float repr ("0.9390000000000001"
+/// for 0.939).
+fn same_number(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
 /// `1,234.5` → 1234.5; anything but digits, grouping commas and one decimal point → None.
 fn parse_literal(s: &str) -> Option<f64> {
     let ok = s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.');
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.');
     if !ok {
         return None;
     }
@@ -164,6 +175,17 @@ fn on_word_boundary(text: &str, bytes: &Range<usize>) -> bool {
         _ => true,
     };
     splits(before, first) && splits(last, after)
+}
+
+/// True when `bytes` starts or ends inside a run of digits ("0.939" in "0.9391"): word pieces
+/// may split numbers anywhere, so token alignment alone does not make such a match the value.
+fn cuts_digits(text: &str, bytes: &Range<usize>) -> bool {
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    let before = text[..bytes.start].chars().next_back();
+    let first = text[bytes.clone()].chars().next();
+    let last = text[bytes.clone()].chars().next_back();
+    let after = text[bytes.end..].chars().next();
+    (digit(before) && digit(first)) || (digit(last) && digit(after))
 }
 
 /// Extends a loose match over the value's leading/trailing punctuation when the question has the
