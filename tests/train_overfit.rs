@@ -30,15 +30,30 @@ fn tiny_bert() -> BertConfig {
 fn tiny_model_overfits_the_sample_training_questions() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sample = root.join("data/sample");
-    let builder = InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
+    let builder =
+        InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
     let ds = data::load_split(&sample, Split::Train).unwrap();
     let (cached, _) = build_cache(&ds.examples, &ds.tables, &builder, false).unwrap();
     // Only questions whose every value is a question substring can reach exact logical form.
-    let train: Vec<CachedExample> =
-        cached.into_iter().filter(|c| c.labels.value_spans.iter().all(Option::is_some)).collect();
-    assert!(train.len() >= 48, "only {} usable sample questions", train.len());
-    let examples: Vec<Example> = train.iter().map(|c| ds.examples[c.example_index as usize].clone()).collect();
-    let val = ValSet::from_examples(examples, ds.tables.clone(), data::db_path(&sample, Split::Train), &builder);
+    let train: Vec<CachedExample> = cached
+        .into_iter()
+        .filter(|c| c.labels.value_spans.iter().all(Option::is_some))
+        .collect();
+    assert!(
+        train.len() >= 48,
+        "only {} usable sample questions",
+        train.len()
+    );
+    let examples: Vec<Example> = train
+        .iter()
+        .map(|c| ds.examples[c.example_index as usize].clone())
+        .collect();
+    let val = ValSet::from_examples(
+        examples,
+        ds.tables.clone(),
+        data::db_path(&sample, Split::Train),
+        &builder,
+    );
 
     let runs = tempfile::tempdir().unwrap();
     let config = TrainConfig {
@@ -55,7 +70,12 @@ fn tiny_model_overfits_the_sample_training_questions() {
         checkpoint_every: 1_000_000,
         ..Default::default()
     };
-    let spec = ModelSpec { mode: FineTune::Full, lora_rank: 8, lora_alpha: 16.0, dropout: 0.0 };
+    let spec = ModelSpec {
+        mode: FineTune::Full,
+        lora_rank: 8,
+        lora_alpha: 16.0,
+        dropout: 0.0,
+    };
     let device = Default::default();
     let (model, _) = SlotModel::<B>::random(&tiny_bert(), &spec, &device);
     let summary = train_model(&config, model, &spec, train, &val, device, false).unwrap();
@@ -68,9 +88,16 @@ fn tiny_model_overfits_the_sample_training_questions() {
         .map(|v| v["loss"].as_f64().unwrap())
         .collect();
     let (first, last) = (losses[0], *losses.last().unwrap());
-    assert!(last < first / 5.0, "loss fell only from {first:.3} to {last:.3}");
+    assert!(
+        last < first / 5.0,
+        "loss fell only from {first:.3} to {last:.3}"
+    );
     let lf = summary.best_val_lf.unwrap();
-    assert!(lf >= 0.9, "train logical-form accuracy {:.1}% < 90%", 100.0 * lf);
+    assert!(
+        lf >= 0.9,
+        "train logical-form accuracy {:.1}% < 90%",
+        100.0 * lf
+    );
     assert!(runs.path().join("overfit/best/slots.safetensors").exists());
     assert!(runs.path().join("overfit/curves.svg").exists());
 }

@@ -1,8 +1,8 @@
 //! `data prepare` (conversion + a check that every gold query runs) and `eval`.
 
 use crate::data::{self, Dataset, Split};
-use crate::sql::exec::{Executor, SqlValue};
 use crate::sql::assemble;
+use crate::sql::exec::{Executor, SqlValue};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,8 +37,11 @@ pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
             |exec, ex| {
                 let exec = exec.as_ref().map_err(|e| e.to_string())?;
                 let table = ds.table(&ex.table_id).map_err(|e| e.to_string())?;
-                let stmt = assemble::assemble(&ex.query, table).map_err(|e| format!("{}: {e}", ex.table_id))?;
-                let rows = exec.run(&stmt).map_err(|e| format!("{}: {e:#}", ex.table_id))?;
+                let stmt = assemble::assemble(&ex.query, table)
+                    .map_err(|e| format!("{}: {e}", ex.table_id))?;
+                let rows = exec
+                    .run(&stmt)
+                    .map_err(|e| format!("{}: {e:#}", ex.table_id))?;
                 Ok(rows.iter().any(|v| !matches!(v, SqlValue::Null)))
             },
         )
@@ -57,7 +60,10 @@ pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
 pub fn prepare(source: &Path, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     data::prepare::prepare(source, out)?;
-    println!("{:<6} {:>9} {:>9} {:>7} {:>10}", "split", "examples", "executed", "failed", "non-empty");
+    println!(
+        "{:<6} {:>9} {:>9} {:>7} {:>10}",
+        "split", "examples", "executed", "failed", "non-empty"
+    );
     let mut failed = 0;
     for split in Split::ALL {
         let ds = data::load_split(out, split)?;

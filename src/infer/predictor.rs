@@ -32,7 +32,9 @@ pub fn score_questions<B: Backend>(
             out[i] = Some(s);
         }
     }
-    out.into_iter().map(|s| s.expect("every question scored")).collect()
+    out.into_iter()
+        .map(|s| s.expect("every question scored"))
+        .collect()
 }
 
 /// Greedy predictions for every question, in input order.

@@ -54,7 +54,12 @@ impl<B: Backend> ModelBatch<B> {
     pub fn new<T: SlotRow>(rows: &[&T], device: &B::Device) -> Self {
         let padded = pad_batch(rows);
         let (batch, seq) = (padded.batch, padded.seq_len);
-        let n_cols = rows.iter().map(|r| r.header_spans().len()).max().unwrap_or(0).max(1);
+        let n_cols = rows
+            .iter()
+            .map(|r| r.header_spans().len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
 
         let mut pool = vec![0f32; batch * n_cols * seq];
         let mut column_pad = vec![true; batch * n_cols];
@@ -74,10 +79,14 @@ impl<B: Backend> ModelBatch<B> {
             }
             let q = row.question_tokens();
             non_question[b * seq + q.start..b * seq + q.end].fill(false);
-            layouts.push(ExampleLayout { n_cols: row.header_spans().len(), question_tokens: q });
+            layouts.push(ExampleLayout {
+                n_cols: row.header_spans().len(),
+                question_tokens: q,
+            });
         }
 
-        let ints = |v: Vec<i64>| Tensor::<B, 2, Int>::from_data(TensorData::new(v, [batch, seq]), device);
+        let ints =
+            |v: Vec<i64>| Tensor::<B, 2, Int>::from_data(TensorData::new(v, [batch, seq]), device);
         Self {
             ids: ints(padded.ids),
             type_ids: ints(padded.type_ids),
@@ -85,7 +94,10 @@ impl<B: Backend> ModelBatch<B> {
             structure: SlotStructure {
                 column_pool: Tensor::from_data(TensorData::new(pool, [batch, n_cols, seq]), device),
                 column_pad: Tensor::from_data(TensorData::new(column_pad, [batch, n_cols]), device),
-                non_question: Tensor::from_data(TensorData::new(non_question, [batch, seq]), device),
+                non_question: Tensor::from_data(
+                    TensorData::new(non_question, [batch, seq]),
+                    device,
+                ),
             },
             layouts,
         }

@@ -48,37 +48,63 @@ struct ArtifactMeta {
 
 impl<B: Backend> SlotModel<B> {
     pub fn forward(&self, batch: &ModelBatch<B>) -> SlotLogits<B> {
-        let hidden = self.encoder.forward(batch.ids.clone(), batch.type_ids.clone(), batch.pad.clone());
+        let hidden =
+            self.encoder
+                .forward(batch.ids.clone(), batch.type_ids.clone(), batch.pad.clone());
         self.heads.forward(hidden, &batch.structure)
     }
 
     /// Wrap an encoder: add adapters if the mode uses them, fresh heads, and the mode's
     /// require-grad flags.
-    pub fn from_encoder(encoder: BertModel<B>, spec: &ModelSpec, device: &B::Device) -> (Self, ParamCounts) {
+    pub fn from_encoder(
+        encoder: BertModel<B>,
+        spec: &ModelSpec,
+        device: &B::Device,
+    ) -> (Self, ParamCounts) {
         let hidden = encoder.hidden_size();
         let encoder = if spec.mode == FineTune::Lora {
-            encoder.with_lora(&LoraConfig { rank: spec.lora_rank, alpha: spec.lora_alpha, ..Default::default() })
+            encoder.with_lora(&LoraConfig {
+                rank: spec.lora_rank,
+                alpha: spec.lora_alpha,
+                ..Default::default()
+            })
         } else {
             encoder
         };
-        let model = Self { encoder, heads: SlotHeads::new(hidden, spec.dropout, device) };
+        let model = Self {
+            encoder,
+            heads: SlotHeads::new(hidden, spec.dropout, device),
+        };
         apply_mode(model, spec.mode)
     }
 
     /// Pretrained encoder from `encoder_dir` (HF folder) + fresh heads.
-    pub fn pretrained(encoder_dir: &Path, spec: &ModelSpec, device: &B::Device) -> Result<(Self, ParamCounts)> {
+    pub fn pretrained(
+        encoder_dir: &Path,
+        spec: &ModelSpec,
+        device: &B::Device,
+    ) -> Result<(Self, ParamCounts)> {
         let (_config, encoder) = load_pretrained::<B>(encoder_dir, device)?;
         Ok(Self::from_encoder(encoder, spec, device))
     }
 
     /// A randomly initialised encoder of `config` + fresh heads (tests, smoke runs).
-    pub fn random(config: &BertConfig, spec: &ModelSpec, device: &B::Device) -> (Self, ParamCounts) {
+    pub fn random(
+        config: &BertConfig,
+        spec: &ModelSpec,
+        device: &B::Device,
+    ) -> (Self, ParamCounts) {
         Self::from_encoder(BertModel::init(config, device), spec, device)
     }
 
     /// Write the trained parameters (the mode's trainable set) and the spec to `dir`, atomically
     /// per file.
-    pub fn save_artifact(&self, dir: &Path, spec: &ModelSpec, notes: serde_json::Value) -> Result<()> {
+    pub fn save_artifact(
+        &self,
+        dir: &Path,
+        spec: &ModelSpec,
+        notes: serde_json::Value,
+    ) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let weights = dir.join(ARTIFACT_WEIGHTS);
         let tmp = weights.with_extension("safetensors.tmp");
@@ -88,9 +114,15 @@ impl<B: Backend> SlotModel<B> {
             FineTune::Lora => |p: &str, _c: &str| FineTune::Lora.trains(p),
             FineTune::Frozen => |p: &str, _c: &str| FineTune::Frozen.trains(p),
         });
-        self.save_into(&mut store).map_err(|e| anyhow::anyhow!("{e}")).context("writing model weights")?;
+        self.save_into(&mut store)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("writing model weights")?;
         std::fs::rename(&tmp, &weights)?;
-        let meta = ArtifactMeta { format_version: FORMAT_VERSION, spec: spec.clone(), notes };
+        let meta = ArtifactMeta {
+            format_version: FORMAT_VERSION,
+            spec: spec.clone(),
+            notes,
+        };
         let meta_path = dir.join(ARTIFACT_META);
         let tmp = meta_path.with_extension("json.tmp");
         std::fs::write(&tmp, serde_json::to_string_pretty(&meta)?)?;
@@ -100,29 +132,58 @@ impl<B: Backend> SlotModel<B> {
 
     /// Rebuild a model from the pretrained encoder in `encoder_dir` and the artifact in `dir`.
     /// Every tensor the artifact's mode trains must be present in it.
-    pub fn load_artifact(dir: &Path, encoder_dir: &Path, device: &B::Device) -> Result<(Self, ModelSpec)> {
+    pub fn load_artifact(
+        dir: &Path,
+        encoder_dir: &Path,
+        device: &B::Device,
+    ) -> Result<(Self, ModelSpec)> {
         let meta_path = dir.join(ARTIFACT_META);
-        let text = std::fs::read_to_string(&meta_path)
-            .with_context(|| format!("reading {} (is this a trained model folder?)", meta_path.display()))?;
-        let meta: ArtifactMeta =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))?;
+        let text = std::fs::read_to_string(&meta_path).with_context(|| {
+            format!(
+                "reading {} (is this a trained model folder?)",
+                meta_path.display()
+            )
+        })?;
+        let meta: ArtifactMeta = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {}", meta_path.display()))?;
         if meta.format_version != FORMAT_VERSION {
-            bail!("{}: model format {} is not supported (expected {FORMAT_VERSION})", meta_path.display(), meta.format_version);
+            bail!(
+                "{}: model format {} is not supported (expected {FORMAT_VERSION})",
+                meta_path.display(),
+                meta.format_version
+            );
         }
         let (mut model, _) = Self::pretrained(encoder_dir, &meta.spec, device)?;
         let weights = dir.join(ARTIFACT_WEIGHTS);
-        anyhow::ensure!(weights.exists(), "missing model weights {}", weights.display());
+        anyhow::ensure!(
+            weights.exists(),
+            "missing model weights {}",
+            weights.display()
+        );
         let mut store = SafetensorsStore::from_file(&weights).allow_partial(true);
-        let result = model.load_from(&mut store).map_err(|e| anyhow::anyhow!("{e}")).with_context(|| format!("loading {}", weights.display()))?;
+        let result = model
+            .load_from(&mut store)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("loading {}", weights.display()))?;
         let mode = meta.spec.mode;
-        let missing: Vec<&String> = result.missing.iter().map(|(p, _)| p).filter(|p| mode.trains(p)).collect();
+        let missing: Vec<&String> = result
+            .missing
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| mode.trains(p))
+            .collect();
         if !missing.is_empty() || !result.errors.is_empty() || !result.unused.is_empty() {
             bail!(
                 "{}: weights do not fit the model (missing {:?}, unexpected {:?}, errors {:?})",
                 weights.display(),
                 missing.iter().take(5).collect::<Vec<_>>(),
                 result.unused.iter().take(5).collect::<Vec<_>>(),
-                result.errors.iter().take(3).map(|e| format!("{e:?}")).collect::<Vec<_>>()
+                result
+                    .errors
+                    .iter()
+                    .take(3)
+                    .map(|e| format!("{e:?}"))
+                    .collect::<Vec<_>>()
             );
         }
         Ok((model, meta.spec))

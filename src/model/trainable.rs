@@ -68,9 +68,20 @@ pub struct ParamCounts {
 
 /// Apply `mode`'s require-grad flags to every parameter of `module`.
 pub fn apply_mode<B: Backend, M: Module<B>>(module: M, mode: FineTune) -> (M, ParamCounts) {
-    let mut mapper = RequireGradByPath { path: Vec::new(), trains: |p: &str| mode.trains(p), trainable: 0, frozen: 0 };
+    let mut mapper = RequireGradByPath {
+        path: Vec::new(),
+        trains: |p: &str| mode.trains(p),
+        trainable: 0,
+        frozen: 0,
+    };
     let module = module.map(&mut mapper);
-    (module, ParamCounts { trainable: mapper.trainable, frozen: mapper.frozen })
+    (
+        module,
+        ParamCounts {
+            trainable: mapper.trainable,
+            frozen: mapper.frozen,
+        },
+    )
 }
 
 #[cfg(test)]

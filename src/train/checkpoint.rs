@@ -33,7 +33,9 @@ pub struct CheckpointDir {
 
 impl CheckpointDir {
     pub fn new(run_dir: &Path) -> Self {
-        Self { dir: run_dir.join("checkpoint") }
+        Self {
+            dir: run_dir.join("checkpoint"),
+        }
     }
 
     pub fn exists(&self) -> bool {
@@ -41,7 +43,11 @@ impl CheckpointDir {
     }
 
     /// Write a checkpoint: `write_records` saves the records into the folder it is given.
-    pub fn save(&self, state: &TrainState, write_records: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    pub fn save(
+        &self,
+        state: &TrainState,
+        write_records: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
         let tmp = self.dir.with_extension("tmp");
         let old = self.dir.with_extension("old");
         let _ = std::fs::remove_dir_all(&tmp);
@@ -64,7 +70,8 @@ impl CheckpointDir {
             std::fs::rename(&old, &self.dir)?;
         }
         let path = self.dir.join("state.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 

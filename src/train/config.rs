@@ -99,7 +99,10 @@ impl TrainConfig {
     }
 
     pub fn cache_path(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(|| self.data_dir.join("cache")).join("train.cache")
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
+            .join("train.cache")
     }
 
     pub fn run_dir(&self) -> PathBuf {

@@ -135,12 +135,20 @@ pub fn slot_loss<B: Backend>(logits: &SlotLogits<B>, t: &SlotTargets) -> SlotLos
 impl SlotTargets {
     /// Targets of a batch whose rows have these labels; `question_start` is each row's first
     /// question token (labels hold question-relative spans), `n_cols` the batch's padded column count.
-    pub fn from_labels(rows: &[(&crate::train::labels::SlotLabels, usize, usize)], n_cols: usize) -> Self {
-        let mut t = SlotTargets { where_cols: vec![0.0; rows.len() * n_cols], real_cols: vec![0.0; rows.len() * n_cols], ..Default::default() };
+    pub fn from_labels(
+        rows: &[(&crate::train::labels::SlotLabels, usize, usize)],
+        n_cols: usize,
+    ) -> Self {
+        let mut t = SlotTargets {
+            where_cols: vec![0.0; rows.len() * n_cols],
+            real_cols: vec![0.0; rows.len() * n_cols],
+            ..Default::default()
+        };
         for (b, &(labels, question_start, real_cols)) in rows.iter().enumerate() {
             t.sel.push(labels.sel as i64);
             t.agg.push(labels.agg as i64);
-            t.where_count.push(labels.where_count.min(crate::model::heads::N_WHERE - 1) as i64);
+            t.where_count
+                .push(labels.where_count.min(crate::model::heads::N_WHERE - 1) as i64);
             t.real_cols[b * n_cols..b * n_cols + real_cols].fill(1.0);
             for (i, &col) in labels.where_cols.iter().enumerate() {
                 let row = (b * n_cols + col) as i64;

@@ -19,7 +19,8 @@ impl MetricsLog {
     pub fn open(run_dir: &Path, keep_until_step: usize) -> Result<Self> {
         let path = run_dir.join("metrics.jsonl");
         if path.exists() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
             let kept: Vec<&str> = text
                 .lines()
                 .filter(|l| {
@@ -30,7 +31,10 @@ impl MetricsLog {
                 })
                 .collect();
             let tmp = path.with_extension("jsonl.tmp");
-            std::fs::write(&tmp, kept.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+            std::fs::write(
+                &tmp,
+                kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
+            )?;
             std::fs::rename(&tmp, &path)?;
         }
         let file = std::fs::OpenOptions::new()
@@ -38,15 +42,30 @@ impl MetricsLog {
             .append(true)
             .open(&path)
             .with_context(|| format!("opening {}", path.display()))?;
-        Ok(Self { svg: run_dir.join("curves.svg"), path, file })
+        Ok(Self {
+            svg: run_dir.join("curves.svg"),
+            path,
+            file,
+        })
     }
 
     fn write(&mut self, v: Value) -> Result<()> {
         writeln!(self.file, "{v}").with_context(|| format!("writing {}", self.path.display()))
     }
 
-    pub fn step(&mut self, step: usize, epoch: usize, loss: f64, parts: &[(&str, f64)], ex_per_s: f64, lr: f64) -> Result<()> {
-        let parts: serde_json::Map<String, Value> = parts.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    pub fn step(
+        &mut self,
+        step: usize,
+        epoch: usize,
+        loss: f64,
+        parts: &[(&str, f64)],
+        ex_per_s: f64,
+        lr: f64,
+    ) -> Result<()> {
+        let parts: serde_json::Map<String, Value> = parts
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
         self.write(json!({"kind": "step", "step": step, "epoch": epoch + 1, "loss": loss, "parts": parts, "examples_per_s": ex_per_s, "lr_heads": lr}))
     }
 
@@ -57,7 +76,10 @@ impl MetricsLog {
     /// Redraw `curves.svg` from everything logged so far.
     pub fn plot(&self) -> Result<()> {
         let text = std::fs::read_to_string(&self.path)?;
-        let lines: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        let lines: Vec<Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
         let points = |kind: &str, x: &str, y: &dyn Fn(&Value) -> Option<f64>| -> Vec<(f64, f64)> {
             lines
                 .iter()
@@ -65,16 +87,26 @@ impl MetricsLog {
                 .filter_map(|v| Some((v[x].as_f64()?, y(v)?)))
                 .collect()
         };
-        let loss = Series { name: "train loss".into(), points: points("step", "step", &|v| v["loss"].as_f64()) };
+        let loss = Series {
+            name: "train loss".into(),
+            points: points("step", "step", &|v| v["loss"].as_f64()),
+        };
         let lf = Series {
             name: "val LF %".into(),
-            points: points("epoch", "epoch", &|v| v["val"]["lf"].as_f64().map(|x| 100.0 * x)),
+            points: points("epoch", "epoch", &|v| {
+                v["val"]["lf"].as_f64().map(|x| 100.0 * x)
+            }),
         };
         let ex = Series {
             name: "val EX %".into(),
-            points: points("epoch", "epoch", &|v| v["val"]["ex"].as_f64().map(|x| 100.0 * x)),
+            points: points("epoch", "epoch", &|v| {
+                v["val"]["ex"].as_f64().map(|x| 100.0 * x)
+            }),
         };
-        let svg = line_chart_svg(&[("training loss", "step", vec![loss]), ("validation accuracy", "epoch", vec![lf, ex])]);
+        let svg = line_chart_svg(&[
+            ("training loss", "step", vec![loss]),
+            ("validation accuracy", "epoch", vec![lf, ex]),
+        ]);
         std::fs::write(&self.svg, svg).with_context(|| format!("writing {}", self.svg.display()))
     }
 }

@@ -48,8 +48,13 @@ pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> R
 /// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`.
 pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<TrainSummary> {
     config.validate()?;
-    let builder = InputBuilder::from_file(config.encoder_dir.join("tokenizer.json"))
-        .with_context(|| format!("loading the tokenizer from {}", config.encoder_dir.display()))?;
+    let builder =
+        InputBuilder::from_file(config.encoder_dir.join("tokenizer.json")).with_context(|| {
+            format!(
+                "loading the tokenizer from {}",
+                config.encoder_dir.display()
+            )
+        })?;
     let cache_path = ensure_cache(&config.data_dir, config.cache_path(), &builder)?;
     let (header, mut train) = cache::read_cache(&cache_path)?;
     header.check_matches(&builder)?;
@@ -59,18 +64,32 @@ pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<T
     }
     let val = ValSet::load(&config.data_dir, Split::Val, config.val_limit, &builder)?;
     match backend {
-        BackendKind::Ndarray => trainer::train_on::<Autodiff<NdArray>>(config, train, &val, Default::default(), resume),
+        BackendKind::Ndarray => {
+            trainer::train_on::<Autodiff<NdArray>>(config, train, &val, Default::default(), resume)
+        }
         BackendKind::Cuda => train_cuda(config, train, &val, resume),
     }
 }
 
 #[cfg(feature = "cuda")]
-fn train_cuda(config: &TrainConfig, train: Vec<cache::CachedExample>, val: &ValSet, resume: bool) -> Result<TrainSummary> {
+fn train_cuda(
+    config: &TrainConfig,
+    train: Vec<cache::CachedExample>,
+    val: &ValSet,
+    resume: bool,
+) -> Result<TrainSummary> {
     use burn::backend::Cuda;
     trainer::train_on::<Autodiff<Cuda>>(config, train, val, Default::default(), resume)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn train_cuda(_: &TrainConfig, _: Vec<cache::CachedExample>, _: &ValSet, _: bool) -> Result<TrainSummary> {
-    anyhow::bail!("this binary was built without CUDA: rebuild with `cargo build --release --features cuda`")
+fn train_cuda(
+    _: &TrainConfig,
+    _: Vec<cache::CachedExample>,
+    _: &ValSet,
+    _: bool,
+) -> Result<TrainSummary> {
+    anyhow::bail!(
+        "this binary was built without CUDA: rebuild with `cargo build --release --features cuda`"
+    )
 }

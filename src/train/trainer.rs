@@ -13,9 +13,9 @@ use crate::model::slot_model::{ModelSpec, SlotModel};
 use crate::model::trainable::apply_mode;
 use crate::train::cache::CachedExample;
 use anyhow::{bail, Context, Result};
+use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::record::Recorder;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::ElementConversion;
@@ -40,7 +40,12 @@ pub struct TrainSummary {
 
 /// Batches of one epoch: a seeded shuffle, then sorting by length inside windows of 50 batches
 /// (so padding stays small but batches still differ between epochs), then shuffled batch order.
-pub fn epoch_batches(lengths: &[usize], batch_size: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
+pub fn epoch_batches(
+    lengths: &[usize],
+    batch_size: usize,
+    seed: u64,
+    epoch: usize,
+) -> Vec<Vec<usize>> {
     let mut rng = StdRng::seed_from_u64(seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let mut order: Vec<usize> = (0..lengths.len()).collect();
     order.shuffle(&mut rng);
@@ -66,7 +71,10 @@ pub fn train_on<B: AutodiffBackend>(
     std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let ckpt = CheckpointDir::new(&run_dir);
     if !resume && ckpt.exists() {
-        bail!("{} already holds a checkpoint: pass --resume to continue it, or pick another run name", run_dir.display());
+        bail!(
+            "{} already holds a checkpoint: pass --resume to continue it, or pick another run name",
+            run_dir.display()
+        );
     }
     std::fs::write(run_dir.join("config.toml"), toml::to_string(config)?)?;
 
@@ -111,7 +119,11 @@ pub fn train_model<B: AutodiffBackend>(
     let (mut opt_encoder, mut opt_heads) = (optim(), optim());
     let mut state = TrainState::default();
     if resume {
-        anyhow::ensure!(ckpt.exists(), "nothing to resume: {} has no checkpoint", run_dir.display());
+        anyhow::ensure!(
+            ckpt.exists(),
+            "nothing to resume: {} has no checkpoint",
+            run_dir.display()
+        );
         state = ckpt.load_state()?;
         let rec = recorder();
         model = model
@@ -120,12 +132,19 @@ pub fn train_model<B: AutodiffBackend>(
             .context("loading the checkpointed model")?;
         model = apply_mode(model, spec.mode).0;
         opt_encoder = opt_encoder.load_record(
-            Recorder::<B>::load(&rec, ckpt.record_path("optim_encoder"), &device).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            Recorder::<B>::load(&rec, ckpt.record_path("optim_encoder"), &device)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
         );
         opt_heads = opt_heads.load_record(
-            Recorder::<B>::load(&rec, ckpt.record_path("optim_heads"), &device).map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            Recorder::<B>::load(&rec, ckpt.record_path("optim_heads"), &device)
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
         );
-        eprintln!("resuming at epoch {} batch {} (step {})", state.epoch + 1, state.batch_in_epoch, state.step);
+        eprintln!(
+            "resuming at epoch {} batch {} (step {})",
+            state.epoch + 1,
+            state.batch_in_epoch,
+            state.step
+        );
     }
     let mut metrics = MetricsLog::open(&run_dir, state.step)?;
 
@@ -161,17 +180,25 @@ pub fn train_model<B: AutodiffBackend>(
             }
             let rows: Vec<&CachedExample> = idx.iter().map(|&i| &train[i]).collect();
             let batch = ModelBatch::<B>::new(&rows, &device);
-            let label_rows: Vec<_> =
-                rows.iter().map(|r| (&r.labels, r.question_tokens.start, r.header_spans.len())).collect();
+            let label_rows: Vec<_> = rows
+                .iter()
+                .map(|r| (&r.labels, r.question_tokens.start, r.header_spans.len()))
+                .collect();
             let targets = SlotTargets::from_labels(&label_rows, batch.n_cols());
             let logits = model.forward(&batch);
             let loss = slot_loss(&logits, &targets);
             let loss_value: f64 = loss.total.clone().into_scalar().elem::<f64>();
             if !loss_value.is_finite() {
-                bail!("loss became {loss_value} at step {}: lower the learning rates", state.step);
+                bail!(
+                    "loss became {loss_value} at step {}: lower the learning rates",
+                    state.step
+                );
             }
-            let parts: Vec<(&str, f64)> =
-                loss.parts.iter().map(|(n, t)| (*n, t.clone().into_scalar().elem::<f64>())).collect();
+            let parts: Vec<(&str, f64)> = loss
+                .parts
+                .iter()
+                .map(|(n, t)| (*n, t.clone().into_scalar().elem::<f64>()))
+                .collect();
             let mut grads = loss.total.backward();
             let heads_grads = GradientsParams::from_module(&mut grads, &model.heads);
             let encoder_grads = GradientsParams::from_module(&mut grads, &model.encoder);
@@ -189,7 +216,14 @@ pub fn train_model<B: AutodiffBackend>(
             bar.set_message(format!("loss {loss_value:.3} {ex_per_s:.1} ex/s"));
             if state.step % 10 == 0 || state.step == 1 {
                 let mean = loss_window.iter().sum::<f64>() / loss_window.len() as f64;
-                metrics.step(state.step, epoch, mean, &parts, ex_per_s, config.lr_heads * factor)?;
+                metrics.step(
+                    state.step,
+                    epoch,
+                    mean,
+                    &parts,
+                    ex_per_s,
+                    config.lr_heads * factor,
+                )?;
                 summary.final_train_loss = Some(mean);
                 loss_window.clear();
             }
@@ -209,7 +243,13 @@ pub fn train_model<B: AutodiffBackend>(
         // Epoch end: validate, keep the best model, checkpoint, redraw the curves.
         let report = val.evaluate(&model.valid(), &device)?;
         let (lf, ex) = (report.lf, report.ex);
-        eprintln!("epoch {}: val LF {:.2}% EX {:.2}% ({} questions)", epoch + 1, 100.0 * lf, 100.0 * ex, report.n);
+        eprintln!(
+            "epoch {}: val LF {:.2}% EX {:.2}% ({} questions)",
+            epoch + 1,
+            100.0 * lf,
+            100.0 * ex,
+            report.n
+        );
         metrics.epoch(state.step, epoch, &report)?;
         summary.last_val_lf = Some(lf);
         summary.last_val_ex = Some(ex);
@@ -217,7 +257,9 @@ pub fn train_model<B: AutodiffBackend>(
             state.best_val_lf = Some(lf);
             state.best_epoch = Some(epoch);
             let notes = serde_json::json!({"run": config.name, "epoch": epoch + 1, "step": state.step, "val": report});
-            model.valid().save_artifact(&run_dir.join("best"), spec, notes)?;
+            model
+                .valid()
+                .save_artifact(&run_dir.join("best"), spec, notes)?;
         }
         state.epoch = epoch + 1;
         state.batch_in_epoch = 0;
@@ -234,7 +276,11 @@ pub fn train_model<B: AutodiffBackend>(
     Ok(summary)
 }
 
-fn write_checkpoint<B: AutodiffBackend, O1: Optimizer<SlotModel<B>, B>, O2: Optimizer<SlotModel<B>, B>>(
+fn write_checkpoint<
+    B: AutodiffBackend,
+    O1: Optimizer<SlotModel<B>, B>,
+    O2: Optimizer<SlotModel<B>, B>,
+>(
     ckpt: &CheckpointDir,
     model: &SlotModel<B>,
     opt_encoder: &O1,
@@ -244,8 +290,12 @@ fn write_checkpoint<B: AutodiffBackend, O1: Optimizer<SlotModel<B>, B>, O2: Opti
     ckpt.save(state, |dir| {
         let rec = recorder();
         let err = |e: burn::record::RecorderError| anyhow::anyhow!("{e:?}");
-        model.clone().save_file(dir.join("model"), &rec).map_err(err)?;
-        Recorder::<B>::record(&rec, opt_encoder.to_record(), dir.join("optim_encoder")).map_err(err)?;
+        model
+            .clone()
+            .save_file(dir.join("model"), &rec)
+            .map_err(err)?;
+        Recorder::<B>::record(&rec, opt_encoder.to_record(), dir.join("optim_encoder"))
+            .map_err(err)?;
         Recorder::<B>::record(&rec, opt_heads.to_record(), dir.join("optim_heads")).map_err(err)?;
         Ok(())
     })

@@ -1,12 +1,12 @@
 //! The validation set as training sees it: questions encoded once, scored each epoch with
 //! greedy decoding and the official scorer (logical form and execution on the split's database).
 
+use crate::data::types::Query;
 use crate::data::{self, Example, Split, Table};
 use crate::eval;
 use crate::infer::predictor::{predict_greedy, PreparedQuestion};
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
-use crate::data::types::Query;
 use anyhow::Result;
 use burn::tensor::backend::Backend;
 use serde::Serialize;
@@ -32,23 +32,46 @@ pub struct ValReport {
 
 impl ValSet {
     /// The first `limit` questions of `split` in `data_dir` (all when `None`).
-    pub fn load(data_dir: &Path, split: Split, limit: Option<usize>, builder: &InputBuilder) -> Result<Self> {
+    pub fn load(
+        data_dir: &Path,
+        split: Split,
+        limit: Option<usize>,
+        builder: &InputBuilder,
+    ) -> Result<Self> {
         let mut ds = data::load_split(data_dir, split)?;
         if let Some(n) = limit {
             ds.examples.truncate(n);
         }
-        Ok(Self::from_examples(ds.examples, ds.tables, data::db_path(data_dir, split), builder))
+        Ok(Self::from_examples(
+            ds.examples,
+            ds.tables,
+            data::db_path(data_dir, split),
+            builder,
+        ))
     }
 
-    pub fn from_examples(examples: Vec<Example>, tables: BTreeMap<String, Table>, db: PathBuf, builder: &InputBuilder) -> Self {
+    pub fn from_examples(
+        examples: Vec<Example>,
+        tables: BTreeMap<String, Table>,
+        db: PathBuf,
+        builder: &InputBuilder,
+    ) -> Self {
         let inputs = examples
             .iter()
             .map(|e| match tables.get(&e.table_id) {
-                Some(t) => builder.encode(&e.question, &t.header).map_err(|err| err.to_string()),
+                Some(t) => builder
+                    .encode(&e.question, &t.header)
+                    .map_err(|err| err.to_string()),
                 None => Err(format!("unknown table {}", e.table_id)),
             })
             .collect();
-        Self { examples, tables, inputs, db, batch_size: 64 }
+        Self {
+            examples,
+            tables,
+            inputs,
+            db,
+            batch_size: 64,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -60,27 +83,54 @@ impl ValSet {
     }
 
     /// Greedy predictions for every question (an error for those that could not be encoded).
-    pub fn predict<B: Backend>(&self, model: &SlotModel<B>, device: &B::Device) -> Vec<Result<Query, String>> {
+    pub fn predict<B: Backend>(
+        &self,
+        model: &SlotModel<B>,
+        device: &B::Device,
+    ) -> Vec<Result<Query, String>> {
         let ok: Vec<(usize, PreparedQuestion)> = self
             .inputs
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.as_ref().ok().map(|input| (i, PreparedQuestion { question: &self.examples[i].question, input })))
+            .filter_map(|(i, r)| {
+                r.as_ref().ok().map(|input| {
+                    (
+                        i,
+                        PreparedQuestion {
+                            question: &self.examples[i].question,
+                            input,
+                        },
+                    )
+                })
+            })
             .collect();
         let (idx, prepared): (Vec<usize>, Vec<PreparedQuestion>) = ok.into_iter().unzip();
         let decoded = predict_greedy(model, &prepared, self.batch_size, device);
-        let mut out: Vec<Result<Query, String>> = self.inputs.iter().map(|r| Err(r.as_ref().err().cloned().unwrap_or_default())).collect();
+        let mut out: Vec<Result<Query, String>> = self
+            .inputs
+            .iter()
+            .map(|r| Err(r.as_ref().err().cloned().unwrap_or_default()))
+            .collect();
         for (i, d) in idx.into_iter().zip(decoded) {
             out[i] = Ok(d.query());
         }
         out
     }
 
-    pub fn evaluate<B: Backend>(&self, model: &SlotModel<B>, device: &B::Device) -> Result<ValReport> {
+    pub fn evaluate<B: Backend>(
+        &self,
+        model: &SlotModel<B>,
+        device: &B::Device,
+    ) -> Result<ValReport> {
         let preds = self.predict(model, device);
         let scores = eval::run::score_predictions(&self.examples, &self.tables, &self.db, &preds)?;
         let report = eval::report::EvalReport::from_scores(&scores);
-        let slots = report.rows().iter().skip(2).map(|(name, _, acc)| (name.to_string(), *acc)).collect();
+        let slots = report
+            .rows()
+            .iter()
+            .skip(2)
+            .map(|(name, _, acc)| (name.to_string(), *acc))
+            .collect();
         Ok(ValReport {
             n: report.questions,
             lf: report.accuracy.logical_form,
