@@ -71,6 +71,16 @@ pub enum DataCommand {
         #[arg(long, default_value = "data")]
         out: PathBuf,
     },
+    /// Input statistics of a prepared split: token lengths, value-span coverage, cache build speed.
+    Stats {
+        #[arg(long, default_value = "train")]
+        split: Split,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Encoder folder (its tokenizer.json is used).
+        #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
+        encoder: PathBuf,
+    },
     /// Write the small committed sample (a few dev tables and their questions, a few train questions).
     Sample {
         #[arg(long)]
@@ -113,6 +123,11 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{report:?}");
             Ok(())
         }
+        Command::Data(DataCommand::Stats {
+            split,
+            data,
+            encoder,
+        }) => super::data_cmd::stats(split, &data, &encoder),
         Command::Model(ModelCommand::ConvertF16 { input, output }) => {
             let c = crate::model::weights::convert_to_f16(&input, &output)?;
             println!(

@@ -100,6 +100,22 @@ pub fn eval(split: Split, pred: Option<&Path>, data_dir: &Path, out: Option<&Pat
     Ok(())
 }
 
+/// `data stats`: how the split looks to the model (token lengths, value spans found).
+pub fn stats(split: Split, data_dir: &Path, encoder: &Path) -> Result<()> {
+    let builder = crate::model::input::InputBuilder::from_file(encoder.join("tokenizer.json"))?;
+    let ds = data::load_split(data_dir, split)?;
+    let started = std::time::Instant::now();
+    let (_, stats) =
+        crate::train::cache_build::build_cache(&ds.examples, &ds.tables, &builder, false)?;
+    println!("{split}: {stats}");
+    println!(
+        "cache built in {:.2?} ({:.0} examples/s)",
+        started.elapsed(),
+        ds.examples.len() as f64 / started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// 49829 → "49,829".
 pub fn fmt_thousands(n: usize) -> String {
     let s = n.to_string();
