@@ -1,0 +1,84 @@
+//! Same seed, same data → the same training losses. In its own test binary because burn's
+//! backend RNG is process-global: a test running beside it would draw from it too.
+
+use burn::backend::{Autodiff, NdArray};
+use sqlcoder::data::{self, Split};
+use sqlcoder::model::input::InputBuilder;
+use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder::model::BertConfig;
+use sqlcoder::train::cache_build::build_cache;
+use sqlcoder::train::config::{FineTune, TrainConfig};
+use sqlcoder::train::trainer::train_model;
+use sqlcoder::train::val::ValSet;
+use std::path::Path;
+
+type B = Autodiff<NdArray>;
+
+fn tiny_bert() -> BertConfig {
+    BertConfig::from_json(
+        r#"{"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "intermediate_size": 128, "vocab_size": 30522, "max_position_embeddings": 512,
+            "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu"}"#,
+    )
+    .unwrap()
+}
+
+/// Same seed, same data → the same losses, step for step. Not bit-for-bit: burn-ndarray's
+/// multi-threaded reductions may sum in a different order, which moves the 7th digit.
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    use burn::tensor::backend::Backend;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sample = root.join("data/sample");
+    let builder =
+        InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
+    let ds = data::load_split(&sample, Split::Train).unwrap();
+    let (cached, _) = build_cache(&ds.examples, &ds.tables, &builder, false).unwrap();
+    let val = ValSet::from_examples(
+        ds.examples[..8].to_vec(),
+        ds.tables.clone(),
+        data::db_path(&sample, Split::Train),
+        &builder,
+    );
+    let runs = tempfile::tempdir().unwrap();
+    let spec = ModelSpec {
+        mode: FineTune::Lora,
+        lora_rank: 4,
+        lora_alpha: 8.0,
+        dropout: 0.1,
+    };
+    let losses = |name: &str| -> Vec<(u64, f64)> {
+        let config = TrainConfig {
+            name: name.into(),
+            runs_dir: runs.path().to_path_buf(),
+            mode: FineTune::Lora,
+            epochs: 3,
+            batch_size: 8,
+            seed: 7,
+            ..Default::default()
+        };
+        let device = Default::default();
+        B::seed(&device, config.seed);
+        let (model, _) = SlotModel::<B>::random(&tiny_bert(), &spec, &device);
+        train_model(&config, model, &spec, cached.clone(), &val, device, false).unwrap();
+        std::fs::read_to_string(runs.path().join(name).join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["kind"] == "step")
+            .map(|v| (v["step"].as_u64().unwrap(), v["loss"].as_f64().unwrap()))
+            .collect()
+    };
+    let (a, b) = (losses("a"), losses("b"));
+    assert!(a.len() >= 2);
+    assert_eq!(a.len(), b.len());
+    for ((sa, la), (sb, lb)) in a.iter().zip(&b) {
+        assert_eq!(sa, sb);
+        assert!(
+            (la - lb).abs() <= 1e-5 * la.abs(),
+            "step {sa}: loss {la} vs {lb}"
+        );
+    }
+    assert_ne!(a[0].1, a.last().unwrap().1, "training moved the loss");
+}
