@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "sqlcoder", version, about = "Answer English questions about a table with executable SQL")]
+#[command(
+    name = "sqlcoder",
+    version,
+    about = "Answer English questions about a table with executable SQL"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,12 +37,24 @@ pub enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Answer a question about a table: SQL, readable form, rows, confidence.
+    Ask(super::ask::AskArgs),
+    /// Answer questions line by line from stdin (`:table ID` switches table, `:quit` ends).
+    Repl(super::repl::ReplArgs),
+    /// A small web app: pick a table, ask, see the SQL and its rows.
+    Serve(super::web::ServeArgs),
+    /// Predict a split's queries into an official prediction file (score it with `eval`).
+    Predict(super::predict::PredictArgs),
     /// Score predictions with the official WikiSQL metrics (logical form, execution, per slot).
     Eval {
         #[arg(long, default_value = "val")]
         split: Split,
         /// Predictions in the official format, one JSON line per question.
-        #[arg(long, required_unless_present = "gold_as_pred", conflicts_with = "gold_as_pred")]
+        #[arg(
+            long,
+            required_unless_present = "gold_as_pred",
+            conflicts_with = "gold_as_pred"
+        )]
         pred: Option<PathBuf>,
         /// Score the gold queries as predictions (the oracle: must give 100%).
         #[arg(long)]
@@ -97,7 +113,9 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Data(DataCommand::Prepare { source, out }) => super::data_cmd::prepare(&source, &out),
+        Command::Data(DataCommand::Prepare { source, out }) => {
+            super::data_cmd::prepare(&source, &out)
+        }
         Command::Data(DataCommand::Sample { source, out }) => {
             let report = crate::data::sample::write_sample(&source, &out)?;
             println!("{report:?}");
@@ -114,7 +132,11 @@ pub fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Command::Train { backend, config, resume } => {
+        Command::Train {
+            backend,
+            config,
+            resume,
+        } => {
             let config = match config {
                 Some(path) => crate::train::config::TrainConfig::load(&path)?,
                 None => Default::default(),
@@ -123,8 +145,21 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
-        Command::Eval { split, pred, gold_as_pred, data, out } => {
-            super::data_cmd::eval(split, pred.as_deref().filter(|_| !gold_as_pred), &data, out.as_deref())
-        }
+        Command::Ask(args) => super::ask::run(&args),
+        Command::Repl(args) => super::repl::run(&args),
+        Command::Serve(args) => super::web::run(&args),
+        Command::Predict(args) => super::predict::run(&args),
+        Command::Eval {
+            split,
+            pred,
+            gold_as_pred,
+            data,
+            out,
+        } => super::data_cmd::eval(
+            split,
+            pred.as_deref().filter(|_| !gold_as_pred),
+            &data,
+            out.as_deref(),
+        ),
     }
 }
