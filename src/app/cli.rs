@@ -37,6 +37,14 @@ pub enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Answer a question about a table: SQL, readable form, rows, confidence.
+    Ask(super::ask::AskArgs),
+    /// Answer questions line by line from stdin (`:table ID` switches table, `:quit` ends).
+    Repl(super::repl::ReplArgs),
+    /// A small web app: pick a table, ask, see the SQL and its rows.
+    Serve(super::web::ServeArgs),
+    /// Predict a split's queries into an official prediction file (score it with `eval`).
+    Predict(super::predict::PredictArgs),
     /// Score predictions with the official WikiSQL metrics (logical form, execution, per slot).
     Eval {
         #[arg(long, default_value = "val")]
@@ -152,6 +160,10 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
+        Command::Ask(args) => super::ask::run(&args),
+        Command::Repl(args) => super::repl::run(&args),
+        Command::Serve(args) => super::web::run(&args),
+        Command::Predict(args) => super::predict::run(&args),
         Command::Eval {
             split,
             pred,

@@ -1,4 +1,9 @@
-//! What users touch: the command line (and, on top of it, the question-answering application).
+//! What users touch: the command line and the question-answering applications on top of it.
 
+pub mod ask;
 pub mod cli;
 pub mod data_cmd;
+pub mod predict;
+pub mod repl;
+pub mod session;
+pub mod web;

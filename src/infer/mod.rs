@@ -1,5 +1,13 @@
 //! Inference: slot scores → queries (greedy or execution-guided), batched prediction, answers.
 
+pub mod answer;
+pub mod baseline;
 pub mod decode;
+pub mod guided;
 pub mod predictor;
 pub mod scores;
+pub mod snap;
+pub mod split;
+pub mod testing;
+
+pub use answer::{Answer, AnswerOptions, Answerer};

@@ -1,0 +1,118 @@
+//! `sqlcoder predict`: a split's questions → an official prediction file (`eval` scores it).
+
+use super::session::{DEFAULT_ENCODER, SAMPLE_DATA};
+use crate::data::{self, Split};
+use crate::eval::{write_predictions, Prediction};
+use crate::infer::baseline::{baseline_query, majority_select};
+use crate::infer::split::predict_split;
+use crate::infer::{AnswerOptions, Answerer};
+use crate::model::slot_model::shipped_model_dir;
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Baseline {
+    /// The training split's most frequent (select column, aggregation), no conditions.
+    Majority,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[arg(long, default_value = "val")]
+    pub split: Split,
+    /// Prepared data folder (challenge layout).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Trained model folder [default: models/sqlcoder-lora].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Pretrained encoder folder the model was trained on.
+    #[arg(long, default_value = DEFAULT_ENCODER)]
+    pub encoder: PathBuf,
+    /// Execution-guided decoding (runs candidates on the split's database).
+    #[arg(long)]
+    pub guided: bool,
+    /// Snap predicted values to the closest cell of their column (reads table content).
+    #[arg(long)]
+    pub snap_values: bool,
+    /// Questions per model call.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Predict with a baseline instead of the model.
+    #[arg(long, value_enum, conflicts_with_all = ["model", "guided", "snap_values"])]
+    pub baseline: Option<Baseline>,
+    /// Prediction file to write (one JSON line per question, in the split's order).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn run(args: &PredictArgs) -> Result<()> {
+    anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
+    let ds = data::load_split(&args.data, args.split)?;
+    let started = Instant::now();
+    let preds: Vec<Prediction> = match args.baseline {
+        Some(Baseline::Majority) => {
+            let pair = majority_pair(&args.data)?;
+            eprintln!(
+                "majority select clause of the training split: column {}, aggregation {:?}",
+                pair.0, pair.1
+            );
+            ds.examples
+                .iter()
+                .map(|e| Ok(Ok(baseline_query(pair, ds.table_of(e)?))))
+                .collect::<Result<_>>()?
+        }
+        None => {
+            let options = AnswerOptions {
+                guided: args.guided,
+                snap_values: args.snap_values,
+                ..Default::default()
+            };
+            let model_dir = args.model.clone().unwrap_or_else(shipped_model_dir);
+            let answerer: Answerer =
+                Answerer::load(&model_dir, &args.encoder, Default::default(), options)?;
+            let db = data::db_path(&args.data, args.split);
+            let (preds, stats) = predict_split(
+                &answerer,
+                &ds.examples,
+                &ds.tables,
+                &db,
+                args.batch_size,
+                true,
+            )?;
+            eprintln!(
+                "{} questions: {} not encodable, {} changed by execution guidance, {} values snapped",
+                stats.questions, stats.not_encoded, stats.guidance_changed, stats.snapped_values
+            );
+            preds
+        }
+    };
+    write_predictions(&args.out, &preds)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "wrote {} predictions to {} in {secs:.1}s ({:.1} questions/s)",
+        preds.len(),
+        args.out.display(),
+        preds.len() as f64 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+/// The majority select clause of `<data>/dataset_files/train.jsonl`, or of the sample's
+/// training questions when `data` has no training split.
+fn majority_pair(data_dir: &Path) -> Result<(usize, crate::data::Agg)> {
+    let train = match data::load_split(data_dir, Split::Train) {
+        Ok(ds) => ds,
+        Err(e) => {
+            eprintln!(
+                "note: no training split in {} ({e:#}); using {SAMPLE_DATA}",
+                data_dir.display()
+            );
+            data::load_split(Path::new(SAMPLE_DATA), Split::Train)
+                .context("reading the sample training split")?
+        }
+    };
+    majority_select(&train.examples).context("the training split has no questions")
+}

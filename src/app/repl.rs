@@ -1,0 +1,104 @@
+//! `sqlcoder repl`: questions line by line from stdin about one table at a time.
+//!
+//! `:table ID` switches table, `:quit` (or end of input) ends. An error answers its line only.
+
+use super::session::{answer_json, answer_text, find_table, DbArgs, ModelArgs};
+use crate::data::Table;
+use crate::infer::Answerer;
+use crate::sql::Executor;
+use anyhow::Result;
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+
+#[derive(Args, Debug)]
+pub struct ReplArgs {
+    /// WikiSQL table id to start with.
+    #[arg(long)]
+    pub table: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print one JSON object per answer instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const HELP: &str =
+    "type a question, `:table ID` to switch table, `:tables` to list them, `:quit` to end";
+
+pub fn run(args: &ReplArgs) -> Result<()> {
+    let exec = args.db.open()?;
+    let mut table = find_table(&exec, &args.table)?;
+    let answerer = args.model.load()?;
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!("table {} ({}); {HELP}", table.id, table.header.join(" | "));
+    }
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        if interactive {
+            eprint!("{}> ", table.id);
+            std::io::stderr().flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        match step(line.trim(), &mut table, &exec, &answerer, args.json) {
+            Ok(Step::Quit) => break,
+            Ok(Step::Output(text)) => {
+                print!("{text}");
+                std::io::stdout().flush()?;
+            }
+            Err(e) => eprintln!("error: {e:#}"),
+        }
+    }
+    Ok(())
+}
+
+enum Step {
+    Output(String),
+    Quit,
+}
+
+fn step(
+    line: &str,
+    table: &mut Table,
+    exec: &Executor,
+    answerer: &Answerer,
+    json: bool,
+) -> Result<Step> {
+    if line.is_empty() {
+        return Ok(Step::Output(String::new()));
+    }
+    if let Some(command) = line.strip_prefix(':') {
+        let (name, arg) = command
+            .split_once(char::is_whitespace)
+            .unwrap_or((command, ""));
+        return match (name, arg.trim()) {
+            ("quit" | "q" | "exit", _) => Ok(Step::Quit),
+            ("table", "") => Ok(Step::Output(format!(
+                "table {}: {}\n",
+                table.id,
+                table.header.join(" | ")
+            ))),
+            ("table", id) => {
+                *table = find_table(exec, id)?;
+                Ok(Step::Output(format!(
+                    "table {}: {}\n",
+                    table.id,
+                    table.header.join(" | ")
+                )))
+            }
+            ("tables", _) => Ok(Step::Output(exec.table_ids()?.join("\n") + "\n")),
+            ("help", _) => Ok(Step::Output(format!("{HELP}\n"))),
+            _ => anyhow::bail!("unknown command :{name} ({HELP})"),
+        };
+    }
+    let answer = answerer.answer(line, table, exec)?;
+    Ok(Step::Output(if json {
+        format!("{}\n", answer_json(line, &answer, answerer.options.guided))
+    } else {
+        format!("{}\n", answer_text(&answer))
+    }))
+}

@@ -1,0 +1,252 @@
+//! The question-answering commands through the binary, on the committed sample, with a
+//! random-head model: `ask` (text, JSON, errors), `repl`, `predict` (+ `eval`).
+
+mod support;
+
+use serde_json::Value;
+use sqlcoder::eval::predictions::parse_prediction_line;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use support::{encoder, random_model, sample, QUESTION, TABLE};
+
+fn sqlcoder(model: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(support::binary());
+    cmd.args(args)
+        .arg("--model")
+        .arg(model)
+        .arg("--encoder")
+        .arg(encoder())
+        .current_dir(support::ROOT);
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Output, String, String) {
+    let out = cmd.output().expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| !l.starts_with("note:")).collect()
+}
+
+#[test]
+fn ask_prints_sql_rows_and_confidence() {
+    let model = random_model();
+    let data = sample();
+    let (out, stdout, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, QUESTION])
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("SQL:        SELECT "), "{stdout}");
+    assert!(stdout.contains("FROM \"table_1_10015132_11\""), "{stdout}");
+    assert!(stdout.contains("Readable:   SELECT "), "{stdout}");
+    assert!(stdout.contains("Rows:"), "{stdout}");
+    assert!(stdout.contains("Confidence: "), "{stdout}");
+}
+
+#[test]
+fn ask_json_is_one_object_with_rows() {
+    let model = random_model();
+    let data = sample();
+    let (out, stdout, stderr) = run(sqlcoder(
+        model.path(),
+        &["ask", "--json", "--no-guided", "--table", TABLE, QUESTION],
+    )
+    .arg("--data")
+    .arg(&data));
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["table"], TABLE);
+    assert_eq!(v["question"], QUESTION);
+    assert_eq!(v["guided"], false);
+    assert!(v["sql"].as_str().unwrap().starts_with("SELECT "));
+    assert!(v["rows"].is_array());
+    let c = v["confidence"].as_f64().unwrap();
+    assert!(c > 0.0 && c <= 1.0, "{c}");
+    let q = serde_json::json!({ "query": v["query"] }).to_string();
+    assert!(parse_prediction_line(&q).unwrap().is_ok());
+}
+
+#[test]
+fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
+    let model = random_model();
+    let data = sample();
+    let (out, _, stderr) = run(sqlcoder(
+        model.path(),
+        &["ask", "--table", "1-10015132-1", QUESTION],
+    )
+    .arg("--data")
+    .arg(&data));
+    assert!(!out.status.success());
+    let lines = error_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: unknown table id \"1-10015132-1\""),
+        "{stderr}"
+    );
+    assert!(lines[0].contains("did you mean 1-10015132-11"), "{stderr}");
+
+    let (out, _, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, "  "])
+        .arg("--data")
+        .arg(&data));
+    assert!(!out.status.success());
+    assert_eq!(
+        error_lines(&stderr),
+        vec!["error: empty question: type a question about table 1-10015132-11"]
+    );
+
+    let missing = model.path().join("nothing-here");
+    let (out, _, stderr) = run(sqlcoder(&missing, &["ask", "--table", TABLE, QUESTION])
+        .arg("--data")
+        .arg(&data));
+    assert!(!out.status.success());
+    let lines = error_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("has not been trained or shipped"),
+        "{stderr}"
+    );
+
+    let long = "who ".repeat(400);
+    let (out, _, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, &long])
+        .arg("--data")
+        .arg(&data));
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("error: question too long: 400 tokens"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn repl_answers_each_line_and_survives_errors() {
+    let model = random_model();
+    let data = sample();
+    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
+        .arg("--data")
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input =
+        format!("{QUESTION}\n:table 9-9\n:table 1-10088101-1\nWho won?\n:quit\nnever answered\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let answers: Vec<Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), 2, "{stdout}");
+    assert_eq!(answers[0]["table"], TABLE);
+    assert_eq!(answers[1]["table"], "1-10088101-1");
+    assert_eq!(answers[1]["question"], "Who won?");
+    assert!(
+        stderr.contains("error: unknown table id \"9-9\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
+    let model = random_model();
+    let data = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let n_questions = std::fs::read_to_string(data.join("dataset_files/val.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    for extra in [&[][..], &["--guided", "--snap-values"][..]] {
+        let pred = dir.path().join("pred.jsonl");
+        let mut cmd = sqlcoder(
+            model.path(),
+            &["predict", "--split", "val", "--batch-size", "16"],
+        );
+        let (out, stdout, stderr) = run(cmd
+            .args(extra)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(&pred));
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stdout.contains(&format!("wrote {n_questions} predictions")),
+            "{stdout}"
+        );
+        let text = std::fs::read_to_string(&pred).unwrap();
+        assert_eq!(text.lines().count(), n_questions);
+        for line in text.lines() {
+            assert!(parse_prediction_line(line).unwrap().is_ok(), "{line}");
+        }
+        let eval = Command::new(support::binary())
+            .args(["eval", "--split", "val", "--pred"])
+            .arg(&pred)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            eval.status.success(),
+            "{}",
+            String::from_utf8_lossy(&eval.stderr)
+        );
+        assert!(String::from_utf8_lossy(&eval.stdout).contains("execution (EX)"));
+    }
+}
+
+#[test]
+fn the_majority_baseline_needs_no_model() {
+    let data = sample();
+    let dir = tempfile::tempdir().unwrap();
+    let pred = dir.path().join("baseline.jsonl");
+    let out = Command::new(support::binary())
+        .args([
+            "predict",
+            "--baseline",
+            "majority",
+            "--split",
+            "val",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&pred)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = std::fs::read_to_string(&pred)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let n_questions = std::fs::read_to_string(data.join("dataset_files/val.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert_eq!(lines.len(), n_questions);
+    // Every line has the same select clause and no conditions (up to clamping to narrow tables).
+    let first = parse_prediction_line(&lines[0]).unwrap().unwrap();
+    for line in &lines {
+        let q = parse_prediction_line(line).unwrap().unwrap();
+        assert!(q.conds.is_empty());
+        assert_eq!(q.agg, first.agg);
+    }
+}
