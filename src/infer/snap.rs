@@ -20,6 +20,8 @@ pub fn snap_value(value: &str, table: &Table, col: usize) -> Option<String> {
     if table.types.get(col) != Some(&ColumnType::Text) {
         return None;
     }
+    // "Already a cell" is judged as SQL compares (whole value); similarity ignores outer spaces.
+    let as_compared = fold_text(value);
     let folded = fold_text(value.trim());
     let cells = table.rows.iter().filter_map(|r| match r.get(col) {
         Some(Cell::Text(s)) if !s.trim().is_empty() => Some(s.as_str()),
@@ -28,7 +30,7 @@ pub fn snap_value(value: &str, table: &Table, col: usize) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for cell in cells {
         let cell_folded = fold_text(cell);
-        if cell_folded == fold_text(value) {
+        if cell_folded == as_compared {
             return None;
         }
         let s = similarity(&folded, &cell_folded);
