@@ -15,13 +15,7 @@ use std::path::Path;
 type B = Autodiff<NdArray>;
 
 fn tiny_bert() -> BertConfig {
-    BertConfig::from_json(
-        r#"{"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "intermediate_size": 128, "vocab_size": 30522, "max_position_embeddings": 512,
-            "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_dropout_prob": 0.1,
-            "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu"}"#,
-    )
-    .unwrap()
+    BertConfig::tiny(30522, 64, 2, 4, 0.1)
 }
 
 /// Same seed, same data → the same losses, step for step. Not bit-for-bit: burn-ndarray's

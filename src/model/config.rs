@@ -42,6 +42,33 @@ pub struct BertConfig {
     pub position_embedding_type: String,
 }
 
+impl BertConfig {
+    /// A small BERT of the given sizes (tests and smoke runs): `intermediate = 2 × hidden`,
+    /// 512 positions, two token types, BERT's LayerNorm eps.
+    pub fn tiny(
+        vocab_size: usize,
+        hidden_size: usize,
+        layers: usize,
+        heads: usize,
+        dropout: f64,
+    ) -> Self {
+        Self {
+            vocab_size,
+            hidden_size,
+            num_hidden_layers: layers,
+            num_attention_heads: heads,
+            intermediate_size: 2 * hidden_size,
+            max_position_embeddings: 512,
+            type_vocab_size: 2,
+            layer_norm_eps: 1e-12,
+            hidden_dropout_prob: dropout,
+            attention_probs_dropout_prob: dropout,
+            hidden_act: "gelu".into(),
+            position_embedding_type: absolute(),
+        }
+    }
+}
+
 fn absolute() -> String {
     "absolute".to_string()
 }
