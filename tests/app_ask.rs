@@ -71,6 +71,36 @@ fn ask_json_is_one_object_with_rows() {
     assert!(parse_prediction_line(&q).unwrap().is_ok());
 }
 
+/// A model tuned to abstain below a confidence no answer reaches flags every answer as a guess,
+/// in text and in JSON; without `decoding.json` the same answer is confident.
+#[test]
+fn ask_says_not_sure_below_the_tuned_abstain_threshold() {
+    let model = random_model();
+    let data = sample();
+    let ask_json = || {
+        let (out, stdout, stderr) = run(sqlcoder(
+            model.path(),
+            &["ask", "--json", "--table", TABLE, QUESTION],
+        )
+        .arg("--data")
+        .arg(&data));
+        assert!(out.status.success(), "{stderr}");
+        serde_json::from_str::<Value>(stdout.trim()).unwrap()
+    };
+    assert_eq!(ask_json()["confident"], true);
+    let tuned = r#"{"keep_above": 2.0, "count_zero_answers": true, "abstain_below": 1.0, "chosen_on": "test"}"#;
+    std::fs::write(model.path().join("decoding.json"), tuned).unwrap();
+    let v = ask_json();
+    assert_eq!(v["confident"], false);
+    assert!(v["sql"].as_str().unwrap().starts_with("SELECT "));
+    let (out, stdout, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, QUESTION])
+        .arg("--data")
+        .arg(&data));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.starts_with("Not sure:"), "{stdout}");
+    assert!(stdout.contains("SQL:        SELECT "), "{stdout}");
+}
+
 #[test]
 fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
     let model = random_model();

@@ -113,6 +113,80 @@ fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
 }
 
 #[test]
+fn a_sure_greedy_query_stands_even_without_rows() {
+    let (exec, table, input) = setup();
+    let (s, e) = butler_span(&input);
+    let mut scores = base_scores(table.header.len(), input.question_len());
+    scores.where_col[PLAYER] = 0.9f32.ln();
+    scores.where_col[SCHOOL] = 0.6f32.ln();
+    for col in [PLAYER, SCHOOL] {
+        scores.value_start[col][s] = 0.9f32.ln();
+        scores.value_end[col][e] = 0.9f32.ln();
+    }
+    let offsets = &input.question_offsets;
+    let greedy = sqlcoder::infer::decode::decode_greedy(&scores, QUESTION, offsets);
+    let p = greedy.confidence();
+    assert!(p > 0.1 && p < 0.9, "{p}");
+    // Below the threshold guidance replaces the empty query (previous test); at it, it stands.
+    for (keep_above, changed) in [(p + 0.01, true), (p, false)] {
+        let cfg = GuidanceConfig {
+            keep_above,
+            ..Default::default()
+        };
+        let g = decode_guided(&scores, QUESTION, offsets, &table, &exec, &cfg, false);
+        assert_eq!(g.changed, changed, "keep_above {keep_above}");
+        assert_eq!(g.executed == 1, !changed);
+    }
+}
+
+#[test]
+fn a_count_of_zero_is_an_answer_when_configured() {
+    let (exec, table, input) = setup();
+    let (s, e) = butler_span(&input);
+    let mut scores = base_scores(table.header.len(), input.question_len());
+    // COUNT(Position) WHERE Player = 'butler cc (ks)': 0, while School = … counts 1.
+    scores.agg = vec![
+        [
+            0.02f32.ln(),
+            0.02f32.ln(),
+            0.02f32.ln(),
+            0.9f32.ln(),
+            0.02f32.ln(),
+            0.02f32.ln()
+        ];
+        table.header.len()
+    ];
+    scores.where_col[PLAYER] = 0.9f32.ln();
+    scores.where_col[SCHOOL] = 0.6f32.ln();
+    for col in [PLAYER, SCHOOL] {
+        scores.value_start[col][s] = 0.9f32.ln();
+        scores.value_end[col][e] = 0.9f32.ln();
+    }
+    let offsets = &input.question_offsets;
+    let replaced = decode_guided(
+        &scores,
+        QUESTION,
+        offsets,
+        &table,
+        &exec,
+        &GuidanceConfig::default(),
+        false,
+    );
+    assert_eq!(replaced.decoded.agg, Agg::Count);
+    assert!(replaced.changed);
+    assert_eq!(replaced.decoded.conds[0].col, SCHOOL);
+    assert_eq!(replaced.rows.unwrap(), vec![SqlValue::Integer(1)]);
+    let cfg = GuidanceConfig {
+        count_zero_answers: true,
+        ..Default::default()
+    };
+    let kept = decode_guided(&scores, QUESTION, offsets, &table, &exec, &cfg, false);
+    assert!(!kept.changed);
+    assert_eq!(kept.decoded.conds[0].col, PLAYER);
+    assert_eq!(kept.rows.unwrap(), vec![SqlValue::Integer(0)]);
+}
+
+#[test]
 fn a_truncated_value_span_is_replaced_by_the_next_span_or_snapped() {
     let (exec, table, input) = setup();
     let (s, e) = butler_span(&input);

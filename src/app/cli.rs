@@ -45,6 +45,8 @@ pub enum Command {
     Serve(super::web::ServeArgs),
     /// Predict a split's queries into an official prediction file (score it with `eval`).
     Predict(super::predict::PredictArgs),
+    /// Choose a model's decoding settings on val (guidance, abstain threshold); calibration report.
+    Tune(super::tune::TuneArgs),
     /// Score predictions with the official WikiSQL metrics (logical form, execution, per slot).
     Eval {
         #[arg(long, default_value = "val")]
@@ -164,6 +166,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Repl(args) => super::repl::run(&args),
         Command::Serve(args) => super::web::run(&args),
         Command::Predict(args) => super::predict::run(&args),
+        Command::Tune(args) => super::tune::run(&args),
         Command::Eval {
             split,
             pred,

@@ -6,4 +6,5 @@ pub mod data_cmd;
 pub mod predict;
 pub mod repl;
 pub mod session;
+pub mod tune;
 pub mod web;

@@ -163,6 +163,7 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
         "query": query_to_json(&a.query),
         "rows": a.rows.iter().map(value_json).collect::<Vec<_>>(),
         "confidence": a.confidence,
+        "confident": a.confident,
         "guided": guided,
         "guidance_changed": a.guidance_changed,
         "snapped_values": a.snapped_values,
@@ -171,7 +172,13 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
 
 /// One answer for people: SQL, readable form, rows (the first few), confidence, notes.
 pub fn answer_text(a: &Answer) -> String {
-    let mut out = format!("SQL:        {}\nReadable:   {}\n", a.sql, a.human);
+    let mut out = String::new();
+    if !a.confident {
+        out.push_str(
+            "Not sure:   the model cannot answer this with confidence; its best guess follows\n",
+        );
+    }
+    out.push_str(&format!("SQL:        {}\nReadable:   {}\n", a.sql, a.human));
     match a.rows.len() {
         0 => out.push_str("Rows:       (none)\n"),
         n => {
@@ -185,6 +192,9 @@ pub fn answer_text(a: &Answer) -> String {
         }
     }
     out.push_str(&format!("Confidence: {:.1}%\n", 100.0 * a.confidence));
+    if !a.confident {
+        out.push_str("Note:       below the model's abstain threshold (chosen on val): more often wrong than right there\n");
+    }
     if a.guidance_changed {
         out.push_str("Note:       the most likely query returned nothing; execution guidance chose this one\n");
     }

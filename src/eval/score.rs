@@ -159,6 +159,25 @@ mod tests {
         assert!(!logical_form_match(&gold, &q(0, Agg::Count, &[])));
     }
 
+    /// Test lines 7291 and 13139: gold floats whose shortest repr has 17 digits, predicted as the
+    /// same digits in a string. `str(3.2800000000000002)` is that string in Python, so the official
+    /// script counts both as matches; parsing the gold JSON must keep the float exact to agree.
+    #[test]
+    fn seventeen_digit_gold_floats_match_their_digits() {
+        for (digits, col) in [("3.2800000000000002", 5), ("1.9500000000000002", 1)] {
+            let gold_json: serde_json::Value = serde_json::from_str(&format!(
+                r#"{{"sel": 0, "agg": 0, "conds": [[{col}, 2, {digits}]]}}"#
+            ))
+            .unwrap();
+            let gold = crate::eval::predictions::query_from_json(&gold_json)
+                .unwrap()
+                .unwrap();
+            assert_eq!(gold.conds[0].value.python_str(), digits);
+            let pred = q(0, Agg::None, &[(col, CondOp::Lt, t(digits))]);
+            assert!(logical_form_match(&gold, &pred), "{digits}");
+        }
+    }
+
     #[test]
     fn slots_are_judged_separately() {
         let gold = q(

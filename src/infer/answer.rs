@@ -7,6 +7,7 @@ use super::decode::span_text;
 use super::guided::{decode_guided, execute, greedy, GuidanceConfig};
 use super::predictor::{score_questions, PreparedQuestion};
 use super::scores::SlotScores;
+use super::tuned::TunedDecoding;
 use crate::data::types::{Query, Table};
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
@@ -24,6 +25,8 @@ pub struct AnswerOptions {
     /// Snap predicted `=` values on text columns to the column's closest cell ([`super::snap`]).
     pub snap_values: bool,
     pub guidance: GuidanceConfig,
+    /// Answers less probable than this are flagged as unsure ([`Answer::confident`]); 0: never.
+    pub abstain_below: f32,
 }
 
 impl Default for AnswerOptions {
@@ -32,6 +35,7 @@ impl Default for AnswerOptions {
             guided: true,
             snap_values: false,
             guidance: GuidanceConfig::default(),
+            abstain_below: 0.0,
         }
     }
 }
@@ -49,6 +53,9 @@ pub struct Answer {
     pub rows: Vec<SqlValue>,
     /// Probability of the decoded query under the model.
     pub confidence: f32,
+    /// `confidence` reaches the model's abstain threshold: below it the model is more often
+    /// wrong than right (measured on val), and the answer is only a best guess.
+    pub confident: bool,
     /// Execution guidance replaced the greedy query (which failed or returned nothing).
     pub guidance_changed: bool,
     /// Values replaced by a table cell (with `snap_values`).
@@ -78,13 +85,14 @@ impl<B: Backend> Answerer<B> {
         }
     }
 
-    /// A trained model folder (`slots.json` + `slots.safetensors`) on top of the pretrained
-    /// encoder in `encoder_dir` (whose `tokenizer.json` is used too).
+    /// A trained model folder (`slots.json` + `slots.safetensors`, and `decoding.json` when it
+    /// was tuned, which overrides the matching `options`) on top of the pretrained encoder in
+    /// `encoder_dir` (whose `tokenizer.json` is used too).
     pub fn load(
         model_dir: &Path,
         encoder_dir: &Path,
         device: B::Device,
-        options: AnswerOptions,
+        mut options: AnswerOptions,
     ) -> Result<Self> {
         if !model_dir
             .join(crate::model::slot_model::ARTIFACT_META)
@@ -100,6 +108,9 @@ impl<B: Backend> Answerer<B> {
             .with_context(|| format!("loading the tokenizer of {}", encoder_dir.display()))?;
         let (model, _spec) = SlotModel::load_artifact(model_dir, encoder_dir, &device)
             .with_context(|| format!("loading the model {}", model_dir.display()))?;
+        if let Some(tuned) = TunedDecoding::load(model_dir)? {
+            tuned.apply(&mut options);
+        }
         Ok(Self::new(model, builder, device, options))
     }
 
@@ -227,6 +238,7 @@ pub fn decode_answer(
         query,
         rows,
         confidence: decoded.confidence(),
+        confident: decoded.confidence() >= options.abstain_below,
         guidance_changed: changed,
         snapped_values,
     })

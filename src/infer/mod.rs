@@ -9,5 +9,7 @@ pub mod scores;
 pub mod snap;
 pub mod split;
 pub mod testing;
+pub mod tune;
+pub mod tuned;
 
 pub use answer::{Answer, AnswerOptions, Answerer};

@@ -1,7 +1,8 @@
 //! Predicting a whole split: every question encoded, scored in batches, decoded (greedy or
 //! execution-guided) into the official prediction list.
 
-use super::answer::{encode_question, Answerer};
+use super::answer::{encode_question, AnswerOptions, Answerer};
+use super::decode::{span_text, Decoded};
 use super::guided::{decode_guided, greedy};
 use super::predictor::PreparedQuestion;
 use super::scores::SlotScores;
@@ -40,10 +41,33 @@ pub fn predict_split<B: Backend>(
     batch_size: usize,
     progress: bool,
 ) -> Result<(Vec<Prediction>, SplitStats)> {
-    let options = &answerer.options;
-    if options.guided {
+    if answerer.options.guided {
         Executor::open(db).context("execution guidance needs the split's database")?;
     }
+    let scored = score_split(answerer, examples, tables, batch_size, progress);
+    let (decoded, stats) = decode_split(&scored, &answerer.options, db)?;
+    let preds = decoded.into_iter().map(|d| d.map(|d| d.query())).collect();
+    Ok((preds, stats))
+}
+
+/// A split's questions, encoded and scored by the model, ready to be decoded in any way.
+pub struct ScoredSplit<'a> {
+    examples: &'a [Example],
+    /// Per question: its table, and its encoding or why it has none.
+    encoded: Vec<(Option<&'a Table>, Result<EncodedInput, String>)>,
+    /// Indices of the encoded questions, and their slot scores (same order).
+    ok: Vec<usize>,
+    scores: Vec<SlotScores>,
+}
+
+/// Encodes every question of `examples` and scores the encodable ones in batches.
+pub fn score_split<'a, B: Backend>(
+    answerer: &Answerer<B>,
+    examples: &'a [Example],
+    tables: &'a BTreeMap<String, Table>,
+    batch_size: usize,
+    progress: bool,
+) -> ScoredSplit<'a> {
     let builder = answerer.builder();
     let encoded: Vec<(Option<&Table>, Result<EncodedInput, String>)> = examples
         .par_iter()
@@ -73,11 +97,30 @@ pub fn predict_split<B: Backend>(
             eprintln!("scored {}/{} questions", scores.len(), ok.len());
         }
     }
+    ScoredSplit {
+        examples,
+        encoded,
+        ok,
+        scores,
+    }
+}
 
-    type Decision = (super::decode::Decoded, bool);
-    let decisions: Vec<Result<Decision>> = ok
+/// Decodes a scored split (greedy or guided, as `options` say), in the split's order; a question
+/// that could not be encoded is an `Err` with the reason.
+pub fn decode_split(
+    scored: &ScoredSplit<'_>,
+    options: &AnswerOptions,
+    db: &Path,
+) -> Result<(Vec<Result<Decoded, String>>, SplitStats)> {
+    let ScoredSplit {
+        examples,
+        encoded,
+        ok,
+        scores,
+    } = scored;
+    let decisions: Vec<Result<(Decoded, bool)>> = ok
         .par_iter()
-        .zip(&scores)
+        .zip(scores)
         .map_init(
             || options.guided.then(|| Executor::open(db)),
             |exec, (&i, s)| {
@@ -112,7 +155,7 @@ pub fn predict_split<B: Backend>(
         not_encoded: examples.len() - ok.len(),
         ..Default::default()
     };
-    let mut preds: Vec<Prediction> = encoded
+    let mut out: Vec<Result<Decoded, String>> = encoded
         .iter()
         .map(|(_, r)| Err(r.as_ref().err().cloned().unwrap_or_default()))
         .collect();
@@ -124,9 +167,9 @@ pub fn predict_split<B: Backend>(
         stats.snapped_values += decoded
             .conds
             .iter()
-            .filter(|c| c.value != super::decode::span_text(question, offsets, c.span))
+            .filter(|c| c.value != span_text(question, offsets, c.span))
             .count();
-        preds[i] = Ok(decoded.query());
+        out[i] = Ok(decoded);
     }
-    Ok((preds, stats))
+    Ok((out, stats))
 }
