@@ -323,3 +323,24 @@ fn responses_carry_security_headers_head_and_allow() {
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 }
+
+#[test]
+fn concurrent_clients_all_get_answers() {
+    let ask = json!({ "table": TABLE, "question": QUESTION }).to_string();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..3)
+                        .map(|_| request("POST", "/api/ask", &ask).status)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
+    });
+    assert_eq!(statuses, vec![200; 24]);
+}
