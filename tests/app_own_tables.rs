@@ -75,6 +75,20 @@ fn ask_answers_about_a_csv_file() {
     assert!(stdout.contains("SQL:        SELECT \"City\""), "{stdout}");
     assert!(stdout.contains("  Seville\n"), "{stdout}");
 
+    let (ok, _, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "--table",
+            "1-1",
+            "who?",
+            "--csv",
+            &csv.display().to_string(),
+        ],
+    ));
+    assert!(!ok);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+
     // A row with the wrong number of fields: one line, naming the place.
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n3;4\n").unwrap();

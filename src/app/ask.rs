@@ -7,7 +7,7 @@ use clap::Args;
 #[derive(Args, Debug)]
 pub struct AskArgs {
     /// WikiSQL table id (e.g. 1-10015132-11), or the table's name with --sqlite.
-    #[arg(long, required_unless_present = "csv")]
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
     pub table: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,

@@ -13,7 +13,7 @@ use std::io::{BufRead, IsTerminal, Write};
 #[derive(Args, Debug)]
 pub struct ReplArgs {
     /// WikiSQL table id to start with, or the table's name with --sqlite.
-    #[arg(long, required_unless_present = "csv")]
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
     pub table: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
