@@ -192,6 +192,35 @@ fn repl_answers_each_line_and_survives_errors() {
 }
 
 #[test]
+fn repl_survives_a_line_that_is_not_utf8() {
+    let model = random_model();
+    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
+        .arg("--data")
+        .arg(sample())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = b"who is \xff\xfe there?\n".to_vec();
+    input.extend_from_slice(format!("{QUESTION}\n").as_bytes());
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("error: line 1 is not valid UTF-8"),
+        "{stderr}"
+    );
+    let answers = stdout.lines().filter(|l| l.starts_with('{')).count();
+    assert_eq!(
+        answers, 1,
+        "the line after the bad one is answered: {stdout}"
+    );
+}
+
+#[test]
 fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
     let model = random_model();
     let data = sample();
@@ -279,4 +308,75 @@ fn the_majority_baseline_needs_no_model() {
         assert!(q.conds.is_empty());
         assert_eq!(q.agg, first.agg);
     }
+}
+
+/// Names in `dir` ending in `.tmp`.
+fn tmp_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn failed_eval_and_predict_outputs_leave_no_tmp_and_name_the_path() {
+    let data = sample();
+    let dir = tempfile::tempdir().unwrap();
+    // An unrelated file that a careless temporary name would clobber.
+    std::fs::write(dir.path().join("report.tmp"), "keep me").unwrap();
+    // The output path is a folder: writing succeeds, moving into place fails.
+    let taken = dir.path().join("report.json");
+    std::fs::create_dir(&taken).unwrap();
+    let out = Command::new(support::binary())
+        .args(["eval", "--split", "val", "--gold-as-pred", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&taken)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&taken.display().to_string()), "{stderr}");
+    assert_eq!(tmp_files(dir.path()), vec!["report.tmp".to_string()]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("report.tmp")).unwrap(),
+        "keep me"
+    );
+
+    let taken = dir.path().join("pred.jsonl");
+    std::fs::create_dir(&taken).unwrap();
+    let out = Command::new(support::binary())
+        .args([
+            "predict",
+            "--baseline",
+            "majority",
+            "--split",
+            "val",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&taken)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&taken.display().to_string()), "{stderr}");
+    assert_eq!(tmp_files(dir.path()), vec!["report.tmp".to_string()]);
+
+    // Inside a "folder" that is a file: the error names it, nothing is written.
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let out = Command::new(support::binary())
+        .args(["eval", "--split", "val", "--gold-as-pred", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(file.join("report.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&file.display().to_string()), "{stderr}");
+    assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
 }

@@ -93,9 +93,12 @@ pub fn eval(split: Split, pred: Option<&Path>, data_dir: &Path, out: Option<&Pat
         .with_context(|| format!("scoring the {split} split"))?;
     println!("{}", crate::eval::report::format_report(&report));
     if let Some(path) = out {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(&report)?)?;
-        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+        let write = || -> Result<()> {
+            let mut file = crate::data::io::AtomicFile::create(path)?;
+            serde_json::to_writer_pretty(&mut file, &report)?;
+            file.commit()
+        };
+        write().with_context(|| format!("cannot write the report {}", path.display()))?;
     }
     Ok(())
 }

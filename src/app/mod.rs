@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod cli;
 pub mod data_cmd;
+pub mod http;
 pub mod predict;
 pub mod repl;
 pub mod session;

@@ -12,9 +12,9 @@ use std::io::{BufRead, IsTerminal, Write};
 
 #[derive(Args, Debug)]
 pub struct ReplArgs {
-    /// WikiSQL table id to start with.
-    #[arg(long)]
-    pub table: String,
+    /// WikiSQL table id to start with, or the table's name with --sqlite.
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    pub table: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -28,22 +28,29 @@ const HELP: &str =
     "type a question, `:table ID` to switch table, `:tables` to list them, `:quit` to end";
 
 pub fn run(args: &ReplArgs) -> Result<()> {
-    let exec = args.db.open()?;
-    let mut table = find_table(&exec, &args.table)?;
+    let (exec, mut table) = args.db.open_table(args.table.as_deref())?;
     let answerer = args.model.load()?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!("table {} ({}); {HELP}", table.id, table.header.join(" | "));
     }
     let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
-    loop {
+    let mut input = stdin.lock();
+    let mut bytes = Vec::new();
+    for number in 1.. {
         if interactive {
             eprint!("{}> ", table.id);
             std::io::stderr().flush()?;
         }
-        let Some(line) = lines.next() else { break };
-        let line = line?;
+        bytes.clear();
+        if input.read_until(b'\n', &mut bytes)? == 0 {
+            break;
+        }
+        // A line that is not UTF-8 gets an error; the session goes on.
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            eprintln!("error: line {number} is not valid UTF-8 text; skipped");
+            continue;
+        };
         match step(line.trim(), &mut table, &exec, &answerer, args.json) {
             Ok(Step::Quit) => break,
             Ok(Step::Output(text)) => {

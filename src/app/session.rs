@@ -1,13 +1,15 @@
 //! What `ask`, `repl` and `serve` share: which model and database to use, finding a table (with
 //! suggestions for a mistyped id), and showing an answer as text or JSON.
 
+use crate::data::csv::{parse_csv, TableLimits};
 use crate::data::{self, Split, Table};
 use crate::eval::predictions::query_to_json;
 use crate::infer::snap::levenshtein;
 use crate::infer::{Answer, AnswerOptions, Answerer};
 use crate::model::slot_model::shipped_model_dir;
+use crate::sql::own::{read_sqlite_table, MemoryDb};
 use crate::sql::{Executor, SqlValue};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -66,7 +68,16 @@ pub struct DbArgs {
     /// Prepared data folder [default: data, or data/sample when data/ is not prepared].
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Your own table: a CSV file with a header row (instead of a WikiSQL table).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "sqlite"])]
+    pub csv: Option<PathBuf>,
+    /// Your own table in any SQLite database (opened read-only); name it with --table NAME.
+    #[arg(long, value_name = "FILE", conflicts_with = "db")]
+    pub sqlite: Option<PathBuf>,
 }
+
+/// Largest CSV file read (the row, column and cell limits apply too).
+pub const MAX_CSV_BYTES: u64 = 64 << 20;
 
 impl DbArgs {
     /// The database file: `--db`, else the split's database in `--data`; with no `--data` and an
@@ -94,10 +105,79 @@ impl DbArgs {
     pub fn open(&self) -> Result<Executor> {
         Executor::open(&self.resolve())
     }
+
+    /// The user's own table (`--csv`, or `--sqlite` with `table` naming it) in an in-memory
+    /// database, or `None` when the tables come from a prepared database.
+    pub fn own_table(&self, table: Option<&str>) -> Result<Option<(MemoryDb, Table)>> {
+        let limits = TableLimits::default();
+        let t = if let Some(csv) = &self.csv {
+            load_csv(csv, &limits)?
+        } else if let Some(db) = &self.sqlite {
+            let name = table.context("--sqlite needs --table NAME: the table to ask about")?;
+            read_sqlite_table(db, name, &limits)?
+        } else {
+            return Ok(None);
+        };
+        let label = self.csv.as_ref().or(self.sqlite.as_ref()).expect("set");
+        Ok(Some((MemoryDb::build(&[&t], label)?, t)))
+    }
+
+    /// The database and the table to start with: the own table, else `table` of the database.
+    pub fn open_table(&self, table: Option<&str>) -> Result<(Executor, Table)> {
+        if let Some((memory, t)) = self.own_table(table)? {
+            // The in-memory database lives as long as a connection to it.
+            return Ok((memory.executor()?, t));
+        }
+        let exec = self.open()?;
+        let id = table.context("--table ID is required (or --csv FILE, or --sqlite FILE)")?;
+        let t = find_table(&exec, id)?;
+        Ok((exec, t))
+    }
+}
+
+/// A CSV file as a table whose id is the file's stem.
+pub fn load_csv(path: &Path, limits: &TableLimits) -> Result<Table> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_CSV_BYTES {
+        bail!(
+            "{}: {size} bytes, over the {MAX_CSV_BYTES} accepted",
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id: String = stem.chars().take(64).collect();
+    let id = if id.trim().is_empty() {
+        "csv".to_string()
+    } else {
+        id
+    };
+    parse_csv(&id, &path.display().to_string(), &bytes, limits)
+}
+
+/// Longest table id accepted (WikiSQL's are under 20 characters); checked before any search, so
+/// the closest-id search never runs on huge input.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// An error unless `id` is short enough to look up.
+pub fn check_id(id: &str) -> Result<()> {
+    if id.chars().count() > MAX_ID_CHARS {
+        bail!(
+            "table id too long: {} characters (at most {MAX_ID_CHARS})",
+            id.chars().count()
+        );
+    }
+    Ok(())
 }
 
 /// The table `id` of the database; an unknown id is an error naming the closest ids.
 pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
+    check_id(id)?;
     let ids = exec.table_ids()?;
     if !ids.iter().any(|t| t == id) {
         let close = closest_ids(id, &ids, 3);
@@ -117,8 +197,9 @@ pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
 }
 
 /// The `k` ids closest to `id`: fewest character edits, then longest common prefix, then order.
+/// Only the first [`MAX_ID_CHARS`] characters of `id` are compared (callers reject longer ids).
 pub fn closest_ids(id: &str, ids: &[String], k: usize) -> Vec<String> {
-    let target: Vec<char> = id.chars().collect();
+    let target: Vec<char> = id.chars().take(MAX_ID_CHARS).collect();
     let mut ranked: Vec<(usize, std::cmp::Reverse<usize>, &String)> = ids
         .iter()
         .map(|other| {

@@ -7,6 +7,7 @@
 //! - [`sample`]: the small sample committed under `data/sample/`.
 
 pub mod challenge;
+pub mod csv;
 pub mod dataset;
 pub mod io;
 pub mod prepare;

@@ -97,6 +97,19 @@ fn write_tables(path: &Path, tables: &[&Table], progress: &(dyn Fn(u64) + Sync))
     let mut conn = Connection::open(path)?;
     // The file is private until renamed into place, so crash safety inside SQLite buys nothing.
     conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
+    write_into(&mut conn, tables, progress)?;
+    conn.close().map_err(|(_, e)| e)?;
+    std::fs::File::open(path)?.sync_all()?;
+    Ok(())
+}
+
+/// Writes `tables` (and the metadata table) into an open, empty database: a file being built,
+/// or an in-memory database holding a user's own table.
+pub fn write_into(
+    conn: &mut Connection,
+    tables: &[&Table],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute(CREATE_COLUMNS_TABLE, [])?;
     {
@@ -138,8 +151,6 @@ fn write_tables(path: &Path, tables: &[&Table], progress: &(dyn Fn(u64) + Sync))
     }
     tx.execute(CREATE_COLUMNS_INDEX, [])?;
     tx.commit()?;
-    conn.close().map_err(|(_, e)| e)?;
-    std::fs::File::open(path)?.sync_all()?;
     Ok(())
 }
 

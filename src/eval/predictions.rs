@@ -2,12 +2,13 @@
 //! order, `{"query": {"sel": 3, "agg": 0, "conds": [[5, 0, "Butler CC (KS)"]]}}` or
 //! `{"error": "…"}` for a question the model could not answer.
 
+use crate::data::io::AtomicFile;
 use crate::data::types::{Agg, Cond, CondOp, CondValue, Query};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A model's answer to one question: its query, or why it has none.
 pub type Prediction = std::result::Result<Query, String>;
@@ -139,14 +140,11 @@ pub fn read_predictions(path: &Path, expected: usize) -> Result<Vec<Prediction>>
     Ok(preds)
 }
 
-/// Writes predictions in the official format, atomically (to `<path>.tmp`, then renamed).
+/// Writes predictions in the official format, atomically ([`AtomicFile`]: on any failure
+/// neither the file nor its temporary name is left, and the error names the path).
 pub fn write_predictions(path: &Path, preds: &[Prediction]) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    let tmp = tmp_path(path);
-    let written = (|| -> Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+    let write = || -> Result<()> {
+        let mut out = AtomicFile::create(path)?;
         for pred in preds {
             let line = match pred {
                 Ok(q) => OfficialLine::Query(q.into()),
@@ -155,21 +153,9 @@ pub fn write_predictions(path: &Path, preds: &[Prediction]) -> Result<()> {
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e.context(format!("cannot write {}", tmp.display())));
-    }
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
+        out.commit()
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

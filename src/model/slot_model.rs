@@ -4,6 +4,7 @@
 //! (`slots.safetensors`) plus `slots.json` saying how to rebuild the rest from the pretrained
 //! encoder. The LoRA artifact (adapters + LayerNorms + heads) stays a few MB next to the 45 MB encoder.
 
+use crate::data::io::{AtomicFile, StagedPath};
 use crate::model::batch::ModelBatch;
 use crate::model::bert::BertModel;
 use crate::model::config::BertConfig;
@@ -107,27 +108,27 @@ impl<B: Backend> SlotModel<B> {
     ) -> Result<()> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let weights = dir.join(ARTIFACT_WEIGHTS);
-        let tmp = weights.with_extension("safetensors.tmp");
+        let staged = StagedPath::new(&weights)?;
         let mode = spec.mode;
-        let mut store = SafetensorsStore::from_file(&tmp).with_predicate(match mode {
+        let mut store = SafetensorsStore::from_file(staged.tmp_path()).with_predicate(match mode {
             FineTune::Full => |_p: &str, _c: &str| true,
             FineTune::Lora => |p: &str, _c: &str| FineTune::Lora.trains(p),
             FineTune::Frozen => |p: &str, _c: &str| FineTune::Frozen.trains(p),
         });
         self.save_into(&mut store)
             .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("writing model weights")?;
-        std::fs::rename(&tmp, &weights)?;
+            .with_context(|| format!("cannot write model weights {}", weights.display()))?;
+        staged.commit()?;
         let meta = ArtifactMeta {
             format_version: FORMAT_VERSION,
             spec: spec.clone(),
             notes,
         };
         let meta_path = dir.join(ARTIFACT_META);
-        let tmp = meta_path.with_extension("json.tmp");
-        std::fs::write(&tmp, serde_json::to_string_pretty(&meta)?)?;
-        std::fs::rename(&tmp, &meta_path)?;
-        Ok(())
+        let mut file = AtomicFile::create(&meta_path)?;
+        serde_json::to_writer_pretty(&mut file, &meta)
+            .with_context(|| format!("cannot write {}", meta_path.display()))?;
+        file.commit()
     }
 
     /// Rebuild a model from the pretrained encoder in `encoder_dir` and the artifact in `dir`.

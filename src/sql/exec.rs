@@ -1,7 +1,11 @@
 //! Running statements on a built WikiSQL database, read-only, and reading tables back out of it.
+//!
+//! Two layouts are read: ours (with the `sqlcoder_columns` metadata table: exact headers and
+//! types) and the challenge's as distributed (plain `table_<id>` tables: headers are the column
+//! names, types from the declared column types).
 
 use super::assemble::FOLD_FUNCTION;
-use super::naming::quote_ident;
+use super::naming::{quote_ident, table_name};
 use super::value::fold_text;
 use super::{SqlParam, SqlStatement};
 use crate::data::types::{Cell, ColumnType, Table};
@@ -46,6 +50,8 @@ impl ToSql for SqlParam {
 pub struct Executor {
     conn: Connection,
     path: PathBuf,
+    /// Whether the database has the `sqlcoder_columns` metadata table.
+    metadata: bool,
 }
 
 impl Executor {
@@ -57,11 +63,39 @@ impl Executor {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(db, flags)
             .with_context(|| format!("cannot open database {}", db.display()))?;
+        Self::with_connection(conn, db.to_path_buf())
+    }
+
+    /// Opens the SQLite URI `uri` read-only (an in-memory database shared by name, see
+    /// [`super::own::MemoryDb`]); `label` names it in messages.
+    pub fn open_uri(uri: &str, label: &Path) -> Result<Executor> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri, flags)
+            .with_context(|| format!("cannot open database {}", label.display()))?;
+        Self::with_connection(conn, label.to_path_buf())
+    }
+
+    fn with_connection(conn: Connection, path: PathBuf) -> Result<Executor> {
+        // The read-only open flag does not bind a connection to a shared in-memory database
+        // (the cache is shared with its writable creator); `query_only` does, for every kind.
+        conn.pragma_update(None, "query_only", true)
+            .context("cannot make the connection read-only")?;
         register_fold(&conn)?;
         conn.set_prepared_statement_cache_capacity(256);
+        let metadata = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlcoder_columns'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .with_context(|| format!("{} is not a readable SQLite database", path.display()))?
+            > 0;
         Ok(Executor {
             conn,
-            path: db.to_path_buf(),
+            path,
+            metadata,
         })
     }
 
@@ -91,6 +125,9 @@ impl Executor {
 
     /// Every WikiSQL table id in the database, sorted.
     pub fn table_ids(&self) -> Result<Vec<String>> {
+        if !self.metadata {
+            return self.plain_table_ids();
+        }
         let mut stmt = self
             .conn
             .prepare("SELECT DISTINCT table_id FROM sqlcoder_columns ORDER BY table_id")
@@ -101,9 +138,29 @@ impl Executor {
         Ok(ids)
     }
 
-    /// The WikiSQL table `id`, rebuilt from its `sqlcoder_columns` metadata and its rows.
+    /// The ids of the challenge layout's plain tables: `table_<id>` with `_` read back as `-`.
+    fn plain_table_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'table\\_%' ESCAPE '\\'",
+        )?;
+        let mut ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .with_context(|| format!("cannot list the tables of {}", self.path.display()))?
+            .into_iter()
+            .map(|name| name["table_".len()..].replace('_', "-"))
+            .collect::<Vec<_>>();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The table `id`: from its `sqlcoder_columns` metadata when the database has it, else from
+    /// the plain table `table_<id>` ([`Executor::plain_table`]).
     /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
     pub fn table(&self, id: &str) -> Result<Table> {
+        if !self.metadata {
+            return self.plain_table(&table_name(id), id, usize::MAX);
+        }
         let mut meta = self
             .conn
             .prepare(
@@ -141,25 +198,83 @@ impl Executor {
             quoted.join(", "),
             quote_ident(sql_table)
         );
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .with_context(|| format!("table {id:?}: cannot read its rows"))?;
-        let mut rows = Vec::new();
-        let mut cursor = stmt.query([])?;
-        while let Some(row) = cursor.next()? {
-            let mut cells = Vec::with_capacity(types.len());
-            for (i, ty) in types.iter().enumerate() {
-                cells.push(cell(*ty, row.get_ref(i)?));
-            }
-            rows.push(cells);
-        }
+        let rows = self.read_rows(&sql, id, &types, usize::MAX)?;
         Ok(Table {
             id: id.to_string(),
             header,
             types,
             rows,
         })
+    }
+
+    /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
+    /// declared with a numeric type (INT, REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL) is `real`, any
+    /// other `text`. More than `max_rows` rows is an error.
+    pub fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
+        let mut info = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({})", quote_ident(sql_table)))?;
+        let columns = info
+            .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if columns.is_empty() {
+            bail!(
+                "unknown table {sql_table:?} in {} (no such table)",
+                self.path.display()
+            );
+        }
+        let header: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+        let types: Vec<ColumnType> = columns.iter().map(|(_, t)| declared_type(t)).collect();
+        let quoted: Vec<String> = header.iter().map(|h| quote_ident(h)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            quoted.join(", "),
+            quote_ident(sql_table)
+        );
+        let rows = self.read_rows(&sql, id, &types, max_rows)?;
+        Ok(Table {
+            id: id.to_string(),
+            header,
+            types,
+            rows,
+        })
+    }
+
+    fn read_rows(
+        &self,
+        sql: &str,
+        id: &str,
+        types: &[ColumnType],
+        max_rows: usize,
+    ) -> Result<Vec<Vec<Cell>>> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .with_context(|| format!("table {id:?}: cannot read its rows"))?;
+        let mut rows = Vec::new();
+        let mut cursor = stmt.query([])?;
+        while let Some(row) = cursor.next()? {
+            if rows.len() == max_rows {
+                bail!("table {id:?} has over {max_rows} rows: at most {max_rows} are accepted");
+            }
+            let mut cells = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                cells.push(cell(*ty, row.get_ref(i)?));
+            }
+            rows.push(cells);
+        }
+        Ok(rows)
+    }
+}
+
+/// WikiSQL's type for an SQLite declared column type (SQLite's affinity rules, numeric ones real).
+fn declared_type(declared: &str) -> ColumnType {
+    let t = declared.to_ascii_uppercase();
+    let numeric = ["INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL"];
+    if numeric.iter().any(|n| t.contains(n)) {
+        ColumnType::Real
+    } else {
+        ColumnType::Text
     }
 }
 

@@ -6,6 +6,7 @@ pub mod display;
 pub mod exec;
 pub mod human;
 pub mod naming;
+pub mod own;
 pub mod testing;
 pub mod value;
 

@@ -16,6 +16,7 @@
 //! The file is written to `<path>.tmp` and renamed when complete; every record carries a checksum
 //! and is validated on reading, so a truncated or corrupt file is an error naming the record.
 
+use crate::data::io::StagedPath;
 use crate::data::{CondOp, AGG_NAMES};
 use crate::model::input::{InputBuilder, TokenRow};
 use crate::train::labels::SlotLabels;
@@ -135,22 +136,20 @@ impl CacheHeader {
     }
 }
 
-/// Writes a cache to `<path>.tmp`, renamed to `path` by [`CacheWriter::finish`]; dropped
-/// unfinished, it removes the temporary file.
+/// Writes a cache under its staged name ([`StagedPath`]), moved to `path` by
+/// [`CacheWriter::finish`]; dropped unfinished, the temporary file is removed.
 pub struct CacheWriter {
-    out: Option<BufWriter<File>>,
+    out: BufWriter<File>,
     header: CacheHeader,
-    path: PathBuf,
-    tmp: PathBuf,
+    staged: StagedPath,
     payload: Vec<u8>,
 }
 
 impl CacheWriter {
     pub fn create(path: &Path, header: CacheHeader) -> Result<CacheWriter> {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let staged = StagedPath::new(path)?;
+        let tmp = staged.tmp_path();
+        let file = File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
         let mut out = BufWriter::new(file);
         out.write_all(
             &CacheHeader {
@@ -160,10 +159,9 @@ impl CacheWriter {
             .to_bytes(),
         )?;
         Ok(CacheWriter {
-            out: Some(out),
+            out,
             header: CacheHeader { count: 0, ..header },
-            path: path.to_path_buf(),
-            tmp,
+            staged,
             payload: Vec::with_capacity(2048),
         })
     }
@@ -171,7 +169,7 @@ impl CacheWriter {
     pub fn write(&mut self, ex: &CachedExample) -> Result<()> {
         self.payload.clear();
         encode_record(ex, &mut self.payload)?;
-        let out = self.out.as_mut().expect("writer used after finish");
+        let out = &mut self.out;
         out.write_all(&(self.payload.len() as u32).to_le_bytes())?;
         out.write_all(&self.payload)?;
         out.write_all(&fnv1a(&self.payload).to_le_bytes())?;
@@ -180,24 +178,23 @@ impl CacheWriter {
     }
 
     /// Writes the record count, syncs and renames into place. Returns the count.
-    pub fn finish(mut self) -> Result<u64> {
-        let out = self.out.take().expect("finish called once");
-        let mut file = out.into_inner().map_err(|e| e.into_error())?;
-        file.seek(SeekFrom::Start(COUNT_OFFSET))?;
-        file.write_all(&self.header.count.to_le_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&self.tmp, &self.path)
-            .with_context(|| format!("renaming {} into place", self.tmp.display()))?;
-        Ok(self.header.count)
-    }
-}
-
-impl Drop for CacheWriter {
-    fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+    pub fn finish(self) -> Result<u64> {
+        let CacheWriter {
+            out,
+            header,
+            staged,
+            ..
+        } = self;
+        let write = || -> Result<()> {
+            let mut file = out.into_inner().map_err(|e| e.into_error())?;
+            file.seek(SeekFrom::Start(COUNT_OFFSET))?;
+            file.write_all(&header.count.to_le_bytes())?;
+            file.sync_all()?;
+            Ok(())
+        };
+        write().with_context(|| format!("cannot write {}", staged.tmp_path().display()))?;
+        staged.commit()?;
+        Ok(header.count)
     }
 }
 

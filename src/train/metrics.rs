@@ -30,12 +30,12 @@ impl MetricsLog {
                         .is_some_and(|s| s as usize <= keep_until_step)
                 })
                 .collect();
-            let tmp = path.with_extension("jsonl.tmp");
-            std::fs::write(
-                &tmp,
-                kept.iter().map(|l| format!("{l}\n")).collect::<String>(),
-            )?;
-            std::fs::rename(&tmp, &path)?;
+            let mut file = crate::data::io::AtomicFile::create(&path)?;
+            for l in &kept {
+                writeln!(file, "{l}")
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            file.commit()?;
         }
         let file = std::fs::OpenOptions::new()
             .create(true)

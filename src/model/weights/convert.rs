@@ -76,10 +76,9 @@ pub fn convert_to_f16(src: &Path, dst: &Path) -> anyhow::Result<F16Conversion> {
                 .map_err(|err| anyhow::anyhow!("tensor `{name}`: {err:?}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let tmp = dst.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file(views, metadata, &tmp)
-        .map_err(|err| anyhow::anyhow!("writing {}: {err:?}", tmp.display()))?;
-    std::fs::rename(&tmp, dst)
-        .with_context(|| format!("moving {} to {}", tmp.display(), dst.display()))?;
+    let staged = crate::data::io::StagedPath::new(dst)?;
+    safetensors::serialize_to_file(views, metadata, staged.tmp_path())
+        .map_err(|err| anyhow::anyhow!("writing {}: {err:?}", staged.tmp_path().display()))?;
+    staged.commit()?;
     Ok(report)
 }

@@ -1,0 +1,275 @@
+//! A user's own tables: `--csv FILE`, `--sqlite FILE --table NAME`, and the challenge layout as
+//! distributed (plain tables, no `sqlcoder_columns`), through the binary.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use support::{encoder, random_model, sample, shipped_model, ServeProcess, QUESTION, TABLE};
+
+fn sqlcoder(model: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(support::binary());
+    cmd.args(args)
+        .arg("--model")
+        .arg(model)
+        .arg("--encoder")
+        .arg(encoder())
+        .current_dir(support::ROOT);
+    cmd
+}
+
+/// Runs `cmd`: success, stdout, stderr.
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> (bool, String, String) {
+    let out = cmd.borrow_mut().output().expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const CITIES: &str = "City,Country,Population\n\
+                      Lisbon,Portugal,545000\n\
+                      Porto,Portugal,\"231,800\"\n\
+                      Madrid,Spain,3300000\n\
+                      Seville,Spain,684000\n";
+
+#[test]
+fn ask_answers_about_a_csv_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("cities.csv");
+    std::fs::write(&csv, CITIES).unwrap();
+    let (ok, stdout, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "--json",
+            "What is the population of Madrid?",
+            "--csv",
+            &csv.display().to_string(),
+        ],
+    ));
+    assert!(ok, "{stderr}");
+    let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(a["table"], "cities");
+    let sql = a["sql"].as_str().unwrap();
+    assert_eq!(
+        sql,
+        "SELECT \"Population\" FROM \"table_cities\" \
+         WHERE sqlcoder_fold(\"City\") = sqlcoder_fold('Madrid')"
+    );
+    assert_eq!(a["rows"], json!([3300000.0]), "{stdout}");
+
+    let (ok, stdout, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "Which city has a population of 684000?",
+            "--csv",
+            &csv.display().to_string(),
+        ],
+    ));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("SQL:        SELECT \"City\""), "{stdout}");
+    assert!(stdout.contains("  Seville\n"), "{stdout}");
+
+    let (ok, _, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "--table",
+            "1-1",
+            "who?",
+            "--csv",
+            &csv.display().to_string(),
+        ],
+    ));
+    assert!(!ok);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+
+    // A row with the wrong number of fields: one line, naming the place.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "a,b\n1,2\n3;4\n").unwrap();
+    let (ok, _, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &["ask", "what is a?", "--csv", &bad.display().to_string()],
+    ));
+    assert!(!ok);
+    let line = format!("error: {}:3: 1 fields, but the header has 2", bad.display());
+    assert!(stderr.starts_with(&line), "{stderr}");
+}
+
+#[test]
+fn ask_answers_about_a_table_of_any_sqlite_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mine.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE towns (Town TEXT, Region TEXT, Inhabitants INTEGER);
+         INSERT INTO towns VALUES ('Faro', 'Algarve', 64000), ('Braga', 'Minho', 193000),
+                                  ('Evora', 'Alentejo', 56000);",
+    )
+    .unwrap();
+    drop(conn);
+    let before = std::fs::read(&db).unwrap();
+    let (ok, stdout, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "--json",
+            "--table",
+            "towns",
+            "What region is Braga in?",
+            "--sqlite",
+            &db.display().to_string(),
+        ],
+    ));
+    assert!(ok, "{stderr}");
+    let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let sql = a["sql"].as_str().unwrap();
+    assert_eq!(
+        sql,
+        "SELECT \"Region\" FROM \"table_towns\" \
+         WHERE sqlcoder_fold(\"Town\") = sqlcoder_fold('Braga')"
+    );
+    assert_eq!(a["rows"], json!(["Minho"]));
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the database changed");
+
+    let (ok, _, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &[
+            "ask",
+            "--table",
+            "villages",
+            "who?",
+            "--sqlite",
+            &db.display().to_string(),
+        ],
+    ));
+    assert!(!ok);
+    assert!(stderr.contains("no such table"), "{stderr}");
+    let (ok, _, stderr) = run(sqlcoder(
+        &shipped_model(),
+        &["ask", "who?", "--sqlite", &db.display().to_string()],
+    ));
+    assert!(!ok);
+    assert!(stderr.contains("--table"), "{stderr}");
+}
+
+/// The sample's data folder with `sqlcoder_columns` dropped from its databases: the challenge
+/// layout as distributed.
+fn challenge_layout(dir: &Path) -> std::path::PathBuf {
+    let data = dir.join("data");
+    for sub in ["dataset_files", "db_files"] {
+        std::fs::create_dir_all(data.join(sub)).unwrap();
+        for entry in std::fs::read_dir(sample().join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), data.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    for split in ["train", "val"] {
+        let conn = rusqlite::Connection::open(data.join(format!("db_files/{split}.db"))).unwrap();
+        conn.execute_batch("DROP TABLE sqlcoder_columns;").unwrap();
+    }
+    data
+}
+
+#[test]
+fn ask_repl_and_serve_work_without_the_metadata_table() {
+    let model = random_model();
+    let dir = tempfile::tempdir().unwrap();
+    let data = challenge_layout(dir.path());
+
+    let (ok, stdout, stderr) = run(sqlcoder(
+        model.path(),
+        &["ask", "--json", "--table", TABLE, QUESTION],
+    )
+    .arg("--data")
+    .arg(&data));
+    assert!(ok, "{stderr}");
+    let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(a["sql"]
+        .as_str()
+        .unwrap()
+        .contains("FROM \"table_1_10015132_11\""));
+
+    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
+        .arg("--data")
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{QUESTION}\n:table 1-10088101-1\nWho won?\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with('{')).count(),
+        2,
+        "{stdout}"
+    );
+
+    let server = ServeProcess::start(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--model".as_ref(),
+        model.path().as_os_str(),
+        "--encoder".as_ref(),
+        encoder().as_os_str(),
+    ]);
+    let (status, body) = server.request("GET", "/api/tables", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(TABLE), "{body}");
+    let (status, body) = server.request("GET", &format!("/api/tables/{TABLE}"), "");
+    assert_eq!(status, 200, "{body}");
+    let ask = json!({ "table": TABLE, "question": QUESTION }).to_string();
+    let (status, body) = server.request("POST", "/api/ask", &ask);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"sql\":\"SELECT "), "{body}");
+}
+
+#[test]
+fn serve_loads_a_csv_upload_and_answers_about_it() {
+    let model = random_model();
+    let server = ServeProcess::start(&[
+        "--data".as_ref(),
+        sample().as_os_str(),
+        "--model".as_ref(),
+        model.path().as_os_str(),
+        "--encoder".as_ref(),
+        encoder().as_os_str(),
+    ]);
+    let upload = json!({ "name": "cities.csv", "text": CITIES }).to_string();
+    let (status, body) = server.request("POST", "/api/csv", &upload);
+    assert_eq!(status, 200, "{body}");
+    let t: Value = serde_json::from_str(&body).unwrap();
+    let id = t["id"].as_str().unwrap().to_string();
+    assert_eq!(t["header"], json!(["City", "Country", "Population"]));
+    assert_eq!(t["types"], json!(["text", "text", "real"]));
+    assert_eq!(t["n_rows"], 4);
+    let ask = json!({ "table": id, "question": "What is the population of Madrid?" }).to_string();
+    let (status, body) = server.request("POST", "/api/ask", &ask);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&format!("FROM \\\"table_{id}\\\"").replace('-', "_")),
+        "{body}"
+    );
+
+    let bad = json!({ "name": "bad.csv", "text": "a,b\n1\n" }).to_string();
+    let (status, body) = server.request("POST", "/api/csv", &bad);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("bad.csv:2"), "{body}");
+}
