@@ -8,6 +8,7 @@ use super::guided::{decode_guided, execute, greedy, GuidanceConfig};
 use super::predictor::{score_questions, PreparedQuestion};
 use super::scores::SlotScores;
 use crate::data::types::{Query, Table};
+use crate::model::batch::ShapePolicy;
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
 use crate::sql::{self, Executor, SqlValue};
@@ -61,6 +62,8 @@ pub struct Answerer<B: Backend = NdArray> {
     builder: InputBuilder,
     device: B::Device,
     pub options: AnswerOptions,
+    /// How batches are padded ([`ShapePolicy::Buckets`] on GPU backends).
+    pub shapes: ShapePolicy,
 }
 
 impl<B: Backend> Answerer<B> {
@@ -75,6 +78,7 @@ impl<B: Backend> Answerer<B> {
             builder,
             device,
             options,
+            shapes: ShapePolicy::Exact,
         }
     }
 
@@ -167,7 +171,13 @@ impl<B: Backend> Answerer<B> {
 
     /// Slot scores of encoded questions, in input order.
     pub fn score(&self, questions: &[PreparedQuestion<'_>], batch_size: usize) -> Vec<SlotScores> {
-        score_questions(&self.model, questions, batch_size, &self.device)
+        score_questions(
+            &self.model,
+            questions,
+            batch_size,
+            self.shapes,
+            &self.device,
+        )
     }
 }
 
