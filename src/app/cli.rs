@@ -36,6 +36,8 @@ pub enum Command {
         /// Continue the run's last checkpoint.
         #[arg(long)]
         resume: bool,
+        #[command(flatten)]
+        gpu: crate::train::gpu::GpuOptions,
     },
     /// Answer a question about a table: SQL, readable form, rows, confidence.
     Ask(super::ask::AskArgs),
@@ -153,12 +155,13 @@ pub fn run(cli: Cli) -> Result<()> {
             backend,
             config,
             resume,
+            gpu,
         } => {
             let config = match config {
                 Some(path) => crate::train::config::TrainConfig::load(&path)?,
                 None => Default::default(),
             };
-            let summary = crate::train::run(&config, backend, resume)?;
+            let summary = crate::train::run(&config, backend, &gpu, resume)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }

@@ -1,13 +1,17 @@
 //! `sqlcoder predict`: a split's questions → an official prediction file (`eval` scores it).
 
 use super::session::{DEFAULT_ENCODER, SAMPLE_DATA};
-use crate::data::{self, Split};
+use crate::data::{self, Dataset, Split};
 use crate::eval::{write_predictions, Prediction};
 use crate::infer::baseline::{baseline_query, majority_select};
 use crate::infer::split::predict_split;
 use crate::infer::{AnswerOptions, Answerer};
 use crate::model::slot_model::shipped_model_dir;
+use crate::train::gpu::GpuOptions;
+use crate::train::BackendKind;
 use anyhow::{Context, Result};
+use burn::backend::NdArray;
+use burn::tensor::backend::Backend;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -46,6 +50,11 @@ pub struct PredictArgs {
     /// Prediction file to write (one JSON line per question, in the split's order).
     #[arg(long)]
     pub out: PathBuf,
+    /// Backend that runs the model (cuda needs a build with `--features cuda`).
+    #[arg(long, value_enum, default_value = "ndarray")]
+    pub backend: BackendKind,
+    #[command(flatten)]
+    pub gpu: GpuOptions,
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
@@ -70,23 +79,10 @@ pub fn run(args: &PredictArgs) -> Result<()> {
                 snap_values: args.snap_values,
                 ..Default::default()
             };
-            let model_dir = args.model.clone().unwrap_or_else(shipped_model_dir);
-            let answerer: Answerer =
-                Answerer::load(&model_dir, &args.encoder, Default::default(), options)?;
-            let db = data::db_path(&args.data, args.split);
-            let (preds, stats) = predict_split(
-                &answerer,
-                &ds.examples,
-                &ds.tables,
-                &db,
-                args.batch_size,
-                true,
-            )?;
-            eprintln!(
-                "{} questions: {} not encodable, {} changed by execution guidance, {} values snapped",
-                stats.questions, stats.not_encoded, stats.guidance_changed, stats.snapped_values
-            );
-            preds
+            match args.backend {
+                BackendKind::Ndarray => predict_on::<NdArray>(args, &ds, options)?,
+                BackendKind::Cuda => predict_cuda(args, &ds, options)?,
+            }
         }
     };
     write_predictions(&args.out, &preds)?;
@@ -98,6 +94,47 @@ pub fn run(args: &PredictArgs) -> Result<()> {
         preds.len() as f64 / secs.max(1e-9)
     );
     Ok(())
+}
+
+/// The model's predictions for `ds` on backend `B`, batches shaped for `args.backend`.
+fn predict_on<B: Backend>(
+    args: &PredictArgs,
+    ds: &Dataset,
+    options: AnswerOptions,
+) -> Result<Vec<Prediction>> {
+    let model_dir = args.model.clone().unwrap_or_else(shipped_model_dir);
+    let mut answerer: Answerer<B> =
+        Answerer::load(&model_dir, &args.encoder, Default::default(), options)?;
+    answerer.shapes = args.backend.default_shapes();
+    let db = data::db_path(&args.data, args.split);
+    let (preds, stats) = predict_split(
+        &answerer,
+        &ds.examples,
+        &ds.tables,
+        &db,
+        args.batch_size,
+        true,
+    )?;
+    eprintln!(
+        "{} questions: {} not encodable, {} changed by execution guidance, {} values snapped",
+        stats.questions, stats.not_encoded, stats.guidance_changed, stats.snapped_values
+    );
+    Ok(preds)
+}
+
+#[cfg(feature = "cuda")]
+fn predict_cuda(
+    args: &PredictArgs,
+    ds: &Dataset,
+    options: AnswerOptions,
+) -> Result<Vec<Prediction>> {
+    crate::train::gpu::configure_cubecl(&args.gpu)?;
+    predict_on::<burn::backend::Cuda>(args, ds, options)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn predict_cuda(_: &PredictArgs, _: &Dataset, _: AnswerOptions) -> Result<Vec<Prediction>> {
+    Err(crate::train::no_cuda())
 }
 
 /// The majority select clause of `<data>/dataset_files/train.jsonl`, or of the sample's

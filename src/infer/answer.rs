@@ -9,6 +9,7 @@ use super::predictor::{score_questions, PreparedQuestion};
 use super::scores::SlotScores;
 use super::tuned::TunedDecoding;
 use crate::data::types::{Query, Table};
+use crate::model::batch::ShapePolicy;
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
 use crate::sql::{self, Executor, SqlValue};
@@ -68,6 +69,8 @@ pub struct Answerer<B: Backend = NdArray> {
     builder: InputBuilder,
     device: B::Device,
     pub options: AnswerOptions,
+    /// How batches are padded ([`ShapePolicy::Buckets`] on GPU backends).
+    pub shapes: ShapePolicy,
 }
 
 impl<B: Backend> Answerer<B> {
@@ -82,6 +85,7 @@ impl<B: Backend> Answerer<B> {
             builder,
             device,
             options,
+            shapes: ShapePolicy::Exact,
         }
     }
 
@@ -178,7 +182,13 @@ impl<B: Backend> Answerer<B> {
 
     /// Slot scores of encoded questions, in input order.
     pub fn score(&self, questions: &[PreparedQuestion<'_>], batch_size: usize) -> Vec<SlotScores> {
-        score_questions(&self.model, questions, batch_size, &self.device)
+        score_questions(
+            &self.model,
+            questions,
+            batch_size,
+            self.shapes,
+            &self.device,
+        )
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::decode::{decode_greedy, Decoded};
 use super::scores::{slot_scores, SlotScores};
-use crate::model::batch::ModelBatch;
+use crate::model::batch::{ModelBatch, ShapePolicy};
 use crate::model::input::EncodedInput;
 use crate::model::slot_model::SlotModel;
 use burn::tensor::backend::Backend;
@@ -14,11 +14,12 @@ pub struct PreparedQuestion<'a> {
 }
 
 /// Slot scores of every question, in input order. Questions are batched by length so padding
-/// stays small; `batch_size` bounds memory.
+/// stays small; `batch_size` bounds memory; `shapes` pads batches for the backend.
 pub fn score_questions<B: Backend>(
     model: &SlotModel<B>,
     questions: &[PreparedQuestion<'_>],
     batch_size: usize,
+    shapes: ShapePolicy,
     device: &B::Device,
 ) -> Vec<SlotScores> {
     let mut order: Vec<usize> = (0..questions.len()).collect();
@@ -26,7 +27,7 @@ pub fn score_questions<B: Backend>(
     let mut out: Vec<Option<SlotScores>> = vec![None; questions.len()];
     for chunk in order.chunks(batch_size.max(1)) {
         let rows: Vec<&EncodedInput> = chunk.iter().map(|&i| questions[i].input).collect();
-        let batch = ModelBatch::<B>::new(&rows, device);
+        let batch = ModelBatch::<B>::shaped(&rows, shapes, batch_size.max(1), device);
         let logits = model.forward(&batch);
         for (&i, s) in chunk.iter().zip(slot_scores(logits, &batch.layouts)) {
             out[i] = Some(s);
@@ -42,9 +43,10 @@ pub fn predict_greedy<B: Backend>(
     model: &SlotModel<B>,
     questions: &[PreparedQuestion<'_>],
     batch_size: usize,
+    shapes: ShapePolicy,
     device: &B::Device,
 ) -> Vec<Decoded> {
-    score_questions(model, questions, batch_size, device)
+    score_questions(model, questions, batch_size, shapes, device)
         .iter()
         .zip(questions)
         .map(|(s, q)| decode_greedy(s, q.question, &q.input.question_offsets))

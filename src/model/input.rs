@@ -384,9 +384,15 @@ impl PaddedBatch {
 
 /// Pads `inputs` to the longest one.
 pub fn pad_batch<T: TokenRow>(inputs: &[&T]) -> PaddedBatch {
+    let longest = inputs.iter().map(|r| r.token_len()).max().unwrap_or(0);
+    pad_batch_to(inputs, longest)
+}
+
+/// Pads `inputs` to `seq_len` tokens (at least the longest input's length).
+pub fn pad_batch_to<T: TokenRow>(inputs: &[&T], seq_len: usize) -> PaddedBatch {
     let batch = inputs.len();
     let lengths: Vec<usize> = inputs.iter().map(|r| r.token_len()).collect();
-    let seq_len = lengths.iter().copied().max().unwrap_or(0);
+    let seq_len = lengths.iter().copied().max().unwrap_or(0).max(seq_len);
     let mut ids = vec![i64::from(PAD_ID); batch * seq_len];
     let mut type_ids = vec![0; batch * seq_len];
     let mut mask = vec![true; batch * seq_len];

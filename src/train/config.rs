@@ -1,6 +1,7 @@
 //! Training configuration: a TOML file under `experiments/`, every field defaulted so that
 //! `sqlcoder train` with no config runs the default (shipped-model) recipe.
 
+pub use crate::model::batch::ShapePolicy;
 pub use crate::model::trainable::FineTune;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,9 @@ pub struct TrainConfig {
     pub checkpoint_every: usize,
     /// Stop after this many optimizer steps in total (None: run all epochs). Resumable.
     pub max_steps: Option<usize>,
+    /// Batch shapes: "exact" (longest row) or "buckets" (a few fixed shapes, for GPUs).
+    /// Unset: chosen by the backend (exact on the CPU, buckets on CUDA).
+    pub shapes: Option<ShapePolicy>,
 }
 
 impl Default for TrainConfig {
@@ -66,6 +70,7 @@ impl Default for TrainConfig {
             val_limit: None,
             checkpoint_every: 200,
             max_steps: None,
+            shapes: None,
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct SlotTargets {
     pub span_end: Vec<i64>,
 }
 
+/// Names of the per-slot loss terms, in [`SlotLoss::parts`] order.
+pub const LOSS_PARTS: [&str; 6] = ["sel", "agg", "where_count", "where_col", "op", "value"];
+
 /// The per-slot loss values of one batch (for logging), and their sum (to back-propagate).
 pub struct SlotLoss<B: Backend> {
     pub total: Tensor<B, 1>,
@@ -48,7 +51,30 @@ fn cross_entropy<B: Backend>(
     picked.mean().neg()
 }
 
+/// The first `rows` rows of every slot's logits (a bucketed batch's real rows).
+fn real_rows<B: Backend>(logits: &SlotLogits<B>, rows: usize) -> SlotLogits<B> {
+    let l = logits.clone();
+    SlotLogits {
+        sel: l.sel.narrow(0, 0, rows),
+        agg: l.agg.narrow(0, 0, rows),
+        where_count: l.where_count.narrow(0, 0, rows),
+        where_col: l.where_col.narrow(0, 0, rows),
+        op: l.op.narrow(0, 0, rows),
+        value_start: l.value_start.narrow(0, 0, rows),
+        value_end: l.value_end.narrow(0, 0, rows),
+    }
+}
+
+/// The loss of the rows `t` describes: the first `t.sel.len()` rows of the batch (any rows after
+/// them are dummies that fill a bucketed batch, and take no part).
 pub fn slot_loss<B: Backend>(logits: &SlotLogits<B>, t: &SlotTargets) -> SlotLoss<B> {
+    let owned;
+    let logits = if logits.sel.dims()[0] > t.sel.len() {
+        owned = real_rows(logits, t.sel.len());
+        &owned
+    } else {
+        logits
+    };
     let device = logits.sel.device();
     let [batch, n_cols] = logits.sel.dims();
     let seq = logits.value_start.dims()[2];
@@ -122,12 +148,12 @@ pub fn slot_loss<B: Backend>(logits: &SlotLogits<B>, t: &SlotTargets) -> SlotLos
     SlotLoss {
         total,
         parts: [
-            ("sel", sel),
-            ("agg", agg),
-            ("where_count", where_count),
-            ("where_col", where_col),
-            ("op", op),
-            ("value", value),
+            (LOSS_PARTS[0], sel),
+            (LOSS_PARTS[1], agg),
+            (LOSS_PARTS[2], where_count),
+            (LOSS_PARTS[3], where_col),
+            (LOSS_PARTS[4], op),
+            (LOSS_PARTS[5], value),
         ],
     }
 }

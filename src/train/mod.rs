@@ -4,6 +4,7 @@ pub mod cache;
 pub mod cache_build;
 pub mod checkpoint;
 pub mod config;
+pub mod gpu;
 pub mod labels;
 pub mod loss;
 pub mod metrics;
@@ -13,10 +14,12 @@ pub mod val;
 pub mod value_span;
 
 use crate::data::{self, Split};
+use crate::model::batch::ShapePolicy;
 use crate::model::input::InputBuilder;
 use anyhow::{Context, Result};
 use burn::backend::{Autodiff, NdArray};
 use config::TrainConfig;
+use gpu::GpuOptions;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
@@ -32,6 +35,17 @@ pub enum BackendKind {
     Cuda,
 }
 
+impl BackendKind {
+    /// Batch shapes that suit the backend: exact lengths on the CPU (no wasted work), a few
+    /// fixed shapes on the GPU (each new shape compiles and autotunes kernels).
+    pub fn default_shapes(self) -> ShapePolicy {
+        match self {
+            BackendKind::Ndarray => ShapePolicy::Exact,
+            BackendKind::Cuda => ShapePolicy::Buckets,
+        }
+    }
+}
+
 /// The tokenized training cache of `data_dir`, built first if it is missing.
 pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
     if path.exists() {
@@ -45,9 +59,18 @@ pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> R
     Ok(path)
 }
 
-/// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`.
-pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<TrainSummary> {
+/// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`; `gpu`
+/// configures the CUDA backend's kernel cache.
+pub fn run(
+    config: &TrainConfig,
+    backend: BackendKind,
+    gpu: &GpuOptions,
+    resume: bool,
+) -> Result<TrainSummary> {
     config.validate()?;
+    let mut config = config.clone();
+    config.shapes.get_or_insert(backend.default_shapes());
+    let config = &config;
     let builder =
         InputBuilder::from_file(config.encoder_dir.join("tokenizer.json")).with_context(|| {
             format!(
@@ -67,7 +90,7 @@ pub fn run(config: &TrainConfig, backend: BackendKind, resume: bool) -> Result<T
         BackendKind::Ndarray => {
             trainer::train_on::<Autodiff<NdArray>>(config, train, &val, Default::default(), resume)
         }
-        BackendKind::Cuda => train_cuda(config, train, &val, resume),
+        BackendKind::Cuda => train_cuda(config, train, &val, gpu, resume),
     }
 }
 
@@ -76,9 +99,11 @@ fn train_cuda(
     config: &TrainConfig,
     train: Vec<cache::CachedExample>,
     val: &ValSet,
+    gpu: &GpuOptions,
     resume: bool,
 ) -> Result<TrainSummary> {
     use burn::backend::Cuda;
+    gpu::configure_cubecl(gpu)?;
     trainer::train_on::<Autodiff<Cuda>>(config, train, val, Default::default(), resume)
 }
 
@@ -87,9 +112,15 @@ fn train_cuda(
     _: &TrainConfig,
     _: Vec<cache::CachedExample>,
     _: &ValSet,
+    _: &GpuOptions,
     _: bool,
 ) -> Result<TrainSummary> {
-    anyhow::bail!(
+    Err(no_cuda())
+}
+
+/// The error of `--backend cuda` in a binary built without the `cuda` feature.
+pub fn no_cuda() -> anyhow::Error {
+    anyhow::anyhow!(
         "this binary was built without CUDA: rebuild with `cargo build --release --features cuda`"
     )
 }

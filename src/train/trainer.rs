@@ -5,10 +5,10 @@
 
 use super::checkpoint::{recorder, CheckpointDir, TrainState};
 use super::config::TrainConfig;
-use super::loss::{slot_loss, SlotTargets};
+use super::loss::{slot_loss, SlotLoss, SlotTargets, LOSS_PARTS};
 use super::metrics::MetricsLog;
 use super::val::ValSet;
-use crate::model::batch::ModelBatch;
+use crate::model::batch::{ModelBatch, ShapePolicy};
 use crate::model::slot_model::{ModelSpec, SlotModel};
 use crate::model::trainable::apply_mode;
 use crate::train::cache::CachedExample;
@@ -17,8 +17,8 @@ use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::record::Recorder;
-use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::ElementConversion;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -57,6 +57,49 @@ pub fn epoch_batches(
     }
     batches.shuffle(&mut rng);
     batches
+}
+
+/// Losses are read back from the device every this many steps (and at metric lines, checkpoints
+/// and epoch ends, which fall on them): one transfer instead of seven synchronisations a step.
+pub const LOSS_READ_EVERY: usize = 10;
+
+/// The model batch and loss targets of the training examples `idx`, shaped by `shapes`.
+pub fn training_batch<B: Backend>(
+    train: &[CachedExample],
+    idx: &[usize],
+    shapes: ShapePolicy,
+    batch_size: usize,
+    device: &B::Device,
+) -> (ModelBatch<B>, SlotTargets) {
+    let rows: Vec<&CachedExample> = idx.iter().map(|&i| &train[i]).collect();
+    let batch = ModelBatch::<B>::shaped(&rows, shapes, batch_size, device);
+    let label_rows: Vec<_> = rows
+        .iter()
+        .map(|r| (&r.labels, r.question_tokens.start, r.header_spans.len()))
+        .collect();
+    let targets = SlotTargets::from_labels(&label_rows, batch.n_cols());
+    (batch, targets)
+}
+
+/// One step's loss values, `[total, sel, agg, where_count, where_col, op, value]`, off the graph.
+fn loss_row<B: AutodiffBackend>(loss: &SlotLoss<B>) -> Tensor<B::InnerBackend, 1> {
+    let mut parts = vec![loss.total.clone().inner()];
+    parts.extend(loss.parts.iter().map(|(_, t)| t.clone().inner()));
+    Tensor::cat(parts, 0)
+}
+
+/// Reads the pending steps' loss rows back in one transfer.
+fn read_losses<B: Backend>(pending: &mut Vec<Tensor<B, 1>>) -> Vec<Vec<f64>> {
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let n = pending.len();
+    let flat: Vec<f64> = Tensor::cat(std::mem::take(pending), 0)
+        .into_data()
+        .convert::<f64>()
+        .to_vec()
+        .expect("f64 loss values");
+    flat.chunks(flat.len() / n).map(|c| c.to_vec()).collect()
 }
 
 pub fn train_on<B: AutodiffBackend>(
@@ -162,7 +205,15 @@ pub fn train_model<B: AutodiffBackend>(
         final_train_loss: None,
         finished: false,
     };
+    // `train::run` picks the policy from the backend; a direct caller without one gets exact lengths.
+    let shapes = config.shapes.unwrap_or_default();
     let mut loss_window: Vec<f64> = Vec::new();
+    let mut pending: Vec<Tensor<B::InnerBackend, 1>> = Vec::new();
+    // The first step of a process compiles (and autotunes) every kernel on a GPU backend.
+    let process_start = Instant::now();
+    let mut compile_notice = super::gpu::compiles_kernels(&B::name(&device))
+        .then(|| super::gpu::CompileNotice::start(std::time::Duration::from_secs(10)));
+    let mut first_step_done = false;
     for epoch in state.epoch..config.epochs {
         let batches = epoch_batches(&lengths, config.batch_size, config.seed, epoch);
         let bar = ProgressBar::new(batches.len() as u64).with_position(state.batch_in_epoch as u64);
@@ -178,27 +229,11 @@ pub fn train_model<B: AutodiffBackend>(
             if state.step >= stop_at {
                 break;
             }
-            let rows: Vec<&CachedExample> = idx.iter().map(|&i| &train[i]).collect();
-            let batch = ModelBatch::<B>::new(&rows, &device);
-            let label_rows: Vec<_> = rows
-                .iter()
-                .map(|r| (&r.labels, r.question_tokens.start, r.header_spans.len()))
-                .collect();
-            let targets = SlotTargets::from_labels(&label_rows, batch.n_cols());
+            let (batch, targets) =
+                training_batch::<B>(&train, idx, shapes, config.batch_size, &device);
             let logits = model.forward(&batch);
             let loss = slot_loss(&logits, &targets);
-            let loss_value: f64 = loss.total.clone().into_scalar().elem::<f64>();
-            if !loss_value.is_finite() {
-                bail!(
-                    "loss became {loss_value} at step {}: lower the learning rates",
-                    state.step
-                );
-            }
-            let parts: Vec<(&str, f64)> = loss
-                .parts
-                .iter()
-                .map(|(n, t)| (*n, t.clone().into_scalar().elem::<f64>()))
-                .collect();
+            pending.push(loss_row(&loss));
             let mut grads = loss.total.backward();
             let heads_grads = GradientsParams::from_module(&mut grads, &model.heads);
             let encoder_grads = GradientsParams::from_module(&mut grads, &model.encoder);
@@ -209,25 +244,56 @@ pub fn train_model<B: AutodiffBackend>(
             }
             state.step += 1;
             state.batch_in_epoch = bi + 1;
-            seen += rows.len();
-            loss_window.push(loss_value);
-            let ex_per_s = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            seen += idx.len();
             bar.set_position(state.batch_in_epoch as u64);
-            bar.set_message(format!("loss {loss_value:.3} {ex_per_s:.1} ex/s"));
-            if state.step % 10 == 0 || state.step == 1 {
-                let mean = loss_window.iter().sum::<f64>() / loss_window.len() as f64;
-                metrics.step(
-                    state.step,
-                    epoch,
-                    mean,
-                    &parts,
-                    ex_per_s,
-                    config.lr_heads * factor,
-                )?;
-                summary.final_train_loss = Some(mean);
-                loss_window.clear();
+            let log_now = state.step % LOSS_READ_EVERY == 0 || state.step == 1;
+            let checkpoint_now = state.step % config.checkpoint_every.max(1) == 0;
+            let last = state.step >= stop_at || state.batch_in_epoch == batches.len();
+            if log_now || checkpoint_now || last || !first_step_done {
+                let rows = read_losses(&mut pending);
+                if !first_step_done {
+                    first_step_done = true;
+                    drop(compile_notice.take());
+                    bar.suspend(|| {
+                        eprintln!(
+                            "first step done {:.1} s after the start of training",
+                            process_start.elapsed().as_secs_f64()
+                        )
+                    });
+                }
+                let first_step = state.step - rows.len();
+                for (k, row) in rows.iter().enumerate() {
+                    if !row[0].is_finite() {
+                        bail!(
+                            "loss became {} at step {}: lower the learning rates",
+                            row[0],
+                            first_step + k
+                        );
+                    }
+                    loss_window.push(row[0]);
+                }
+                let ex_per_s = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let latest = rows.last().expect("the step just taken");
+                bar.set_message(format!("loss {:.3} {ex_per_s:.1} ex/s", latest[0]));
+                if log_now {
+                    let parts: Vec<(&str, f64)> = LOSS_PARTS
+                        .into_iter()
+                        .zip(latest[1..].iter().copied())
+                        .collect();
+                    let mean = loss_window.iter().sum::<f64>() / loss_window.len() as f64;
+                    metrics.step(
+                        state.step,
+                        epoch,
+                        mean,
+                        &parts,
+                        ex_per_s,
+                        config.lr_heads * factor,
+                    )?;
+                    summary.final_train_loss = Some(mean);
+                    loss_window.clear();
+                }
             }
-            if state.step % config.checkpoint_every.max(1) == 0 {
+            if checkpoint_now {
                 write_checkpoint(&ckpt, &model, &opt_encoder, &opt_heads, &state)?;
             }
         }
@@ -241,7 +307,7 @@ pub fn train_model<B: AutodiffBackend>(
         }
 
         // Epoch end: validate, keep the best model, checkpoint, redraw the curves.
-        let report = val.evaluate(&model.valid(), &device)?;
+        let report = val.evaluate(&model.valid(), shapes, &device)?;
         let (lf, ex) = (report.lf, report.ex);
         eprintln!(
             "epoch {}: val LF {:.2}% EX {:.2}% ({} questions)",

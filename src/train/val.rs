@@ -5,6 +5,7 @@ use crate::data::types::Query;
 use crate::data::{self, Example, Split, Table};
 use crate::eval;
 use crate::infer::predictor::{predict_greedy, PreparedQuestion};
+use crate::model::batch::ShapePolicy;
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
 use anyhow::Result;
@@ -86,6 +87,7 @@ impl ValSet {
     pub fn predict<B: Backend>(
         &self,
         model: &SlotModel<B>,
+        shapes: ShapePolicy,
         device: &B::Device,
     ) -> Vec<Result<Query, String>> {
         let ok: Vec<(usize, PreparedQuestion)> = self
@@ -105,7 +107,7 @@ impl ValSet {
             })
             .collect();
         let (idx, prepared): (Vec<usize>, Vec<PreparedQuestion>) = ok.into_iter().unzip();
-        let decoded = predict_greedy(model, &prepared, self.batch_size, device);
+        let decoded = predict_greedy(model, &prepared, self.batch_size, shapes, device);
         let mut out: Vec<Result<Query, String>> = self
             .inputs
             .iter()
@@ -120,9 +122,10 @@ impl ValSet {
     pub fn evaluate<B: Backend>(
         &self,
         model: &SlotModel<B>,
+        shapes: ShapePolicy,
         device: &B::Device,
     ) -> Result<ValReport> {
-        let preds = self.predict(model, device);
+        let preds = self.predict(model, shapes, device);
         let scores = eval::run::score_predictions(&self.examples, &self.tables, &self.db, &preds)?;
         let report = eval::report::EvalReport::from_scores(&scores);
         let slots = report

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Packs what one GPU run needs into experiments/gpu/pack/ (git-ignored), to travel with the
+# repository to a GPU machine in one trip of at most 64 MiB. See experiments/gpu/README.md.
+#
+#   experiments/gpu/pack.sh            # release binary built with --features cuda
+#   FEATURES= experiments/gpu/pack.sh  # a CPU binary instead: rehearse run.sh on the CPU
+#
+# Packed (xz-compressed where it pays): the stripped `sqlcoder` binary, the encoder folder,
+# the prepared training cache and val files of $DATA (default data/, prepared first if missing),
+# the kernel cache an earlier trip brought back (experiments/gpu/kernel-cache.tar.xz, if present) and a copy
+# of ../shared/tools/torch_minilm_gpu_bench.py. At the end it prints the sizes and checks that
+# pack + repository without models/ fit in 64 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+FEATURES=${FEATURES-cuda}
+DATA=${DATA:-data}
+ENCODER=${ENCODER:-models/all-MiniLM-L6-v2}
+SHARED=${SHARED:-../shared}
+TARGET=${CARGO_TARGET_DIR:-target}
+PACK=experiments/gpu/pack
+LIMIT=$((64 * 1024 * 1024))
+
+if [ -n "$FEATURES" ]; then
+  cargo build --release --features "$FEATURES"
+else
+  cargo build --release
+fi
+BIN="$TARGET/release/sqlcoder"
+
+# The training cache is built by `train` on first use: a one-step CPU run on 8 examples builds it.
+if [ ! -f "$DATA/cache/train.cache" ]; then
+  if [ ! -f "$DATA/dataset_files/train.jsonl" ] && [ ! -f "$DATA/dataset_files/train.jsonl.xz" ]; then
+    "$BIN" data prepare --source "$SHARED/wikisql" --out "$DATA"
+  fi
+  tmp=$(mktemp -d)
+  cat >"$tmp/cache.toml" <<EOF
+name = "cache"
+runs_dir = "$tmp/runs"
+data_dir = "$DATA"
+encoder_dir = "$ENCODER"
+mode = "frozen"
+train_limit = 8
+val_limit = 8
+batch_size = 8
+max_steps = 1
+EOF
+  "$BIN" train --backend ndarray --config "$tmp/cache.toml" >/dev/null
+  rm -rf "$tmp"
+fi
+
+rm -rf "$PACK"
+mkdir -p "$PACK/bin" "$PACK/encoder" "$PACK/data/dataset_files" "$PACK/data/db_files" \
+  "$PACK/data/cache" "$PACK/tools"
+strip -o "$PACK/bin/sqlcoder" "$BIN"
+xz -T0 -9 "$PACK/bin/sqlcoder"
+for f in "$ENCODER"/*; do
+  case "$f" in
+    *.safetensors) xz -T0 -9 -c "$f" >"$PACK/encoder/$(basename "$f").xz" ;;
+    *) cp "$f" "$PACK/encoder/" ;;
+  esac
+done
+xz -T0 -9 -c "$DATA/cache/train.cache" >"$PACK/data/cache/train.cache.xz"
+if [ -f "$DATA/dataset_files/val.jsonl.xz" ]; then
+  cp "$DATA/dataset_files/val.jsonl.xz" "$PACK/data/dataset_files/"
+else
+  xz -T0 -9 -c "$DATA/dataset_files/val.jsonl" >"$PACK/data/dataset_files/val.jsonl.xz"
+fi
+# The val database scores validation (execution accuracy) at the end of an epoch.
+if [ -f "$DATA/db_files/val.db" ]; then
+  xz -T0 -9 -c "$DATA/db_files/val.db" >"$PACK/data/db_files/val.db.xz"
+fi
+if [ -f experiments/gpu/kernel-cache.tar.xz ]; then
+  cp experiments/gpu/kernel-cache.tar.xz "$PACK/"
+fi
+cp "$SHARED/tools/torch_minilm_gpu_bench.py" "$PACK/tools/"
+echo "features=${FEATURES:-none} built=$(date -u +%FT%TZ) commit=$(git rev-parse --short HEAD)" >"$PACK/MANIFEST"
+
+# What travels: the tracked files (minus models/, moved aside by aside.sh) plus the pack.
+pack_bytes=$(du -sb "$PACK" | cut -f1)
+repo_bytes=$(git ls-files -z | grep -zv '^models/' | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+du -ah "$PACK" | sort -k2
+total=$((pack_bytes + repo_bytes))
+echo "pack $((pack_bytes / 1024)) KiB + repository without models/ $((repo_bytes / 1024)) KiB = $((total / 1024)) KiB (limit $((LIMIT / 1024)) KiB)"
+if [ "$total" -gt "$LIMIT" ]; then
+  echo "error: over the 64 MiB limit" >&2
+  exit 1
+fi
