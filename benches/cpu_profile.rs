@@ -109,9 +109,7 @@ impl Ops {
         );
         let (mut sum_f, mut sum_b) = (0.0, 0.0);
         let mut rows: Vec<&Row> = self.rows.iter().collect();
-        let step_cost = |r: &Row| {
-            (ms(r.forward) + r.backward.map_or(0.0, ms)) * r.per_step as f64
-        };
+        let step_cost = |r: &Row| (ms(r.forward) + r.backward.map_or(0.0, ms)) * r.per_step as f64;
         rows.sort_by(|a, b| step_cost(b).total_cmp(&step_cost(a)));
         for r in rows {
             let (f, b) = (ms(r.forward), r.backward.map(ms));
@@ -134,7 +132,11 @@ impl Ops {
             "",
             "",
             sum_f,
-            if self.train { format!("{sum_b:.1}") } else { "-".into() }
+            if self.train {
+                format!("{sum_b:.1}")
+            } else {
+                "-".into()
+            }
         );
         println!(
             "{:<44} {:>5} {:>10} {:>10} {:>11.1} {:>11}",
@@ -269,7 +271,8 @@ fn profile(b: usize, s: usize, train: bool) {
 
     // The whole encoder (random weights: same cost as the pretrained ones).
     let config = BertConfig::from_file(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2/config.json"),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("models/all-MiniLM-L6-v2/config.json"),
     )
     .expect("encoder config");
     let ids = |device: &_| {

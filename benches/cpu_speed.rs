@@ -52,7 +52,10 @@ fn args() -> Args {
             "--inputs" => a.inputs = it.next().map(PathBuf::from),
             "--out" => a.out = it.next().map(PathBuf::from),
             "--budget" => {
-                let secs: f64 = it.next().and_then(|s| s.parse().ok()).expect("--budget SECS");
+                let secs: f64 = it
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .expect("--budget SECS");
                 a.budget = Duration::from_secs_f64(secs);
             }
             // `cargo bench` passes `--bench`; ignore it and anything else unknown.
@@ -75,8 +78,25 @@ fn spec() -> ModelSpec {
     }
 }
 
+/// CPU time (user + system) this process has used, from /proc (Linux); 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Runs `step` (which handles `rows(i)` examples for call `i`) once to warm up, then for at
-/// least `budget` and `min_calls` calls; returns examples per second and the calls made.
+/// least `budget` and `min_calls` calls; returns examples per second and the calls made, and
+/// prints the CPU time per example (less sensitive than wall time to other load on the machine).
 fn throughput(
     budget: Duration,
     min_calls: usize,
@@ -84,24 +104,27 @@ fn throughput(
     mut step: impl FnMut(usize),
 ) -> (f64, usize) {
     step(0);
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let (mut calls, mut done) = (0, 0);
     while calls < min_calls || start.elapsed() < budget {
         step(calls);
         done += rows(calls);
         calls += 1;
     }
-    (done as f64 / start.elapsed().as_secs_f64(), calls)
+    let wall = start.elapsed().as_secs_f64();
+    println!(
+        "  ({:.1} ms CPU time per example, {:.2} CPUs busy on average)",
+        (cpu_seconds() - cpu) * 1e3 / done as f64,
+        (cpu_seconds() - cpu) / wall
+    );
+    (done as f64 / wall, calls)
 }
 
 /// Host-side copy of a batch's token tensors, for the PyTorch script.
 fn batch_json<B: Backend>(b: &ModelBatch<B>) -> serde_json::Value {
     let [rows, seq] = b.ids.dims();
     let ints = |t: &burn::tensor::Tensor<B, 2, burn::tensor::Int>| {
-        let v: Vec<i64> = t
-            .to_data()
-            .iter::<i64>()
-            .collect();
+        let v: Vec<i64> = t.to_data().iter::<i64>().collect();
         v.chunks(seq).map(<[i64]>::to_vec).collect::<Vec<_>>()
     };
     let pad: Vec<bool> = b.pad.to_data().iter::<bool>().collect();
@@ -188,9 +211,7 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Valu
     let optim = || {
         AdamWConfig::new()
             .with_weight_decay(0.01)
-            .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(
-                1.0,
-            )))
+            .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
             .init::<B, SlotModel<B>>()
     };
     let (mut opt_encoder, mut opt_heads) = (optim(), optim());
@@ -219,10 +240,7 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Valu
     println!(
         "training step, full fine-tune (Autodiff<NdArray>) batch {TRAIN_BATCH}: {ex_per_s:>7.1} examples/s  ({calls} steps)"
     );
-    (
-        ex_per_s,
-        model_batches.iter().map(batch_json).collect(),
-    )
+    (ex_per_s, model_batches.iter().map(batch_json).collect())
 }
 
 fn main() {
