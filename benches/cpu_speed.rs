@@ -102,7 +102,7 @@ fn throughput(
     min_calls: usize,
     rows: impl Fn(usize) -> usize,
     mut step: impl FnMut(usize),
-) -> (f64, usize) {
+) -> (f64, usize, f64) {
     step(0);
     let (start, cpu) = (Instant::now(), cpu_seconds());
     let (mut calls, mut done) = (0, 0);
@@ -111,13 +111,13 @@ fn throughput(
         done += rows(calls);
         calls += 1;
     }
-    let wall = start.elapsed().as_secs_f64();
+    let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    let cpu_ms = cpu * 1e3 / done as f64;
     println!(
-        "  ({:.1} ms CPU time per example, {:.2} CPUs busy on average)",
-        (cpu_seconds() - cpu) * 1e3 / done as f64,
-        (cpu_seconds() - cpu) / wall
+        "  ({cpu_ms:.1} ms CPU time per example, {:.2} CPUs busy on average)",
+        cpu / wall
     );
-    (done as f64 / wall, calls)
+    (done as f64 / wall, calls, cpu_ms)
 }
 
 /// Host-side copy of a batch's token tensors, for the PyTorch script.
@@ -133,7 +133,7 @@ fn batch_json<B: Backend>(b: &ModelBatch<B>) -> serde_json::Value {
     json!({"ids": ints(&b.ids), "type_ids": ints(&b.type_ids), "pad": pad})
 }
 
-fn infer(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Value>) {
+fn infer(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json::Value>) {
     type B = NdArray;
     let device = Default::default();
     let sample = Path::new(ROOT).join("data/sample");
@@ -162,7 +162,7 @@ fn infer(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Valu
     );
     let (model, _) =
         SlotModel::<B>::pretrained(&encoder_dir(), &spec(), &device).expect("pretrained encoder");
-    let (q_per_s, calls) = throughput(
+    let (q_per_s, calls, cpu_ms) = throughput(
         budget,
         2 * batches.len(),
         |i| batches[i % batches.len()].ids.dims()[0],
@@ -180,10 +180,10 @@ fn infer(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Valu
     println!(
         "inference, encoder + heads (NdArray)  batch {INFER_BATCH}: {q_per_s:>7.1} questions/s  ({calls} batches)"
     );
-    (q_per_s, batches.iter().map(batch_json).collect())
+    (q_per_s, cpu_ms, batches.iter().map(batch_json).collect())
 }
 
-fn train(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Value>) {
+fn train(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json::Value>) {
     type B = Autodiff<NdArray>;
     let device = Default::default();
     <B as Backend>::seed(&device, 7);
@@ -236,11 +236,15 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, Vec<serde_json::Valu
         model = opt_heads.step(1e-4, model.clone(), heads);
         model = opt_encoder.step(1e-4, model.clone(), encoder);
     };
-    let (ex_per_s, calls) = throughput(budget, 3, |_| TRAIN_BATCH, &mut step);
+    let (ex_per_s, calls, cpu_ms) = throughput(budget, 3, |_| TRAIN_BATCH, &mut step);
     println!(
         "training step, full fine-tune (Autodiff<NdArray>) batch {TRAIN_BATCH}: {ex_per_s:>7.1} examples/s  ({calls} steps)"
     );
-    (ex_per_s, model_batches.iter().map(batch_json).collect())
+    (
+        ex_per_s,
+        cpu_ms,
+        model_batches.iter().map(batch_json).collect(),
+    )
 }
 
 fn main() {
@@ -252,8 +256,8 @@ fn main() {
         a.budget
     );
     let builder = InputBuilder::from_file(encoder_dir().join("tokenizer.json")).expect("tokenizer");
-    let (infer_q, infer_batches) = infer(a.budget, &builder);
-    let (train_ex, train_batches) = train(a.budget, &builder);
+    let (infer_q, infer_cpu_ms, infer_batches) = infer(a.budget, &builder);
+    let (train_ex, train_cpu_ms, train_batches) = train(a.budget, &builder);
     if let Some(path) = &a.inputs {
         let inputs = json!({"infer": infer_batches, "train": train_batches});
         std::fs::write(path, inputs.to_string()).expect("writing --inputs");
@@ -262,6 +266,8 @@ fn main() {
         let out = json!({
             "burn_infer_q_per_s": (infer_q * 10.0).round() / 10.0,
             "burn_train_ex_per_s": (train_ex * 10.0).round() / 10.0,
+            "burn_infer_cpu_ms_per_q": (infer_cpu_ms * 10.0).round() / 10.0,
+            "burn_train_cpu_ms_per_ex": (train_cpu_ms * 10.0).round() / 10.0,
         });
         std::fs::write(path, out.to_string()).expect("writing --out");
     }

@@ -12,31 +12,36 @@ PY=${1:-python3}
 BUDGET=${BUDGET:-20}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cargo bench --bench cpu_speed --no-run >/dev/null 2>&1 || cargo bench --bench cpu_speed --no-run
+# CPU_SPEED_BIN: an already built bench binary (e.g. from `cargo test --release --no-run
+# --bench cpu_speed`) to run instead of building through `cargo bench`.
+if [ -n "${CPU_SPEED_BIN:-}" ]; then
+  burn=("$CPU_SPEED_BIN")
+else
+  cargo bench --bench cpu_speed --no-run
+  burn=(cargo bench --bench cpu_speed --)
+fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%FT%TZ)
-cargo bench --bench cpu_speed -- --inputs "$tmp/inputs.json" --out "$tmp/burn.json" --budget "$BUDGET" | tee "$tmp/burn.txt"
+"${burn[@]}" --inputs "$tmp/inputs.json" --out "$tmp/burn.json" --budget "$BUDGET" | tee "$tmp/burn.txt"
 OMP_NUM_THREADS=2 "$PY" experiments/torch_cpu_speed.py --inputs "$tmp/inputs.json" --threads 2 --budget "$BUDGET" --out "$tmp/torch.json"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-"$PY" - "$tmp" "$started" "$load_before" "$load_after" "$BUDGET" <<'PYEOF'
-import json, sys
-tmp, started, before, after, budget = sys.argv[1:]
+"$PY" - "$tmp" "$started" "$load_before" "$load_after" "$BUDGET" "$@" <<'PYEOF'
+import json, os, sys
+tmp, started, before, after, budget = sys.argv[1:6]
 burn = json.load(open(f"{tmp}/burn.json"))
 torch = json.load(open(f"{tmp}/torch.json"))
-out = {
-    **burn,
-    "torch_infer_q_per_s": torch["torch_infer_q_per_s"],
-    "torch_train_ex_per_s": torch["torch_train_ex_per_s"],
-}
+keys = ("torch_infer_q_per_s", "torch_train_ex_per_s", "torch_infer_cpu_ms_per_q", "torch_train_cpu_ms_per_ex")
+out = {**burn, **{k: torch[k] for k in keys}}
 out["infer_ratio_burn_over_torch"] = round(out["burn_infer_q_per_s"] / out["torch_infer_q_per_s"], 2)
 out["train_ratio_burn_over_torch"] = round(out["burn_train_ex_per_s"] / out["torch_train_ex_per_s"], 2)
 out.update({
-    "command": f"BUDGET={budget} experiments/cpu_speed.sh",
+    "command": (f"CPU_SPEED_BIN={os.environ['CPU_SPEED_BIN']} " if os.environ.get("CPU_SPEED_BIN") else "")
+    + f"BUDGET={budget} experiments/cpu_speed.sh " + " ".join(sys.argv[6:]),
     "started_utc": started,
     "load_avg_1_5_15_before": before,
     "load_avg_1_5_15_after": after,
     "machine": "2-core AMD EPYC (AVX-512), shared",
-    "torch": {k: v for k, v in torch.items() if k not in ("torch_infer_q_per_s", "torch_train_ex_per_s")},
+    "torch": {k: v for k, v in torch.items() if k not in keys},
     "setup": "batch 16 inference (burn: encoder + six slot heads; torch: encoder + linear head), "
              "batch 32 full fine-tune step (forward, loss, backward, AdamW with clipping); "
              "same token batches on both sides (data/sample val / train questions)",

@@ -112,15 +112,20 @@ def tensors(batch):
 
 
 def timed(step, batches, budget, min_runs):
-    """Warm up on the first batch, then cycle the batches for `budget` seconds (≥ min_runs)."""
+    """Warm up on the first batch, then cycle the batches for `budget` seconds (≥ min_runs).
+
+    Returns examples/s, batches run, and CPU ms per example (all threads; less sensitive to
+    other load on the machine than wall time, but OpenMP spin-waiting counts in it)."""
     step(batches[0])
-    done, runs, start = 0, 0, time.perf_counter()
+    done, runs = 0, 0
+    start, cpu = time.perf_counter(), time.process_time()
     while runs < min_runs or time.perf_counter() - start < budget:
         b = batches[runs % len(batches)]
         step(b)
         done += b[0].shape[0]
         runs += 1
-    return done / (time.perf_counter() - start), runs
+    cpu_ms = (time.process_time() - cpu) * 1e3 / done
+    return done / (time.perf_counter() - start), runs, cpu_ms
 
 
 def main():
@@ -150,7 +155,7 @@ def main():
         with torch.inference_mode():
             model(*b).argmax(-1).tolist()
 
-    infer_q, infer_runs = timed(infer_step, infer, args.budget, 2 * len(infer))
+    infer_q, infer_runs, infer_cpu = timed(infer_step, infer, args.budget, 2 * len(infer))
 
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
@@ -168,11 +173,13 @@ def main():
         opt.step()
         assert math.isfinite(loss.item())
 
-    train_ex, train_runs = timed(train_step, train, args.budget, 3)
+    train_ex, train_runs, train_cpu = timed(train_step, train, args.budget, 3)
 
     result = {
         "torch_infer_q_per_s": round(infer_q, 1),
         "torch_train_ex_per_s": round(train_ex, 1),
+        "torch_infer_cpu_ms_per_q": round(infer_cpu, 1),
+        "torch_train_cpu_ms_per_ex": round(train_cpu, 1),
         "torch_version": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "torch_infer_batches_run": infer_runs,
