@@ -11,6 +11,8 @@ use burn::tensor::module::linear;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
+use crate::model::fast;
+
 /// Which encoder layers receive an adapter, and its size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoraConfig {
@@ -174,6 +176,13 @@ impl<B: Backend> AdaptedLinear<B> {
         }
     }
 
+    /// The base layer on `[rows, d_in]`: burn's `Linear` computation, through [`fast::linear`]
+    /// (gemm on ndarray, burn's op elsewhere).
+    fn base_forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let bias = self.base.bias.as_ref().map(|b| b.val());
+        fast::linear(x, self.base.weight.val(), bias)
+    }
+
     /// `x`: `[..., d_in]` → `[..., d_out]`.
     pub fn forward<const D: usize>(&self, x: Tensor<B, D>) -> Tensor<B, D> {
         // Flatten to one [rows, d_in] × [d_in, d_out] product: burn-ndarray runs a batched
@@ -182,8 +191,8 @@ impl<B: Backend> AdaptedLinear<B> {
         let rows = dims[..D - 1].iter().product::<usize>();
         let flat: Tensor<B, 2> = x.reshape([rows, dims[D - 1]]);
         let out = match &self.lora {
-            None => self.base.forward(flat),
-            Some(adapter) => self.base.forward(flat.clone()) + adapter.forward(flat),
+            None => self.base_forward(flat),
+            Some(adapter) => self.base_forward(flat.clone()) + adapter.forward(flat),
         };
         dims[D - 1] = self.d_output();
         out.reshape(dims)

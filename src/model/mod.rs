@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod bert;
 pub mod config;
+pub mod fast;
 pub mod heads;
 pub mod input;
 pub mod lora;

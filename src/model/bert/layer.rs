@@ -3,11 +3,11 @@
 
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, LayerNorm};
-use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::model::config::BertConfig;
+use crate::model::fast::{gelu, masked_softmax};
 use crate::model::lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};
 use crate::model::weights::{ParamSource, WeightsError};
 
@@ -45,7 +45,8 @@ impl<B: Backend> BertSelfAttention<B> {
             .forward(x)
             .reshape([batch, seq, heads, dim])
             .swap_dims(1, 2); // [b, h, s, d]
-        let probs = softmax(q.matmul(k) + mask_bias, 3);
+                              // Mask and softmax in one pass (fused on ndarray, see `model::fast`).
+        let probs = masked_softmax(q.matmul(k), mask_bias);
         let context = self.dropout.forward(probs).matmul(v); // [b, h, s, d]
         context.swap_dims(1, 2).reshape([batch, seq, hidden])
     }
@@ -146,8 +147,8 @@ impl<B: Backend> BertLayer<B> {
     pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
         let attended = self.attention.self_attention.forward(x.clone(), mask_bias);
         let x = self.attention.output.forward(attended, x);
-        // burn's gelu is the exact erf form (as BERT); note its backward (burn 0.21) uses the
-        // tanh-approximation's derivative, a ~1e-3 difference that is harmless for training.
+        // The exact erf form (as BERT), with its exact derivative; vectorised and multi-threaded
+        // on ndarray, burn's own gelu on other backends (see `model::fast`).
         let widened = gelu(self.intermediate.dense.forward(x.clone()));
         self.output.forward(widened, x)
     }

@@ -1,0 +1,537 @@
+//! Fast CPU versions of the encoder's hot ops for burn-ndarray, plain and under `Autodiff`.
+//!
+//! Each public function takes and returns ordinary burn tensors of any backend. On
+//! `NdArray<f32>` it runs a vectorised, multi-threaded kernel ([`kernels`]); on
+//! `Autodiff<NdArray<f32>>` the same kernel with its own backward node; on every other backend
+//! (CUDA, ...) burn's own op, unchanged. The choice is made from the backend's concrete type
+//! (`Any` downcasts of the tensor primitive), not by a trait bound, so the model and everything
+//! that uses it stay generic over plain `Backend`.
+//!
+//! Why (experiments/results/cpu_profile.txt): burn-ndarray 0.21 computes GELU as `erf` in f64
+//! per element on one thread (a quarter of a training step on 2 cores; its backward is the tanh
+//! approximation's derivative), and its matmuls run on `matrixmultiply`'s AVX2 kernels, while
+//! the dense layers are most of the remaining time.
+
+pub mod gemm;
+pub mod kernels;
+
+use std::any::{Any, TypeId};
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
+use burn::backend::ndarray::{NdArrayTensor, SharedArray};
+use burn::backend::{Autodiff, NdArray};
+use burn::tensor::activation;
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::{Tensor, TensorData, TensorMetadata, TensorPrimitive};
+
+use self::gemm::{matmul, Mat};
+
+type Nd = NdArray<f32>;
+type Ad = Autodiff<Nd, NoCheckpointing>;
+
+/// GELU, exact erf form (as BERT): `x·Φ(x)`.
+///
+/// On ndarray (plain or autodiff) it matches f64 `erf` to 1e-6·max(1, |y|), forward and
+/// gradient; elsewhere it is `burn::tensor::activation::gelu`.
+pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
+    if is::<B, Nd>() {
+        return from_prim(ndarray_gelu(into_prim(x)));
+    }
+    if is::<B, Ad>() {
+        return from_prim(autodiff_gelu(into_prim(x)));
+    }
+    activation::gelu(x)
+}
+
+/// A dense layer `x·weight + bias` on `[rows, d_in]` inputs, `weight` `[d_in, d_out]`.
+///
+/// On ndarray (plain or autodiff) the products run on [`gemm`] (bias written first, the product
+/// accumulated onto it); elsewhere, and without a bias under autodiff, it is
+/// `burn::tensor::module::linear`.
+pub fn linear<B: Backend>(
+    x: Tensor<B, 2>,
+    weight: Tensor<B, 2>,
+    bias: Option<Tensor<B, 1>>,
+) -> Tensor<B, 2> {
+    if is::<B, Nd>() {
+        return from_prim(ndarray_linear(
+            into_prim(x),
+            into_prim(weight),
+            bias.map(into_prim).as_ref(),
+        ));
+    }
+    if is::<B, Ad>() {
+        if let Some(bias) = bias {
+            return from_prim(autodiff_linear(
+                into_prim(x),
+                into_prim(weight),
+                into_prim(bias),
+            ));
+        }
+        return burn::tensor::module::linear(x, weight, None);
+    }
+    burn::tensor::module::linear(x, weight, bias)
+}
+
+/// `softmax(scores + bias, 3)` for attention: `scores` `[batch, heads, q, k]`, `bias`
+/// `[batch, 1, 1, k]` (0 for tokens, a large negative number for padding).
+///
+/// On ndarray (plain or autodiff) it is one fused, multi-threaded pass per row; under autodiff
+/// `bias` is a constant (no gradient flows to it: it comes from the padding mask). Elsewhere it
+/// is burn's `softmax(scores + bias, 3)`.
+pub fn masked_softmax<B: Backend>(scores: Tensor<B, 4>, bias: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [batch, heads, q, k] = scores.dims();
+    let fused = bias.dims() == [batch, 1, 1, k];
+    if fused && is::<B, Nd>() {
+        return from_prim(ndarray_masked_softmax(
+            into_prim(scores),
+            into_prim(bias),
+            heads * q,
+            k,
+        ));
+    }
+    if fused && is::<B, Ad>() {
+        let bias: FloatTensor<Ad> = into_prim(bias);
+        let bias = bias.primitive;
+        return from_prim(autodiff_masked_softmax(
+            into_prim(scores),
+            bias,
+            heads * q,
+            k,
+        ));
+    }
+    activation::softmax(scores + bias, 3)
+}
+
+/// Whether backend `B` is exactly `T`.
+fn is<B: 'static, T: 'static>() -> bool {
+    TypeId::of::<B>() == TypeId::of::<T>()
+}
+
+/// The float primitive of `x` as `P` (the caller has checked that `B`'s is `P` with [`is`]).
+fn into_prim<B: Backend, P: 'static, const D: usize>(x: Tensor<B, D>) -> P {
+    expect_cast(x.into_primitive().tensor())
+}
+
+/// A tensor of `B` from its float primitive, typed as `P` (`B`'s primitive is `P`).
+fn from_prim<B: Backend, P: 'static, const D: usize>(primitive: P) -> Tensor<B, D> {
+    Tensor::from_primitive(TensorPrimitive::Float(expect_cast(primitive)))
+}
+
+/// `t` as a `U`, when `T` is `U`; `t` back otherwise.
+fn cast<T: 'static, U: 'static>(t: T) -> Result<U, T> {
+    let mut slot = Some(t);
+    match (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
+        Some(u) => Ok(u.take().expect("just filled")),
+        None => Err(slot.expect("not taken")),
+    }
+}
+
+/// The inverse of a successful [`cast`]: the types are known to be equal here.
+fn expect_cast<T: 'static, U: 'static>(t: T) -> U {
+    cast(t).unwrap_or_else(|_| unreachable!("backend primitive types were just matched"))
+}
+
+/// The values of an f32 tensor in row-major order (no copy when they already are).
+fn standard_f32(t: NdArrayTensor) -> Result<SharedArray<f32>, NdArrayTensor> {
+    match t {
+        NdArrayTensor::F32(storage) => {
+            let array = storage.into_shared();
+            Ok(if array.is_standard_layout() {
+                array
+            } else {
+                array.as_standard_layout().into_owned().into_shared()
+            })
+        }
+        other => Err(other),
+    }
+}
+
+fn ndarray_gelu(x: NdArrayTensor) -> NdArrayTensor {
+    let mut array = match standard_f32(x) {
+        Ok(array) => array,
+        Err(other) => return <Nd as burn::tensor::ops::ActivationOps<Nd>>::gelu(other),
+    };
+    if array.is_unique() {
+        kernels::gelu_in_place(array.as_slice_mut().expect("standard layout"));
+        return NdArrayTensor::from(array);
+    }
+    // Shared (autodiff keeps the input for the backward pass): write into a new buffer.
+    let input = array.as_slice().expect("standard layout");
+    let mut out = vec![0.0f32; input.len()];
+    kernels::gelu(input, &mut out);
+    let shape = array.shape().to_vec();
+    NdArrayTensor::from_data(burn::tensor::TensorData::new(out, shape))
+}
+
+/// `grad · GELU'(x)`, reusing `grad`'s buffer when it is not shared.
+fn ndarray_gelu_backward(x: NdArrayTensor, grad: NdArrayTensor) -> NdArrayTensor {
+    match (standard_f32(x), standard_f32(grad)) {
+        (Ok(x), Ok(mut grad)) => {
+            assert_eq!(x.shape(), grad.shape(), "GELU gradient shape");
+            let out = grad.as_slice_mut().expect("standard layout");
+            kernels::gelu_backward_in_place(x.as_slice().expect("standard layout"), out);
+            NdArrayTensor::from(grad)
+        }
+        _ => panic!("GELU backward on ndarray expects f32 tensors"),
+    }
+}
+
+#[derive(Debug)]
+struct GeluBackward;
+
+impl Backward<Nd, 1> for GeluBackward {
+    /// The input, needed for the derivative.
+    type State = NdArrayTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let x = ops.state;
+        unary::<Nd, _>(ops.parents, ops.node, grads, |grad| {
+            ndarray_gelu_backward(x, grad)
+        });
+    }
+}
+
+fn autodiff_gelu(x: FloatTensor<Ad>) -> FloatTensor<Ad> {
+    match GeluBackward
+        .prepare::<NoCheckpointing>([x.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let out = ndarray_gelu(x.primitive.clone());
+            prep.finish(x.primitive, out)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(ndarray_gelu(x.primitive)),
+    }
+}
+
+fn f32_array(t: NdArrayTensor, what: &str) -> SharedArray<f32> {
+    standard_f32(t).unwrap_or_else(|t| panic!("{what}: expected f32, got {:?}", t.dtype()))
+}
+
+fn matrix_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
+    match a.shape() {
+        &[rows, cols] => (rows, cols),
+        other => panic!("{what}: expected a matrix, got shape {other:?}"),
+    }
+}
+
+fn ndarray_linear(
+    x: NdArrayTensor,
+    weight: NdArrayTensor,
+    bias: Option<&NdArrayTensor>,
+) -> NdArrayTensor {
+    let (x, w) = (
+        f32_array(x, "linear input"),
+        f32_array(weight, "linear weight"),
+    );
+    let ((rows, d_in), (d_in_w, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+    assert_eq!(
+        d_in, d_in_w,
+        "linear: input width {d_in} vs weight rows {d_in_w}"
+    );
+    let mut out = match bias {
+        Some(b) => {
+            let b = f32_array(b.clone(), "linear bias");
+            let b = b.as_slice().expect("standard layout");
+            assert_eq!(b.len(), d_out, "linear bias size");
+            b.repeat(rows)
+        }
+        None => vec![0.0; rows * d_out],
+    };
+    matmul(
+        Mat::new(x.as_slice().expect("standard layout"), rows, d_in),
+        Mat::new(w.as_slice().expect("standard layout"), d_in, d_out),
+        &mut out,
+        bias.is_some(),
+    );
+    NdArrayTensor::from_data(TensorData::new(out, [rows, d_out]))
+}
+
+#[derive(Debug)]
+struct LinearBackward;
+
+impl Backward<Nd, 3> for LinearBackward {
+    /// The input and the weight.
+    type State = (NdArrayTensor, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_w, node_b] = ops.parents;
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "linear gradient");
+        let (x, w) = ops.state;
+        let (x, w) = (f32_array(x, "linear input"), f32_array(w, "linear weight"));
+        let ((rows, d_in), (_, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+        let g = Mat::new(grad.as_slice().expect("standard layout"), rows, d_out);
+        if let Some(node) = node_x {
+            // dx = g · wᵀ
+            let mut dx = vec![0.0; rows * d_in];
+            let w = Mat::new(w.as_slice().expect("standard layout"), d_in, d_out);
+            matmul(g, w.t(), &mut dx, false);
+            grads.register::<Nd>(node.id, from_vec(dx, vec![rows, d_in]));
+        }
+        if let Some(node) = node_w {
+            // dw = xᵀ · g
+            let mut dw = vec![0.0; d_in * d_out];
+            let x = Mat::new(x.as_slice().expect("standard layout"), rows, d_in);
+            matmul(x.t(), g, &mut dw, false);
+            grads.register::<Nd>(node.id, from_vec(dw, vec![d_in, d_out]));
+        }
+        if let Some(node) = node_b {
+            // db = column sums of g
+            let mut db = vec![0.0f32; d_out];
+            for row in g.data.chunks_exact(d_out) {
+                db.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+            }
+            grads.register::<Nd>(node.id, from_vec(db, vec![d_out]));
+        }
+    }
+}
+
+fn from_vec(values: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
+    NdArrayTensor::from_data(TensorData::new(values, shape))
+}
+
+fn autodiff_linear(x: FloatTensor<Ad>, w: FloatTensor<Ad>, b: FloatTensor<Ad>) -> FloatTensor<Ad> {
+    let out = ndarray_linear(x.primitive.clone(), w.primitive.clone(), Some(&b.primitive));
+    match LinearBackward
+        .prepare::<NoCheckpointing>([x.node.clone(), w.node.clone(), b.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((x.primitive, w.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+fn ndarray_masked_softmax(
+    scores: NdArrayTensor,
+    bias: NdArrayTensor,
+    rows_per_bias: usize,
+    row_len: usize,
+) -> NdArrayTensor {
+    let mut scores = f32_array(scores, "attention scores");
+    let bias = f32_array(bias, "attention bias");
+    // Writes in place when the scores are not shared (they never are: a fresh matmul output).
+    let out = scores.as_slice_mut().expect("standard layout");
+    let bias = bias.as_slice().expect("standard layout");
+    kernels::masked_softmax_in_place(out, bias, row_len, rows_per_bias);
+    NdArrayTensor::from(scores)
+}
+
+#[derive(Debug)]
+struct MaskedSoftmaxBackward {
+    row_len: usize,
+}
+
+impl Backward<Nd, 1> for MaskedSoftmaxBackward {
+    /// The output probabilities.
+    type State = NdArrayTensor;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let probs = f32_array(ops.state, "softmax output");
+        unary::<Nd, _>(ops.parents, ops.node, grads, |grad| {
+            let mut grad = f32_array(grad, "softmax gradient");
+            kernels::softmax_backward_in_place(
+                probs.as_slice().expect("standard layout"),
+                grad.as_slice_mut().expect("standard layout"),
+                self.row_len,
+            );
+            NdArrayTensor::from(grad)
+        });
+    }
+}
+
+fn autodiff_masked_softmax(
+    scores: FloatTensor<Ad>,
+    bias: NdArrayTensor,
+    rows_per_bias: usize,
+    row_len: usize,
+) -> FloatTensor<Ad> {
+    let probs = ndarray_masked_softmax(scores.primitive, bias, rows_per_bias, row_len);
+    match (MaskedSoftmaxBackward { row_len })
+        .prepare::<NoCheckpointing>([scores.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(probs.clone(), probs),
+        OpsKind::UnTracked(prep) => prep.finish(probs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    fn exact_gelu(x: f64) -> f64 {
+        0.5 * x * libm::erfc(-x / std::f64::consts::SQRT_2)
+    }
+
+    fn exact_gelu_grad(x: f64) -> f64 {
+        let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        0.5 * libm::erfc(-x / std::f64::consts::SQRT_2) + x * pdf
+    }
+
+    fn assert_close(got: Vec<f32>, want: impl Iterator<Item = f64>, what: &str) {
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let err = (*g as f64 - w).abs() / w.abs().max(1.0);
+            assert!(err <= 1e-6, "{what}[{i}] = {g}, exact {w}");
+        }
+    }
+
+    #[test]
+    fn ndarray_forward_matches_exact_gelu_and_burn() {
+        let device = Default::default();
+        let x = Tensor::<Nd, 3>::random([3, 5, 70], Distribution::Normal(0.0, 3.0), &device);
+        let values: Vec<f32> = x.to_data().to_vec().unwrap();
+        let fast = gelu(x.clone());
+        assert_eq!(fast.dims(), [3, 5, 70]);
+        let got: Vec<f32> = fast.to_data().to_vec().unwrap();
+        assert_close(got, values.iter().map(|&v| exact_gelu(v as f64)), "gelu");
+        // A transposed (non-contiguous) input gives the transposed result.
+        let t = gelu(x.clone().swap_dims(0, 2));
+        t.swap_dims(0, 2)
+            .into_data()
+            .assert_approx_eq::<f32>(&fast.clone().into_data(), Tolerance::absolute(0.0));
+        // burn's own op agrees to its accuracy.
+        activation::gelu(x)
+            .into_data()
+            .assert_approx_eq::<f32>(&fast.into_data(), Tolerance::absolute(1e-5));
+    }
+
+    #[test]
+    fn autodiff_gradient_is_the_exact_derivative() {
+        let device = Default::default();
+        let x = Tensor::<Ad, 2>::random([7, 300], Distribution::Normal(0.0, 3.0), &device)
+            .require_grad();
+        let values: Vec<f32> = x.to_data().to_vec().unwrap();
+        let upstream = Tensor::<Ad, 2>::random([7, 300], Distribution::Normal(0.0, 1.0), &device);
+        let weights: Vec<f32> = upstream.to_data().to_vec().unwrap();
+        let y = gelu(x.clone());
+        let got: Vec<f32> = y.to_data().to_vec().unwrap();
+        assert_close(got, values.iter().map(|&v| exact_gelu(v as f64)), "gelu");
+        let grads = (y * upstream).sum().backward();
+        let grad: Vec<f32> = x.grad(&grads).unwrap().to_data().to_vec().unwrap();
+        let want = values
+            .iter()
+            .zip(&weights)
+            .map(|(&v, &w)| w as f64 * exact_gelu_grad(v as f64));
+        assert_close(grad, want, "gradient");
+    }
+
+    #[test]
+    fn untracked_autodiff_input_still_works() {
+        let device = Default::default();
+        let x = Tensor::<Ad, 1>::from_floats([-1.0, 0.0, 2.0], &device);
+        let got: Vec<f32> = gelu(x).to_data().to_vec().unwrap();
+        assert_close(got, [-1.0, 0.0, 2.0].into_iter().map(exact_gelu), "gelu");
+    }
+    #[test]
+    fn linear_matches_burn_forward_and_gradients() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 1.0);
+        let x = Tensor::<Nd, 2>::random([37, 24], normal, &device);
+        let w = Tensor::<Nd, 2>::random([24, 19], normal, &device);
+        let b = Tensor::<Nd, 1>::random([19], normal, &device);
+        let tol = Tolerance::absolute(1e-4);
+        let want = burn::tensor::module::linear(x.clone(), w.clone(), Some(b.clone()));
+        linear(x.clone(), w.clone(), Some(b.clone()))
+            .into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), tol);
+        let want = burn::tensor::module::linear(x.clone(), w.clone(), None);
+        linear(x.clone(), w.clone(), None)
+            .into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), tol);
+
+        // Gradients of a weighted sum, against burn's own autodiff linear.
+        let upstream = Tensor::<Ad, 2>::random([37, 19], normal, &device);
+        let params = || {
+            (
+                Tensor::<Ad, 2>::from_inner(x.clone()).require_grad(),
+                Tensor::<Ad, 2>::from_inner(w.clone()).require_grad(),
+                Tensor::<Ad, 1>::from_inner(b.clone()).require_grad(),
+            )
+        };
+        let (xa, wa, ba) = params();
+        let grads = (linear(xa.clone(), wa.clone(), Some(ba.clone())) * upstream.clone())
+            .sum()
+            .backward();
+        let (xr, wr, br) = params();
+        let reference = (burn::tensor::module::linear(xr.clone(), wr.clone(), Some(br.clone()))
+            * upstream)
+            .sum()
+            .backward();
+        let pairs = [
+            (xa.grad(&grads).unwrap(), xr.grad(&reference).unwrap()),
+            (wa.grad(&grads).unwrap(), wr.grad(&reference).unwrap()),
+        ];
+        for (got, want) in pairs {
+            got.into_data()
+                .assert_approx_eq::<f32>(&want.into_data(), tol);
+        }
+        ba.grad(&grads)
+            .unwrap()
+            .into_data()
+            .assert_approx_eq::<f32>(&br.grad(&reference).unwrap().into_data(), tol);
+    }
+
+    #[test]
+    fn frozen_weight_gets_no_gradient_but_input_does() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 1.0);
+        let x = Tensor::<Ad, 2>::random([5, 4], normal, &device).require_grad();
+        let w = Tensor::<Ad, 2>::random([4, 3], normal, &device);
+        let b = Tensor::<Ad, 1>::random([3], normal, &device);
+        let grads = linear(x.clone(), w.clone(), Some(b.clone()))
+            .sum()
+            .backward();
+        assert!(w.grad(&grads).is_none() && b.grad(&grads).is_none());
+        // d(sum)/dx = row sums of w, for every row of x.
+        let want = w.inner().sum_dim(1).reshape([1, 4]).repeat_dim(0, 5);
+        x.grad(&grads)
+            .unwrap()
+            .into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-5));
+    }
+    #[test]
+    fn masked_softmax_matches_burn_forward_and_gradient() {
+        let device = Default::default();
+        let scores = Tensor::<Nd, 4>::random([2, 3, 5, 6], Distribution::Normal(0.0, 2.0), &device);
+        let pad = Tensor::<Nd, 2>::from_floats(
+            [
+                [0.0, 0.0, 0.0, 0.0, 0.0, -10_000.0],
+                [0.0, 0.0, 0.0, -10_000.0, -10_000.0, -10_000.0],
+            ],
+            &device,
+        )
+        .reshape([2, 1, 1, 6]);
+        let tol = Tolerance::absolute(1e-6);
+        let want = activation::softmax(scores.clone() + pad.clone(), 3);
+        masked_softmax(scores.clone(), pad.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), tol);
+
+        let upstream =
+            Tensor::<Ad, 4>::random([2, 3, 5, 6], Distribution::Normal(0.0, 1.0), &device);
+        let run = |fused: bool| {
+            let s = Tensor::<Ad, 4>::from_inner(scores.clone()).require_grad();
+            let p = Tensor::<Ad, 4>::from_inner(pad.clone());
+            let probs = if fused {
+                masked_softmax(s.clone(), p)
+            } else {
+                activation::softmax(s.clone() + p, 3)
+            };
+            let grads = (probs.clone() * upstream.clone()).sum().backward();
+            (probs.inner(), s.grad(&grads).unwrap())
+        };
+        let ((p1, g1), (p2, g2)) = (run(true), run(false));
+        p1.into_data().assert_approx_eq::<f32>(&p2.into_data(), tol);
+        g1.into_data()
+            .assert_approx_eq::<f32>(&g2.into_data(), Tolerance::absolute(1e-5));
+    }
+}
