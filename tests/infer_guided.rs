@@ -77,14 +77,9 @@ fn butler_span(input: &EncodedInput) -> (usize, usize) {
     (token_starting(input, start), token_ending(input, end))
 }
 
-fn text(s: &str) -> SqlValue {
-    SqlValue::Text(s.into())
-}
-
-#[test]
-fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
-    let (exec, table, input) = setup();
-    let (s, e) = butler_span(&input);
+/// Base scores whose best where column is Player (no rows for "butler cc (ks)"), then School.
+fn player_then_school_scores(table: &Table, input: &EncodedInput) -> SlotScores {
+    let (s, e) = butler_span(input);
     let mut scores = base_scores(table.header.len(), input.question_len());
     scores.where_col[PLAYER] = 0.9f32.ln();
     scores.where_col[SCHOOL] = 0.6f32.ln();
@@ -92,6 +87,17 @@ fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
         scores.value_start[col][s] = 0.9f32.ln();
         scores.value_end[col][e] = 0.9f32.ln();
     }
+    scores
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.into())
+}
+
+#[test]
+fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
+    let (exec, table, input) = setup();
+    let scores = player_then_school_scores(&table, &input);
     let offsets = &input.question_offsets;
     let cfg = GuidanceConfig::default();
     let g = decode_guided(&scores, QUESTION, offsets, &table, &exec, &cfg, false);
@@ -115,14 +121,7 @@ fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
 #[test]
 fn a_sure_greedy_query_stands_even_without_rows() {
     let (exec, table, input) = setup();
-    let (s, e) = butler_span(&input);
-    let mut scores = base_scores(table.header.len(), input.question_len());
-    scores.where_col[PLAYER] = 0.9f32.ln();
-    scores.where_col[SCHOOL] = 0.6f32.ln();
-    for col in [PLAYER, SCHOOL] {
-        scores.value_start[col][s] = 0.9f32.ln();
-        scores.value_end[col][e] = 0.9f32.ln();
-    }
+    let scores = player_then_school_scores(&table, &input);
     let offsets = &input.question_offsets;
     let greedy = sqlcoder::infer::decode::decode_greedy(&scores, QUESTION, offsets);
     let p = greedy.confidence();
@@ -142,25 +141,12 @@ fn a_sure_greedy_query_stands_even_without_rows() {
 #[test]
 fn a_count_of_zero_is_an_answer_when_configured() {
     let (exec, table, input) = setup();
-    let (s, e) = butler_span(&input);
-    let mut scores = base_scores(table.header.len(), input.question_len());
+    let mut scores = player_then_school_scores(&table, &input);
     // COUNT(Position) WHERE Player = 'butler cc (ks)': 0, while School = … counts 1.
-    scores.agg = vec![
-        [
-            0.02f32.ln(),
-            0.02f32.ln(),
-            0.02f32.ln(),
-            0.9f32.ln(),
-            0.02f32.ln(),
-            0.02f32.ln()
-        ];
-        table.header.len()
-    ];
-    scores.where_col[PLAYER] = 0.9f32.ln();
-    scores.where_col[SCHOOL] = 0.6f32.ln();
-    for col in [PLAYER, SCHOOL] {
-        scores.value_start[col][s] = 0.9f32.ln();
-        scores.value_end[col][e] = 0.9f32.ln();
+    let count = Agg::Count.index();
+    for col_aggs in &mut scores.agg {
+        *col_aggs = [0.02f32.ln(); 6];
+        col_aggs[count] = 0.9f32.ln();
     }
     let offsets = &input.question_offsets;
     let replaced = decode_guided(
