@@ -22,8 +22,10 @@ pub enum Baseline {
     Majority,
 }
 
+/// A prepared split and the trained model that reads it (`predict`, `tune`).
 #[derive(Args, Debug)]
-pub struct PredictArgs {
+pub struct SplitModelArgs {
+    /// Split whose questions are read (`<data>/dataset_files/<split>.jsonl`).
     #[arg(long, default_value = "val")]
     pub split: Split,
     /// Prepared data folder (challenge layout).
@@ -35,15 +37,28 @@ pub struct PredictArgs {
     /// Pretrained encoder folder the model was trained on.
     #[arg(long, default_value = DEFAULT_ENCODER)]
     pub encoder: PathBuf,
+    /// Questions per model call.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+}
+
+impl SplitModelArgs {
+    /// The model folder: `--model`, else the shipped model.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model.clone().unwrap_or_else(shipped_model_dir)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub source: SplitModelArgs,
     /// Execution-guided decoding (runs candidates on the split's database).
     #[arg(long)]
     pub guided: bool,
     /// Snap predicted values to the closest cell of their column (reads table content).
     #[arg(long)]
     pub snap_values: bool,
-    /// Questions per model call.
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
     /// Predict with a baseline instead of the model.
     #[arg(long, value_enum, conflicts_with_all = ["model", "guided", "snap_values"])]
     pub baseline: Option<Baseline>,
@@ -58,12 +73,12 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: &PredictArgs) -> Result<()> {
-    anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
-    let ds = data::load_split(&args.data, args.split)?;
+    anyhow::ensure!(args.source.batch_size > 0, "--batch-size must be positive");
+    let ds = data::load_split(&args.source.data, args.source.split)?;
     let started = Instant::now();
     let preds: Vec<Prediction> = match args.baseline {
         Some(Baseline::Majority) => {
-            let pair = majority_pair(&args.data)?;
+            let pair = majority_pair(&args.source.data)?;
             eprintln!(
                 "majority select clause of the training split: column {}, aggregation {:?}",
                 pair.0, pair.1
@@ -102,17 +117,21 @@ fn predict_on<B: Backend>(
     ds: &Dataset,
     options: AnswerOptions,
 ) -> Result<Vec<Prediction>> {
-    let model_dir = args.model.clone().unwrap_or_else(shipped_model_dir);
-    let mut answerer: Answerer<B> =
-        Answerer::load(&model_dir, &args.encoder, Default::default(), options)?;
+    let model_dir = args.source.model_dir();
+    let mut answerer: Answerer<B> = Answerer::load(
+        &model_dir,
+        &args.source.encoder,
+        Default::default(),
+        options,
+    )?;
     answerer.shapes = args.backend.default_shapes();
-    let db = data::db_path(&args.data, args.split);
+    let db = data::db_path(&args.source.data, args.source.split);
     let (preds, stats) = predict_split(
         &answerer,
         &ds.examples,
         &ds.tables,
         &db,
-        args.batch_size,
+        args.source.batch_size,
         true,
     )?;
     eprintln!(

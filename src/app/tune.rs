@@ -2,34 +2,21 @@
 //! refinements, abstain threshold) and measure its calibration; `--write-model` stores the choice
 //! beside the model, where `ask`, `repl`, `serve` and `predict` pick it up.
 
-use super::session::DEFAULT_ENCODER;
+use super::predict::SplitModelArgs;
 use crate::data::io::AtomicFile;
 use crate::data::{self, Split};
 use crate::infer::split::score_split;
 use crate::infer::tune::tune;
 use crate::infer::{AnswerOptions, Answerer};
-use crate::model::slot_model::shipped_model_dir;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct TuneArgs {
-    /// The split to choose on (val: test is for scoring the final choice once).
-    #[arg(long, default_value = "val")]
-    pub split: Split,
-    /// Prepared data folder (challenge layout).
-    #[arg(long, default_value = "data")]
-    pub data: PathBuf,
-    /// Trained model folder [default: models/sqlcoder-lora].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Pretrained encoder folder the model was trained on.
-    #[arg(long, default_value = DEFAULT_ENCODER)]
-    pub encoder: PathBuf,
-    /// Questions per model call.
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
+    /// The split (val: test is for scoring the final choice once), data, model, batch size.
+    #[command(flatten)]
+    pub source: SplitModelArgs,
     /// The report (every variant, the choice, the reliability table, coverage) as JSON.
     #[arg(long)]
     pub out: PathBuf,
@@ -39,24 +26,30 @@ pub struct TuneArgs {
 }
 
 pub fn run(args: &TuneArgs) -> Result<()> {
-    anyhow::ensure!(args.batch_size > 0, "--batch-size must be positive");
+    anyhow::ensure!(args.source.batch_size > 0, "--batch-size must be positive");
     anyhow::ensure!(
-        args.split == Split::Val || !args.write_model,
+        args.source.split == Split::Val || !args.write_model,
         "--write-model chooses on val only (got --split {})",
-        args.split
+        args.source.split
     );
-    let ds = data::load_split(&args.data, args.split)?;
-    let db = data::db_path(&args.data, args.split);
-    let model_dir = args.model.clone().unwrap_or_else(shipped_model_dir);
+    let ds = data::load_split(&args.source.data, args.source.split)?;
+    let db = data::db_path(&args.source.data, args.source.split);
+    let model_dir = args.source.model_dir();
     // Plain options: whatever an older `decoding.json` says is what is being re-chosen.
     let mut answerer: Answerer = Answerer::load(
         &model_dir,
-        &args.encoder,
+        &args.source.encoder,
         Default::default(),
         AnswerOptions::default(),
     )?;
     answerer.options = AnswerOptions::default();
-    let scored = score_split(&answerer, &ds.examples, &ds.tables, args.batch_size, true);
+    let scored = score_split(
+        &answerer,
+        &ds.examples,
+        &ds.tables,
+        args.source.batch_size,
+        true,
+    );
     let report = tune(
         &scored,
         &ds.examples,
@@ -82,7 +75,7 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     let c = &report.chosen;
     println!(
         "chosen on {}: keep_above {}, count_zero_answers {}, abstain below {:.2} (calibration error {:.3}); report in {}",
-        args.split,
+        args.source.split,
         c.keep_above,
         c.count_zero_answers,
         c.abstain_below,

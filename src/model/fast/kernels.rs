@@ -227,15 +227,7 @@ pub fn softmax_backward_in_place(probs: &[f32], grad: &mut [f32], row_len: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn exact_gelu(x: f64) -> f64 {
-        0.5 * x * libm::erfc(-x / std::f64::consts::SQRT_2)
-    }
-
-    fn exact_gelu_grad(x: f64) -> f64 {
-        let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-        0.5 * libm::erfc(-x / std::f64::consts::SQRT_2) + x * pdf
-    }
+    use crate::model::fast::{exact_gelu, exact_gelu_grad};
 
     /// Every f32 step of 1/1024 over [-16, 16], plus far tails and special values.
     fn grid() -> Vec<f32> {

@@ -363,19 +363,23 @@ fn autodiff_masked_softmax(
     }
 }
 
+/// Exact GELU in f64 (`x·Φ(x)`), the reference the kernels' tests compare against.
+#[cfg(test)]
+fn exact_gelu(x: f64) -> f64 {
+    0.5 * x * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+/// Its derivative `Φ(x) + x·φ(x)`.
+#[cfg(test)]
+fn exact_gelu_grad(x: f64) -> f64 {
+    let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2) + x * pdf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use burn::tensor::{Distribution, Tolerance};
-
-    fn exact_gelu(x: f64) -> f64 {
-        0.5 * x * libm::erfc(-x / std::f64::consts::SQRT_2)
-    }
-
-    fn exact_gelu_grad(x: f64) -> f64 {
-        let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
-        0.5 * libm::erfc(-x / std::f64::consts::SQRT_2) + x * pdf
-    }
 
     fn assert_close(got: Vec<f32>, want: impl Iterator<Item = f64>, what: &str) {
         for (i, (g, w)) in got.iter().zip(want).enumerate() {
