@@ -88,9 +88,8 @@ fn a_bucketed_epoch_uses_at_most_ten_shapes() {
 fn tiny_model() -> SlotModel<B> {
     let spec = ModelSpec {
         mode: FineTune::Full,
-        lora_rank: 4,
-        lora_alpha: 8.0,
         dropout: 0.0,
+        ..Default::default()
     };
     let config = BertConfig::tiny(30522, 64, 2, 4, 0.0);
     SlotModel::<B>::random(&config, &spec, &Default::default()).0

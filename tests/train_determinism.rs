@@ -4,11 +4,12 @@
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Split};
 use sqlcoder::model::input::InputBuilder;
+use sqlcoder::model::lora::LoraConfig;
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder::model::BertConfig;
 use sqlcoder::train::cache_build::build_cache;
 use sqlcoder::train::config::{FineTune, TrainConfig};
-use sqlcoder::train::trainer::train_model;
+use sqlcoder::train::trainer::Trainer;
 use sqlcoder::train::val::ValSet;
 use std::path::Path;
 
@@ -38,24 +39,28 @@ fn training_is_deterministic_for_a_seed() {
     let runs = tempfile::tempdir().unwrap();
     let spec = ModelSpec {
         mode: FineTune::Lora,
-        lora_rank: 4,
-        lora_alpha: 8.0,
+        lora: LoraConfig {
+            rank: 4,
+            alpha: 8.0,
+            ..Default::default()
+        },
         dropout: 0.1,
     };
     let losses = |name: &str| -> Vec<(u64, f64)> {
         let config = TrainConfig {
             name: name.into(),
             runs_dir: runs.path().to_path_buf(),
-            mode: FineTune::Lora,
             epochs: 3,
             batch_size: 8,
             seed: 7,
+            model: spec.clone(),
             ..Default::default()
         };
         let device = Default::default();
         B::seed(&device, config.seed);
         let (model, _) = SlotModel::<B>::random(&tiny_bert(), &spec, &device);
-        train_model(&config, model, &spec, cached.clone(), &val, device, false).unwrap();
+        let trainer = Trainer::new(&config, model, device, false).unwrap();
+        trainer.fit(&cached, &val).unwrap();
         std::fs::read_to_string(runs.path().join(name).join("metrics.jsonl"))
             .unwrap()
             .lines()

@@ -11,7 +11,6 @@
 
 use crate::model::heads::SlotStructure;
 use crate::model::input::{pad_batch_to, EncodedInput, TokenRow};
-use crate::train::cache::CachedExample;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -97,15 +96,6 @@ pub trait SlotRow: TokenRow {
 }
 
 impl SlotRow for EncodedInput {
-    fn question_tokens(&self) -> Range<usize> {
-        self.question_tokens.clone()
-    }
-    fn header_spans(&self) -> &[Range<usize>] {
-        &self.header_spans
-    }
-}
-
-impl SlotRow for CachedExample {
     fn question_tokens(&self) -> Range<usize> {
         self.question_tokens.clone()
     }

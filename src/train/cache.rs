@@ -18,6 +18,7 @@
 
 use crate::data::io::StagedPath;
 use crate::data::{CondOp, AGG_NAMES};
+use crate::model::batch::SlotRow;
 use crate::model::input::{InputBuilder, TokenRow};
 use crate::train::labels::SlotLabels;
 use anyhow::{bail, ensure, Context, Result};
@@ -58,6 +59,15 @@ impl TokenRow for CachedExample {
         for (t, dst) in type_ids.iter_mut().enumerate().take(self.input_ids.len()) {
             *dst = i64::from(t >= first_header);
         }
+    }
+}
+
+impl SlotRow for CachedExample {
+    fn question_tokens(&self) -> Range<usize> {
+        self.question_tokens.clone()
+    }
+    fn header_spans(&self) -> &[Range<usize>] {
+        &self.header_spans
     }
 }
 
