@@ -273,7 +273,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             }
             self.loss_window.push(row[0]);
         }
-        if self.state.step % LOSS_READ_EVERY == 0 || self.state.step == 1 {
+        if self.state.step.is_multiple_of(LOSS_READ_EVERY) || self.state.step == 1 {
             let parts: Vec<(&str, f64)> = LOSS_PARTS
                 .into_iter()
                 .zip(latest[1..].iter().copied())
@@ -359,9 +359,9 @@ impl<B: AutodiffBackend> Trainer<B> {
                 seen += idx.len();
                 bar.set_position(self.state.batch_in_epoch as u64);
                 let ex_per_s = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                let checkpoint_now = self.state.step % c.checkpoint_every.max(1) == 0;
+                let checkpoint_now = self.state.step.is_multiple_of(c.checkpoint_every.max(1));
                 let last = self.state.step >= stop_at || self.state.batch_in_epoch == batches.len();
-                if self.state.step % LOSS_READ_EVERY == 0
+                if self.state.step.is_multiple_of(LOSS_READ_EVERY)
                     || checkpoint_now
                     || last
                     || self.first_step.is_some()
