@@ -45,6 +45,7 @@ fn training_is_deterministic_for_a_seed() {
             ..Default::default()
         },
         dropout: 0.1,
+        content: true,
     };
     let losses = |name: &str| -> Vec<(u64, f64)> {
         let config = TrainConfig {

@@ -160,7 +160,7 @@ pub fn encode_question(
     if question.trim().is_empty() {
         bail!("empty question: type a question about table {}", table.id);
     }
-    Ok(builder.encode(question, &table.header)?)
+    Ok(builder.encode_table(question, table)?)
 }
 
 /// Decides one question's query from its slot scores ([`decide`]), runs it unless guidance

@@ -41,6 +41,9 @@ pub struct ModelSpec {
     pub lora: LoraConfig,
     /// Dropout before the heads (the encoder's own rates come from its config.json).
     pub dropout: f64,
+    /// The heads read table-content features ([`crate::model::content`]): which question words
+    /// match a column's cells or header. The WikiSQL leaderboard marks such models.
+    pub content: bool,
 }
 
 impl Default for ModelSpec {
@@ -49,6 +52,7 @@ impl Default for ModelSpec {
             mode: FineTune::Lora,
             lora: LoraConfig::default(),
             dropout: 0.1,
+            content: false,
         }
     }
 }
@@ -83,6 +87,7 @@ impl From<StoredSpec> for ModelSpec {
                     ..Default::default()
                 },
                 dropout,
+                content: false,
             },
         }
     }
@@ -125,7 +130,7 @@ impl<B: Backend> SlotModel<B> {
         };
         let model = Self {
             encoder,
-            heads: SlotHeads::new(hidden, spec.dropout, device),
+            heads: SlotHeads::new(hidden, spec.dropout, spec.content, device),
         };
         apply_mode(model, spec.mode)
     }
@@ -264,6 +269,7 @@ mod tests {
                 ..Default::default()
             },
             dropout: 0.2,
+            content: false,
         };
         assert_eq!(meta.spec, expected);
 

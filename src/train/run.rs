@@ -38,12 +38,19 @@ impl BackendKind {
     }
 }
 
-/// The tokenized training cache of `data_dir`, built first if it is missing.
+/// The tokenized training cache of `data_dir`, built first if it is missing, or rebuilt when it
+/// was made by another cache format or tokenizer.
 pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
     if path.exists() {
-        return Ok(path);
+        let current = cache::CacheReader::open(&path)
+            .and_then(|reader| reader.header().check_matches(builder));
+        match current {
+            Ok(()) => return Ok(path),
+            Err(why) => eprintln!("rebuilding the training cache: {why:#}"),
+        }
+    } else {
+        eprintln!("building the training cache {} (once)", path.display());
     }
-    eprintln!("building the training cache {} (once)", path.display());
     let ds = data::load_split(data_dir, Split::Train)?;
     std::fs::create_dir_all(path.parent().unwrap())?;
     let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;

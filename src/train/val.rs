@@ -62,7 +62,7 @@ impl ValSet {
             .iter()
             .map(|e| match tables.get(&e.table_id) {
                 Some(t) => builder
-                    .encode(&e.question, &t.header)
+                    .encode_table(&e.question, t)
                     .map_err(|err| err.to_string()),
                 None => Err(format!("unknown table {}", e.table_id)),
             })
