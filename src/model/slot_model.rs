@@ -52,7 +52,7 @@ impl Default for ModelSpec {
             mode: FineTune::Lora,
             lora: LoraConfig::default(),
             dropout: 0.1,
-            content: false,
+            content: true,
         }
     }
 }

@@ -62,7 +62,7 @@ impl Default for TrainConfig {
             data_dir: "data".into(),
             encoder_dir: "models/all-MiniLM-L6-v2".into(),
             cache_dir: None,
-            epochs: 2,
+            epochs: 3,
             batch_size: 32,
             seed: 42,
             train_limit: None,
