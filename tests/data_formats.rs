@@ -4,10 +4,12 @@
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use sqlcoder::data::io::StagedPath;
+use sqlcoder::app::prepare;
 use sqlcoder::data::{
-    challenge, db_path, load_split, prepare, sample, sqlite_build, wikisql, Cell, ColumnType,
-    CondValue, Dataset, Split, Table,
+    challenge, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue, Dataset, Split,
+    Table,
 };
+use sqlcoder::sql::schema;
 use sqlcoder::sql::naming::{column_names, quote_ident, table_name};
 use sqlcoder::sql::value::parse_official_number;
 use std::io::Write;
@@ -316,7 +318,7 @@ fn db_round_trip_with_hostile_headers() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    sqlite_build::build_db(&db, &[&table, &other]).unwrap();
+    schema::build_db(&db, &[&table, &other]).unwrap();
     let (back, columns) = read_back(&db, "2-1234-5");
     assert_eq!(back, table);
     assert_eq!(columns, column_names(&header));
@@ -377,7 +379,7 @@ fn committed_sample_loads_and_matches_its_databases() {
 #[test]
 fn committed_sample_is_reproducible_from_the_shared_data() {
     let out = tempfile::tempdir().unwrap();
-    let report = sample::write_sample(&shared_wikisql(), out.path()).unwrap();
+    let report = prepare::write_sample(&shared_wikisql(), out.path()).unwrap();
     assert_eq!(report.val_questions, sample::VAL_QUESTIONS);
     for split in ["val", "train"] {
         let rel = format!("dataset_files/{split}.jsonl");

@@ -6,7 +6,7 @@ mod common;
 
 use sqlcoder::data::types::CondValue;
 use sqlcoder::eval::{run_eval, write_predictions, Prediction};
-use sqlcoder::sql::testing;
+use sqlcoder::sql::schema::build_db;
 
 #[test]
 fn dev_gold_and_equivalent_predictions_score_full_marks() {
@@ -14,7 +14,7 @@ fn dev_gold_and_equivalent_predictions_score_full_marks() {
     let tables = common::tables("dev");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("dev.db");
-    testing::build_db(&db, &tables.values().collect::<Vec<_>>()).unwrap();
+    build_db(&db, &tables.values().collect::<Vec<_>>()).unwrap();
 
     let gold = run_eval(&examples, &tables, &db, None).unwrap();
     assert_eq!(gold.questions, 8421);

@@ -4,7 +4,7 @@
 mod common;
 
 use sqlcoder::data::types::{Agg, CondOp, Query};
-use sqlcoder::sql::human::{collapse_whitespace, parse, render};
+use sqlcoder::data::human::{collapse_whitespace, parse, render};
 use std::collections::BTreeSet;
 
 /// (split, 1-based line in `<split>.jsonl`, why the string cannot be read back).
