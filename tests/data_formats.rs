@@ -3,14 +3,14 @@
 
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use sqlcoder::data::io::StagedPath;
 use sqlcoder::app::prepare;
+use sqlcoder::data::io::StagedPath;
 use sqlcoder::data::{
     challenge, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue, Dataset, Split,
     Table,
 };
-use sqlcoder::sql::schema;
 use sqlcoder::sql::naming::{column_names, quote_ident, table_name};
+use sqlcoder::sql::schema;
 use sqlcoder::sql::value::parse_official_number;
 use std::io::Write;
 use std::path::{Path, PathBuf};
