@@ -1,6 +1,8 @@
 //! The data layer end to end: both file formats, compressed input, error reporting, atomic
 //! outputs, the SQLite schema, the shared WikiSQL files and the committed sample.
 
+mod support;
+
 use rusqlite::types::Value;
 use rusqlite::Connection;
 use sqlcoder::app::prepare;
@@ -14,24 +16,7 @@ use sqlcoder::sql::schema;
 use sqlcoder::sql::value::parse_official_number;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// `../shared` beside the repository (CI and the main checkout), or `$SQLCODER_SHARED`.
-fn shared_wikisql() -> PathBuf {
-    let shared = std::env::var_os("SQLCODER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).into());
-    let dir = shared.join("wikisql");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: put the shared folder beside the repository or set SQLCODER_SHARED",
-        dir.display()
-    );
-    dir
-}
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")
-}
+use support::{sample, shared_wikisql};
 
 const TABLES: &str = r#"{"id": "1-1-1", "header": ["Name", "No."], "types": ["text", "real"], "rows": [["Ann", 1], ["Bob", 2.5], ["Cy", "1,200"]], "page_title": "ignored"}
 {"id": "1-1-2", "header": ["City", "Team"], "types": ["text", "text"], "rows": [["Oslo", "A"]]}
@@ -357,7 +342,7 @@ fn reads_the_shared_dev_split() {
 
 #[test]
 fn committed_sample_loads_and_matches_its_databases() {
-    let dir = sample_dir();
+    let dir = sample();
     let val = load_split(&dir, Split::Val).unwrap();
     let train = load_split(&dir, Split::Train).unwrap();
     assert_eq!(val.examples.len(), sample::VAL_QUESTIONS);
@@ -384,14 +369,14 @@ fn committed_sample_is_reproducible_from_the_shared_data() {
     for split in ["val", "train"] {
         let rel = format!("dataset_files/{split}.jsonl");
         let fresh = std::fs::read(out.path().join(&rel)).unwrap();
-        let committed = std::fs::read(sample_dir().join(&rel)).unwrap();
+        let committed = std::fs::read(sample().join(&rel)).unwrap();
         assert!(fresh == committed, "{rel} differs from a fresh selection");
     }
     let fresh: Dataset = load_split(out.path(), Split::Val).unwrap();
     for table in fresh.tables.values() {
         assert_eq!(
             read_back(&db_path(out.path(), Split::Val), &table.id),
-            read_back(&db_path(&sample_dir(), Split::Val), &table.id)
+            read_back(&db_path(&sample(), Split::Val), &table.id)
         );
     }
 }

@@ -110,7 +110,7 @@ pub fn score_example(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue};
+    use crate::data::types::{Agg, Cell, ColumnType, CondOp};
     use crate::eval::predictions::write_predictions;
     use crate::sql::schema::build_db;
 
@@ -140,18 +140,7 @@ mod tests {
     }
 
     fn q(sel: usize, agg: Agg, conds: &[(usize, CondOp, &str)]) -> Query {
-        Query {
-            sel,
-            agg,
-            conds: conds
-                .iter()
-                .map(|&(col, op, v)| Cond {
-                    col,
-                    op,
-                    value: CondValue::Text(v.into()),
-                })
-                .collect(),
-        }
+        Query::with_text_conds(sel, agg, conds)
     }
 
     fn example(query: Query) -> Example {

@@ -334,7 +334,7 @@ pub fn register_fold(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::types::{Agg, Cond, CondOp, CondValue, Query};
+    use crate::data::types::{Agg, CondOp, Query};
     use crate::sql::assemble;
     use crate::sql::schema::build_db;
 
@@ -352,18 +352,7 @@ mod tests {
     }
 
     fn query(sel: usize, agg: Agg, conds: Vec<(usize, CondOp, &str)>) -> Query {
-        Query {
-            sel,
-            agg,
-            conds: conds
-                .into_iter()
-                .map(|(col, op, v)| Cond {
-                    col,
-                    op,
-                    value: CondValue::Text(v.into()),
-                })
-                .collect(),
-        }
+        Query::with_text_conds(sel, agg, &conds)
     }
 
     #[test]
