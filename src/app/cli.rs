@@ -42,7 +42,7 @@ pub enum Command {
     /// Answer a question about a table: SQL, readable form, rows, confidence.
     Ask(super::ask::AskArgs),
     /// Answer questions line by line from stdin (`:table ID` switches table, `:quit` ends).
-    Repl(super::repl::ReplArgs),
+    Repl(super::session::SessionArgs),
     /// A small web app: pick a table, ask, see the SQL and its rows.
     Serve(super::web::ServeArgs),
     /// Predict a split's queries into an official prediction file (score it with `eval`).
