@@ -5,7 +5,8 @@
 //!
 //! The outputs are written under temporary names and renamed into place only after every one of
 //! them is complete, so a failed run changes nothing in `<out>`. The databases are built by
-//! `sql::schema`, which is why this lives above both the data and the SQL layer.
+//! `sql::schema`, which is why this lives above both the data and the SQL layer. The `data prepare`
+//! command then runs every gold query on its database (`data_cmd::gold_check`).
 
 use crate::data::dataset::{dataset_path, db_path, Dataset};
 use crate::data::io::StagedPath;
