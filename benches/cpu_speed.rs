@@ -73,9 +73,8 @@ fn encoder_dir() -> PathBuf {
 fn spec() -> ModelSpec {
     ModelSpec {
         mode: FineTune::Full,
-        lora_rank: 8,
-        lora_alpha: 16.0,
         dropout: 0.1,
+        ..Default::default()
     }
 }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
+use sqlcoder::model::trainable::{apply_mode, FineTune};
 use sqlcoder::model::weights::load_pretrained;
 use sqlcoder::model::{BertModel, LoraConfig};
 
@@ -116,11 +117,11 @@ fn main() {
     measure("forward+backward, full", b.rows, b.seq, || {
         let _ = forward(&model, &b).mean().backward();
     });
-    let model = model.with_lora(&LoraConfig::default());
+    let model = apply_mode(model.with_lora(&LoraConfig::default()), FineTune::Lora).0;
     measure("forward+backward, LoRA r=8 all", b.rows, b.seq, || {
         let _ = forward(&model, &b).mean().backward();
     });
-    let model = model.freeze();
+    let model = apply_mode(model, FineTune::Frozen).0;
     measure("forward (autodiff), frozen", b.rows, b.seq, || {
         let _ = forward(&model, &b).into_data();
     });

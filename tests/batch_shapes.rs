@@ -5,7 +5,7 @@ mod support;
 
 use burn::backend::NdArray;
 use sqlcoder::data::{self, wikisql, Split};
-use sqlcoder::infer::predictor::{score_questions, PreparedQuestion};
+use sqlcoder::infer::predictor::Scorer;
 use sqlcoder::infer::scores::SlotScores;
 use sqlcoder::model::batch::{BatchShape, ShapePolicy};
 use sqlcoder::model::input::{EncodedInput, InputBuilder};
@@ -90,9 +90,8 @@ fn a_bucketed_epoch_uses_at_most_ten_shapes() {
 fn tiny_model() -> SlotModel<B> {
     let spec = ModelSpec {
         mode: FineTune::Full,
-        lora_rank: 4,
-        lora_alpha: 8.0,
         dropout: 0.0,
+        ..Default::default()
     };
     let config = BertConfig::tiny(30522, 64, 2, 4, 0.0);
     SlotModel::<B>::random(&config, &spec, &Default::default()).0
@@ -122,27 +121,28 @@ fn bucket_padding_leaves_slot_scores_unchanged() {
     let sample: PathBuf = root().join("data/sample");
     let ds = data::load_split(&sample, Split::Val).unwrap();
     let builder = builder();
-    let inputs: Vec<(String, EncodedInput)> = ds
+    let encoded: Vec<EncodedInput> = ds
         .examples
         .iter()
         .take(40)
         .map(|e| {
-            let t = &ds.tables[&e.table_id];
-            (
-                e.question.clone(),
-                builder.encode(&e.question, &t.header).unwrap(),
-            )
+            builder
+                .encode(&e.question, &ds.tables[&e.table_id].header)
+                .unwrap()
         })
         .collect();
-    let questions: Vec<PreparedQuestion> = inputs
-        .iter()
-        .map(|(q, input)| PreparedQuestion { question: q, input })
-        .collect();
+    let inputs: Vec<&EncodedInput> = encoded.iter().collect();
     let model = tiny_model();
     let device = Default::default();
+    let scorer = |shapes| Scorer {
+        model: &model,
+        batch_size: 16,
+        shapes,
+        device: &device,
+    };
     // 40 questions in batches of 16: the last batch gets 8 dummy rows.
-    let exact = score_questions(&model, &questions, 16, ShapePolicy::Exact, &device);
-    let bucketed = score_questions(&model, &questions, 16, ShapePolicy::Buckets, &device);
+    let exact = scorer(ShapePolicy::Exact).score(&inputs);
+    let bucketed = scorer(ShapePolicy::Buckets).score(&inputs);
     assert_eq!(exact.len(), bucketed.len());
     let worst = exact
         .iter()

@@ -5,7 +5,7 @@
 use sqlcoder::data::types::{Agg, CondOp, Table};
 use sqlcoder::data::{self, Split};
 use sqlcoder::infer::answer::decode_answer;
-use sqlcoder::infer::guided::{answers_nothing, decode_guided, execute, GuidanceConfig};
+use sqlcoder::infer::guided::{answers_nothing, decode_guided, GuidanceConfig};
 use sqlcoder::infer::scores::SlotScores;
 use sqlcoder::infer::testing::random_head_artifact;
 use sqlcoder::infer::{AnswerOptions, Answerer};
@@ -104,7 +104,7 @@ fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
     // Greedy asks for the player named "butler cc (ks)": no rows.
     let greedy = sqlcoder::infer::decode::decode_greedy(&scores, QUESTION, offsets);
     assert_eq!(greedy.conds[0].col, PLAYER);
-    assert_eq!(execute(&greedy, &table, &exec).unwrap(), vec![]);
+    assert_eq!(exec.run_query(&greedy.query(), &table).unwrap(), vec![]);
     assert!(g.changed);
     assert_eq!((g.decoded.sel, g.decoded.agg), (POSITION, Agg::None));
     assert_eq!(g.decoded.conds.len(), 1);

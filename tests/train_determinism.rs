@@ -5,9 +5,10 @@ mod support;
 
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Split};
+use sqlcoder::model::lora::LoraConfig;
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder::train::config::{FineTune, TrainConfig};
-use sqlcoder::train::trainer::train_model;
+use sqlcoder::train::trainer::Trainer;
 use sqlcoder::train::val::ValSet;
 
 type B = Autodiff<NdArray>;
@@ -31,24 +32,29 @@ fn training_is_deterministic_for_a_seed() {
     let runs = tempfile::tempdir().unwrap();
     let spec = ModelSpec {
         mode: FineTune::Lora,
-        lora_rank: 4,
-        lora_alpha: 8.0,
+        lora: LoraConfig {
+            rank: 4,
+            alpha: 8.0,
+            ..Default::default()
+        },
         dropout: 0.1,
+        content: true,
     };
     let losses = |name: &str| -> Vec<(u64, f64)> {
         let config = TrainConfig {
             name: name.into(),
             runs_dir: runs.path().to_path_buf(),
-            mode: FineTune::Lora,
             epochs: 3,
             batch_size: 8,
             seed: 7,
+            model: spec.clone(),
             ..Default::default()
         };
         let device = Default::default();
         B::seed(&device, config.seed);
         let (model, _) = SlotModel::<B>::random(&support::tiny_bert(0.1), &spec, &device);
-        train_model(&config, model, &spec, cached.clone(), &val, device, false).unwrap();
+        let trainer = Trainer::new(&config, model, device, false).unwrap();
+        trainer.fit(&cached, &val).unwrap();
         std::fs::read_to_string(runs.path().join(name).join("metrics.jsonl"))
             .unwrap()
             .lines()

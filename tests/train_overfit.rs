@@ -8,8 +8,8 @@ use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Example, Split};
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder::train::cache::CachedExample;
-use sqlcoder::train::config::{FineTune, TrainConfig};
-use sqlcoder::train::trainer::train_model;
+use sqlcoder::train::config::{FineTune, OptimConfig, TrainConfig};
+use sqlcoder::train::trainer::Trainer;
 use sqlcoder::train::val::ValSet;
 
 type B = Autodiff<NdArray>;
@@ -46,26 +46,27 @@ fn tiny_model_overfits_the_sample_training_questions() {
     let config = TrainConfig {
         name: "overfit".into(),
         runs_dir: runs.path().to_path_buf(),
-        mode: FineTune::Full,
         epochs: 60,
         batch_size: 16,
-        lr_encoder: 1e-3,
-        lr_heads: 2e-3,
-        weight_decay: 0.0,
-        warmup_fraction: 0.05,
-        dropout: 0.0,
         checkpoint_every: 1_000_000,
+        model: ModelSpec {
+            mode: FineTune::Full,
+            dropout: 0.0,
+            ..Default::default()
+        },
+        optim: OptimConfig {
+            lr_encoder: 1e-3,
+            lr_heads: 2e-3,
+            weight_decay: 0.0,
+            warmup_fraction: 0.05,
+            ..Default::default()
+        },
         ..Default::default()
     };
-    let spec = ModelSpec {
-        mode: FineTune::Full,
-        lora_rank: 8,
-        lora_alpha: 16.0,
-        dropout: 0.0,
-    };
     let device = Default::default();
-    let (model, _) = SlotModel::<B>::random(&support::tiny_bert(0.0), &spec, &device);
-    let summary = train_model(&config, model, &spec, train, &val, device, false).unwrap();
+    let (model, _) = SlotModel::<B>::random(&support::tiny_bert(0.0), &config.model, &device);
+    let trainer = Trainer::new(&config, model, device, false).unwrap();
+    let summary = trainer.fit(&train, &val).unwrap();
 
     let metrics = std::fs::read_to_string(runs.path().join("overfit/metrics.jsonl")).unwrap();
     let losses: Vec<f64> = metrics

@@ -24,7 +24,7 @@ fn killed_run_resumes_from_its_last_checkpoint() {
         &config,
         format!(
             "name = \"resume\"\nruns_dir = {:?}\ncache_dir = {:?}\ndata_dir = \"data/sample\"\n\
-             epochs = 2\nbatch_size = 8\ncheckpoint_every = 2\nval_limit = 16\nlr_heads = 1e-3\n",
+             epochs = 2\nbatch_size = 8\ncheckpoint_every = 2\nval_limit = 16\n[optim]\nlr_heads = 1e-3\n",
             tmp.path().join("runs"),
             tmp.path().join("cache")
         ),

@@ -38,11 +38,12 @@ name = "cache"
 runs_dir = "$tmp/runs"
 data_dir = "$DATA"
 encoder_dir = "$ENCODER"
-mode = "frozen"
 train_limit = 8
 val_limit = 8
 batch_size = 8
 max_steps = 1
+[model]
+mode = "frozen"
 EOF
   "$BIN" train --backend ndarray --config "$tmp/cache.toml" >/dev/null
   rm -rf "$tmp"

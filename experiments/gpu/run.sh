@@ -78,13 +78,14 @@ name = "$name"
 runs_dir = "$WORK/runs"
 data_dir = "$WORK/data"
 encoder_dir = "$WORK/encoder"
-mode = "full"
 batch_size = 32
 epochs = 1
 train_limit = $((32 * STEPS))
 val_limit = 256
 checkpoint_every = 1000000000
 max_steps = $max
+[model]
+mode = "full"
 EOF
   mkdir -p "$kc"
   local t0 t1

@@ -4,7 +4,7 @@ use super::predictions::{read_predictions, Prediction};
 use super::report::{EvalReport, ExampleScore};
 use super::score::{is_empty_result, results_match, slot_matches};
 use crate::data::types::{Example, Query, Table};
-use crate::sql::{assemble, Executor, SqlValue};
+use crate::sql::Executor;
 use anyhow::{anyhow, Context, Result};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -75,10 +75,7 @@ pub fn score_example(
     gold: &Query,
     pred: &Prediction,
 ) -> ExampleScore {
-    let run = |q: &Query| -> std::result::Result<Vec<SqlValue>, String> {
-        let stmt = assemble(q, table).map_err(|e| e.to_string())?;
-        exec.run(&stmt).map_err(|e| format!("{e:#}"))
-    };
+    let run = |q: &Query| exec.run_query(q, table);
     let gold_result = run(gold);
     let mut score = ExampleScore {
         gold_empty: gold_result.as_deref().is_ok_and(is_empty_result),

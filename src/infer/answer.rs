@@ -3,9 +3,8 @@
 //! [`Answerer`] holds the model and the tokenizer; decoding ([`decode_answer`]) only needs the
 //! slot scores, the table and its database, so batched callers can decode in parallel.
 
-use super::decode::span_text;
-use super::guided::{decode_guided, execute, greedy, GuidanceConfig};
-use super::predictor::{score_questions, PreparedQuestion};
+use super::decide::{decide, AnswerOptions};
+use super::predictor::Scorer;
 use super::scores::SlotScores;
 use super::tuned::TunedDecoding;
 use crate::data::types::{Query, Table};
@@ -17,29 +16,6 @@ use anyhow::{bail, Context, Result};
 use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
 use std::path::Path;
-
-/// How questions are decoded.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AnswerOptions {
-    /// Execution-guided decoding (see [`super::guided`]); off: greedy.
-    pub guided: bool,
-    /// Snap predicted `=` values on text columns to the column's closest cell ([`super::snap`]).
-    pub snap_values: bool,
-    pub guidance: GuidanceConfig,
-    /// Answers less probable than this are flagged as unsure ([`Answer::confident`]); 0: never.
-    pub abstain_below: f32,
-}
-
-impl Default for AnswerOptions {
-    fn default() -> Self {
-        Self {
-            guided: true,
-            snap_values: false,
-            guidance: GuidanceConfig::default(),
-            abstain_below: 0.0,
-        }
-    }
-}
 
 /// The answer to one question.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,17 +113,9 @@ impl<B: Backend> Answerer<B> {
 
     /// Answers one question about `table`, executing on `exec` (the database holding it).
     pub fn answer(&self, question: &str, table: &Table, exec: &Executor) -> Result<Answer> {
-        let input = self.encode(question, table)?;
-        let scores = self
-            .score(
-                &[PreparedQuestion {
-                    question,
-                    input: &input,
-                }],
-                1,
-            )
-            .remove(0);
-        decode_answer(&self.options, &scores, question, &input, table, exec)
+        self.answer_many(&[(question, table)], exec, 1)
+            .pop()
+            .expect("one answer per question")
     }
 
     /// Answers many questions with batched model calls; results in input order.
@@ -159,36 +127,26 @@ impl<B: Backend> Answerer<B> {
     ) -> Vec<Result<Answer>> {
         let inputs: Vec<Result<EncodedInput>> =
             items.iter().map(|(q, t)| self.encode(q, t)).collect();
-        let prepared: Vec<PreparedQuestion> = items
-            .iter()
-            .zip(&inputs)
-            .filter_map(|((q, _), i)| {
-                i.as_ref()
-                    .ok()
-                    .map(|input| PreparedQuestion { question: q, input })
-            })
-            .collect();
-        let mut scores = self.score(&prepared, batch_size).into_iter();
+        let scores = self.scorer(batch_size).score_encoded(&inputs, |_, _| {});
         items
             .iter()
             .zip(inputs)
-            .map(|((q, t), input)| {
-                let input = input?;
-                let s = scores.next().expect("one score per encoded question");
+            .zip(scores)
+            .map(|(((q, t), input), s)| {
+                let (input, s) = (input?, s.expect("encoded questions are scored"));
                 decode_answer(&self.options, &s, q, &input, t, exec)
             })
             .collect()
     }
 
-    /// Slot scores of encoded questions, in input order.
-    pub fn score(&self, questions: &[PreparedQuestion<'_>], batch_size: usize) -> Vec<SlotScores> {
-        score_questions(
-            &self.model,
-            questions,
+    /// The model, fed in batches of `batch_size` shaped for this answerer's backend.
+    pub fn scorer(&self, batch_size: usize) -> Scorer<'_, B> {
+        Scorer {
+            model: &self.model,
             batch_size,
-            self.shapes,
-            &self.device,
-        )
+            shapes: self.shapes,
+            device: &self.device,
+        }
     }
 }
 
@@ -202,11 +160,11 @@ pub fn encode_question(
     if question.trim().is_empty() {
         bail!("empty question: type a question about table {}", table.id);
     }
-    Ok(builder.encode(question, &table.header)?)
+    Ok(builder.encode_table(question, table)?)
 }
 
-/// Decodes one question's slot scores (greedy or guided, values snapped or not), runs the query
-/// and builds the answer. A query that fails to execute is an error.
+/// Decides one question's query from its slot scores ([`decide`]), runs it unless guidance
+/// already did, and builds the answer. A query that fails to execute is an error.
 pub fn decode_answer(
     options: &AnswerOptions,
     scores: &SlotScores,
@@ -216,40 +174,23 @@ pub fn decode_answer(
     exec: &Executor,
 ) -> Result<Answer> {
     let offsets = &input.question_offsets;
-    let (decoded, rows, changed) = if options.guided {
-        let g = decode_guided(
-            scores,
-            question,
-            offsets,
-            table,
-            exec,
-            &options.guidance,
-            options.snap_values,
-        );
-        (g.decoded, g.rows, g.changed)
-    } else {
-        let d = greedy(scores, question, offsets, table, options.snap_values);
-        let rows = execute(&d, table, exec);
-        (d, rows, false)
-    };
-    let rows = rows.map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
-    // A condition's value differs from its question span only when it was snapped to a cell.
-    let snapped_values = decoded
-        .conds
-        .iter()
-        .filter(|c| c.value != span_text(question, offsets, c.span))
-        .count();
-    let query = decoded.query();
+    let d = decide(options, scores, question, offsets, table, Some(exec));
+    let query = d.decoded.query();
+    let rows = d
+        .rows
+        .unwrap_or_else(|| exec.run_query(&query, table))
+        .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
     let stmt = sql::assemble(&query, table)?;
+    let confidence = d.decoded.confidence();
     Ok(Answer {
         table_id: table.id.clone(),
         sql: sql::display(&stmt),
         human: crate::data::human::render(&query, &table.header),
         query,
         rows,
-        confidence: decoded.confidence(),
-        confident: decoded.confidence() >= options.abstain_below,
-        guidance_changed: changed,
-        snapped_values,
+        confidence,
+        confident: confidence >= options.abstain_below,
+        guidance_changed: d.changed,
+        snapped_values: d.snapped,
     })
 }

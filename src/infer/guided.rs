@@ -22,7 +22,7 @@ use super::scores::SlotScores;
 use super::snap::snap_cond;
 use crate::data::types::{Agg, CondOp, Table};
 use crate::model::heads::N_WHERE;
-use crate::sql::{assemble, Executor, SqlValue};
+use crate::sql::{Executor, SqlValue};
 use std::collections::HashSet;
 
 /// Beam widths of execution-guided decoding.
@@ -90,12 +90,6 @@ impl GuidanceConfig {
     }
 }
 
-/// Runs a decoded query on the table's database.
-pub fn execute(decoded: &Decoded, table: &Table, exec: &Executor) -> Result<Vec<SqlValue>, String> {
-    let stmt = assemble(&decoded.query(), table).map_err(|e| e.to_string())?;
-    exec.run(&stmt).map_err(|e| format!("{e:#}"))
-}
-
 /// Greedy decoding, with `=` values snapped to table cells when `snap`.
 pub fn greedy(
     scores: &SlotScores,
@@ -124,7 +118,7 @@ pub fn decode_guided(
     snap: bool,
 ) -> GuidedOutcome {
     let greedy = greedy(scores, question, offsets, table, snap);
-    let greedy_rows = execute(&greedy, table, exec);
+    let greedy_rows = exec.run_query(&greedy.query(), table);
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
     if greedy_rows
@@ -147,7 +141,7 @@ pub fn decode_guided(
             continue;
         }
         executed += 1;
-        if let Ok(rows) = execute(&candidate, table, exec) {
+        if let Ok(rows) = exec.run_query(&candidate.query(), table) {
             if !config.unusable(&candidate, &rows) {
                 return GuidedOutcome {
                     decoded: candidate,

@@ -2,6 +2,7 @@
 
 pub mod answer;
 pub mod baseline;
+pub mod decide;
 pub mod decode;
 pub mod guided;
 pub mod predictor;
@@ -12,4 +13,5 @@ pub mod testing;
 pub mod tune;
 pub mod tuned;
 
-pub use answer::{Answer, AnswerOptions, Answerer};
+pub use answer::{Answer, Answerer};
+pub use decide::{decide, AnswerOptions, Decision};

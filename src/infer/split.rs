@@ -1,10 +1,9 @@
 //! Predicting a whole split: every question encoded, scored in batches, decoded (greedy or
 //! execution-guided) into the official prediction list.
 
-use super::answer::{encode_question, AnswerOptions, Answerer};
-use super::decode::{span_text, Decoded};
-use super::guided::{decode_guided, greedy};
-use super::predictor::PreparedQuestion;
+use super::answer::{encode_question, Answerer};
+use super::decide::{decide, AnswerOptions};
+use super::decode::Decoded;
 use super::scores::SlotScores;
 use crate::data::types::{Example, Table};
 use crate::eval::Prediction;
@@ -16,9 +15,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Questions scored per model call group between progress reports.
-const PROGRESS_CHUNK: usize = 1024;
 
 /// What happened while predicting a split.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -55,9 +51,8 @@ pub struct ScoredSplit<'a> {
     examples: &'a [Example],
     /// Per question: its table, and its encoding or why it has none.
     encoded: Vec<(Option<&'a Table>, Result<EncodedInput, String>)>,
-    /// Indices of the encoded questions, and their slot scores (same order).
-    ok: Vec<usize>,
-    scores: Vec<SlotScores>,
+    /// Per question: its slot scores (`None` where it could not be encoded).
+    scores: Vec<Option<SlotScores>>,
 }
 
 /// Encodes every question of `examples` and scores the encodable ones in batches.
@@ -69,7 +64,7 @@ pub fn score_split<'a, B: Backend>(
     progress: bool,
 ) -> ScoredSplit<'a> {
     let builder = answerer.builder();
-    let encoded: Vec<(Option<&Table>, Result<EncodedInput, String>)> = examples
+    let (tables_of, encoded): (Vec<Option<&Table>>, Vec<Result<EncodedInput, String>>) = examples
         .par_iter()
         .map(|e| match tables.get(&e.table_id) {
             Some(t) => (
@@ -78,29 +73,17 @@ pub fn score_split<'a, B: Backend>(
             ),
             None => (None, Err(format!("unknown table {:?}", e.table_id))),
         })
-        .collect();
-    let ok: Vec<usize> = (0..examples.len())
-        .filter(|&i| encoded[i].1.is_ok())
-        .collect();
-
-    let mut scores: Vec<SlotScores> = Vec::with_capacity(ok.len());
-    for chunk in ok.chunks(PROGRESS_CHUNK) {
-        let prepared: Vec<PreparedQuestion> = chunk
-            .iter()
-            .map(|&i| PreparedQuestion {
-                question: &examples[i].question,
-                input: encoded[i].1.as_ref().unwrap(),
-            })
-            .collect();
-        scores.extend(answerer.score(&prepared, batch_size));
-        if progress {
-            eprintln!("scored {}/{} questions", scores.len(), ok.len());
-        }
-    }
+        .unzip();
+    let scores = answerer
+        .scorer(batch_size)
+        .score_encoded(&encoded, |done, all| {
+            if progress {
+                eprintln!("scored {done}/{all} questions");
+            }
+        });
     ScoredSplit {
         examples,
-        encoded,
-        ok,
+        encoded: tables_of.into_iter().zip(encoded).collect(),
         scores,
     }
 }
@@ -115,61 +98,47 @@ pub fn decode_split(
     let ScoredSplit {
         examples,
         encoded,
-        ok,
         scores,
     } = scored;
-    let decisions: Vec<Result<(Decoded, bool)>> = ok
+    let decisions: Vec<Result<Option<(Decoded, bool, usize)>>> = encoded
         .par_iter()
         .zip(scores)
+        .zip(examples.par_iter())
         .map_init(
             || options.guided.then(|| Executor::open(db)),
-            |exec, (&i, s)| {
-                let table = encoded[i].0.expect("encoded questions have tables");
-                let question = &examples[i].question;
-                let offsets = &encoded[i].1.as_ref().unwrap().question_offsets;
-                match exec {
-                    Some(Ok(exec)) => {
-                        let g = decode_guided(
-                            s,
-                            question,
-                            offsets,
-                            table,
-                            exec,
-                            &options.guidance,
-                            options.snap_values,
-                        );
-                        Ok((g.decoded, g.changed))
-                    }
-                    Some(Err(e)) => Err(anyhow!("cannot open {}: {e:#}", db.display())),
-                    None => Ok((
-                        greedy(s, question, offsets, table, options.snap_values),
-                        false,
-                    )),
-                }
+            |exec, (((table, input), s), example)| {
+                let (Some(table), Ok(input), Some(s)) = (table, input, s) else {
+                    return Ok(None);
+                };
+                let exec = match exec {
+                    Some(Ok(exec)) => Some(&*exec),
+                    Some(Err(e)) => return Err(anyhow!("cannot open {}: {e:#}", db.display())),
+                    None => None,
+                };
+                let offsets = &input.question_offsets;
+                let d = decide(options, s, &example.question, offsets, table, exec);
+                Ok(Some((d.decoded, d.changed, d.snapped)))
             },
         )
         .collect();
 
     let mut stats = SplitStats {
         questions: examples.len(),
-        not_encoded: examples.len() - ok.len(),
         ..Default::default()
     };
-    let mut out: Vec<Result<Decoded, String>> = encoded
-        .iter()
-        .map(|(_, r)| Err(r.as_ref().err().cloned().unwrap_or_default()))
-        .collect();
-    for (&i, decision) in ok.iter().zip(decisions) {
-        let (decoded, changed) = decision?;
-        let question = &examples[i].question;
-        let offsets = &encoded[i].1.as_ref().unwrap().question_offsets;
-        stats.guidance_changed += usize::from(changed);
-        stats.snapped_values += decoded
-            .conds
-            .iter()
-            .filter(|c| c.value != span_text(question, offsets, c.span))
-            .count();
-        out[i] = Ok(decoded);
+    let mut out = Vec::with_capacity(examples.len());
+    for ((_, input), decision) in encoded.iter().zip(decisions) {
+        match decision? {
+            Some((decoded, changed, snapped)) => {
+                stats.guidance_changed += usize::from(changed);
+                stats.snapped_values += snapped;
+                out.push(Ok(decoded));
+            }
+            None => {
+                stats.not_encoded += 1;
+                out.push(Err(input.as_ref().err().cloned().unwrap_or_default()));
+            }
+        }
     }
     Ok((out, stats))
 }

@@ -16,9 +16,8 @@ pub fn random_head_artifact(dir: &Path, encoder_dir: &Path, seed: u64) -> Result
     <NdArray as Backend>::seed(&device, seed);
     let spec = ModelSpec {
         mode: FineTune::Lora,
-        lora_rank: 8,
-        lora_alpha: 16.0,
         dropout: 0.0,
+        ..Default::default()
     };
     let (model, _) = SlotModel::<NdArray>::pretrained(encoder_dir, &spec, &device)?;
     model.save_artifact(

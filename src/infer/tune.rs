@@ -2,7 +2,7 @@
 //! variant decoded and scored against gold, and the chosen variant's calibration (how often an
 //! answer of a given confidence is right), from which the abstain threshold is read.
 
-use super::answer::AnswerOptions;
+use super::decide::AnswerOptions;
 use super::decode::Decoded;
 use super::split::{decode_split, ScoredSplit};
 use super::tuned::TunedDecoding;

@@ -2,7 +2,7 @@
 //! (written by `sqlcoder tune --split val --write-model`): the execution-guidance refinements
 //! and the confidence below which answers are flagged as unsure.
 
-use super::answer::AnswerOptions;
+use super::decide::AnswerOptions;
 use crate::data::io::AtomicFile;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};

@@ -9,9 +9,9 @@
 //! columns are masked, dummy rows are copies of the first row that no loss, metric or
 //! prediction reads (only the first `layouts.len()` rows are real).
 
+use crate::model::content::{ContentMatch, COLUMN_KINDS, TOKEN_KINDS};
 use crate::model::heads::SlotStructure;
 use crate::model::input::{pad_batch_to, EncodedInput, TokenRow};
-use crate::train::cache::CachedExample;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,8 @@ impl ShapePolicy {
 pub trait SlotRow: TokenRow {
     fn question_tokens(&self) -> Range<usize>;
     fn header_spans(&self) -> &[Range<usize>];
+    /// Table-content matches of the question's pieces ([`crate::model::content`]).
+    fn content(&self) -> &[ContentMatch];
 }
 
 impl SlotRow for EncodedInput {
@@ -103,14 +105,8 @@ impl SlotRow for EncodedInput {
     fn header_spans(&self) -> &[Range<usize>] {
         &self.header_spans
     }
-}
-
-impl SlotRow for CachedExample {
-    fn question_tokens(&self) -> Range<usize> {
-        self.question_tokens.clone()
-    }
-    fn header_spans(&self) -> &[Range<usize>] {
-        &self.header_spans
+    fn content(&self) -> &[ContentMatch] {
+        &self.content
     }
 }
 
@@ -156,6 +152,9 @@ impl<B: Backend> ModelBatch<B> {
         let (batch, seq, n_cols) = (padded.batch, padded.seq_len, shape.cols);
 
         let mut pool = vec![0f32; batch * n_cols * seq];
+        let (kt, kc) = (TOKEN_KINDS.len(), COLUMN_KINDS.len());
+        let mut content_tokens = vec![0f32; batch * n_cols * seq * kt];
+        let mut content_columns = vec![0f32; batch * n_cols * kc];
         let mut column_pad = vec![true; batch * n_cols];
         let mut non_question = vec![true; batch * seq];
         let mut layouts = Vec::with_capacity(batch);
@@ -173,6 +172,24 @@ impl<B: Backend> ModelBatch<B> {
             }
             let q = row.question_tokens();
             non_question[b * seq + q.start..b * seq + q.end].fill(false);
+            let row_cols = row.header_spans().len();
+            for m in row.content() {
+                let (col, pos) = (usize::from(m.col), q.start + usize::from(m.token));
+                if col >= row_cols || pos >= q.end {
+                    continue;
+                }
+                let at = ((b * n_cols + col) * seq + pos) * kt;
+                for (i, &kind) in TOKEN_KINDS.iter().enumerate() {
+                    if m.kinds & kind != 0 {
+                        content_tokens[at + i] = 1.0;
+                    }
+                }
+                for (i, &kind) in COLUMN_KINDS.iter().enumerate() {
+                    if m.kinds & kind != 0 {
+                        content_columns[(b * n_cols + col) * kc + i] = 1.0;
+                    }
+                }
+            }
             if b < rows.len() {
                 layouts.push(ExampleLayout {
                     n_cols: row.header_spans().len(),
@@ -192,6 +209,14 @@ impl<B: Backend> ModelBatch<B> {
                 column_pad: Tensor::from_data(TensorData::new(column_pad, [batch, n_cols]), device),
                 non_question: Tensor::from_data(
                     TensorData::new(non_question, [batch, seq]),
+                    device,
+                ),
+                content_tokens: Tensor::from_data(
+                    TensorData::new(content_tokens, [batch, n_cols, seq, kt]),
+                    device,
+                ),
+                content_columns: Tensor::from_data(
+                    TensorData::new(content_columns, [batch, n_cols, kc]),
                     device,
                 ),
             },

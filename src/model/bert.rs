@@ -1,8 +1,9 @@
 //! The BERT encoder (MiniLM-L6-H384): embeddings and a stack of post-LayerNorm transformer
 //! layers, with module names mirroring Hugging Face's `BertModel` so checkpoints map 1:1.
 //!
-//! Fine-tuning modes: full (default), LoRA on a frozen base ([`BertModel::with_lora`]), or a
-//! frozen encoder ([`BertModel::freeze`]). Dropout is active only on autodiff backends.
+//! LoRA adapters are attached by [`BertModel::with_lora`]; which weights train (all, adapters and
+//! LayerNorms, none) is set by [`crate::model::trainable::apply_mode`]. Dropout is active only on
+//! autodiff backends.
 
 mod embeddings;
 mod layer;
@@ -101,33 +102,13 @@ impl<B: Backend> BertModel<B> {
         hidden
     }
 
-    /// Attaches fresh LoRA adapters to the targeted dense layers of every layer and freezes
-    /// everything else (embeddings, LayerNorms, base weights and biases).
+    /// Attaches fresh LoRA adapters to the dense layers `lora` targets. Which parameters then
+    /// train is decided in one place, [`crate::model::trainable::apply_mode`].
     pub fn with_lora(mut self, lora: &LoraConfig) -> Self {
         for layer in &mut self.encoder.layer {
             layer.attach_lora(lora);
         }
-        self.freeze_base()
-    }
-
-    /// Freezes every parameter except LoRA adapters.
-    pub fn freeze_base(mut self) -> Self {
-        let adapters: Vec<_> = self
-            .encoder
-            .layer
-            .iter_mut()
-            .map(|layer| layer.take_adapters())
-            .collect();
-        let mut frozen = self.no_grad();
-        for (layer, taken) in frozen.encoder.layer.iter_mut().zip(adapters) {
-            layer.restore_adapters(taken);
-        }
-        frozen
-    }
-
-    /// Freezes the whole encoder, adapters included (only the heads on top train).
-    pub fn freeze(self) -> Self {
-        self.no_grad()
+        self
     }
 
     /// Folds every adapter into its base weight: same outputs, plain dense layers.
@@ -142,6 +123,7 @@ impl<B: Backend> BertModel<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::trainable::{apply_mode, FineTune};
     use burn::backend::{Autodiff, NdArray};
     use burn::module::Param;
     use burn::tensor::{Distribution, TensorData, Tolerance};
@@ -222,12 +204,10 @@ mod tests {
         assert_eq!(grads_reach(&model), (true, true, false), "full fine-tuning");
         let lora = LoraConfig::default();
         let adapted = model.with_lora(&lora);
-        assert_eq!(grads_reach(&adapted), (false, false, true), "LoRA");
-        assert_eq!(
-            grads_reach(&adapted.freeze()),
-            (false, false, false),
-            "frozen"
-        );
+        let (lora_trained, _) = apply_mode(adapted.clone(), FineTune::Lora);
+        assert_eq!(grads_reach(&lora_trained), (false, false, true), "LoRA");
+        let (frozen, _) = apply_mode(adapted, FineTune::Frozen);
+        assert_eq!(grads_reach(&frozen), (false, false, false), "frozen");
     }
 
     #[test]

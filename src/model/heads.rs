@@ -6,8 +6,9 @@
 //! it, which is what select/where decisions hinge on. Each head gets its own projection of those
 //! features because the heads ask different things of the same column.
 
+use crate::model::content::{COLUMN_KINDS, TOKEN_KINDS};
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
@@ -30,6 +31,11 @@ pub struct SlotStructure<B: Backend> {
     pub column_pad: Tensor<B, 2, Bool>,
     /// `[batch, seq]`: true where the token is not a question word piece.
     pub non_question: Tensor<B, 2, Bool>,
+    /// `[batch, n_cols, seq, TOKEN_KINDS]`: content features of each question piece for each
+    /// column ([`crate::model::content`]), 0 or 1; zero outside the question.
+    pub content_tokens: Tensor<B, 4>,
+    /// `[batch, n_cols, COLUMN_KINDS]`: whether any question piece matches the column so.
+    pub content_columns: Tensor<B, 3>,
 }
 
 /// Raw scores of every slot; decoding and losses read them.
@@ -68,10 +74,57 @@ pub struct SlotHeads<B: Backend> {
     start_query: Linear<B>,
     end_query: Linear<B>,
     dropout: Dropout,
+    /// Weights on the table-content features, when the model reads table content.
+    content: Option<ContentHeads<B>>,
+}
+
+/// Learned weights on the table-content features, each added to the logits it informs: token
+/// features to the column attention and the value pointers (a piece inside a matching cell is
+/// a likely value, and what the column should attend to), column features to the select,
+/// aggregation, where-column and operator scores, and their sum over columns to the where count.
+/// Zero at initialisation: a model starts exactly as it would without them.
+#[derive(Module, Debug)]
+pub struct ContentHeads<B: Backend> {
+    attention: Linear<B>,
+    value_start: Linear<B>,
+    value_end: Linear<B>,
+    sel: Linear<B>,
+    agg: Linear<B>,
+    where_col: Linear<B>,
+    op: Linear<B>,
+    count: Linear<B>,
+}
+
+impl<B: Backend> ContentHeads<B> {
+    fn new(device: &B::Device) -> Self {
+        let zero = |i: usize, o: usize| {
+            LinearConfig::new(i, o)
+                .with_bias(false)
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
+        let (kt, kc) = (TOKEN_KINDS.len(), COLUMN_KINDS.len());
+        Self {
+            attention: zero(kt, 1),
+            value_start: zero(kt, 1),
+            value_end: zero(kt, 1),
+            sel: zero(kc, 1),
+            agg: zero(kc, N_AGG),
+            where_col: zero(kc, 1),
+            op: zero(kc, N_OP),
+            count: zero(kc, N_WHERE),
+        }
+    }
+
+    /// `[b, c, seq]` scores from the token features.
+    fn tokens(layer: &Linear<B>, s: &SlotStructure<B>) -> Tensor<B, 3> {
+        layer.forward(s.content_tokens.clone()).squeeze_dim::<3>(3)
+    }
 }
 
 impl<B: Backend> SlotHeads<B> {
-    pub fn new(hidden: usize, dropout: f64, device: &B::Device) -> Self {
+    /// Heads over `hidden`-wide encoder states; `content`: with weights on table-content features.
+    pub fn new(hidden: usize, dropout: f64, content: bool, device: &B::Device) -> Self {
         let lin = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
         Self {
             column_attention: lin(hidden, hidden),
@@ -88,6 +141,7 @@ impl<B: Backend> SlotHeads<B> {
             start_query: lin(2 * hidden, hidden),
             end_query: lin(2 * hidden, hidden),
             dropout: DropoutConfig::new(dropout).init(),
+            content: content.then(|| ContentHeads::new(device)),
         }
     }
 
@@ -106,29 +160,37 @@ impl<B: Backend> SlotHeads<B> {
             .clone()
             .unsqueeze_dim::<3>(1)
             .expand([batch, n_cols, seq]);
-        let att = self
+        let mut att = self
             .column_attention
             .forward(columns.clone())
-            .matmul(hidden.clone().swap_dims(1, 2)) // [b, c, seq]
-            .mask_fill(question_mask.clone(), MASKED_LOGIT);
+            .matmul(hidden.clone().swap_dims(1, 2)); // [b, c, seq]
+        if let Some(content) = &self.content {
+            att = att + ContentHeads::tokens(&content.attention, s);
+        }
+        let att = att.mask_fill(question_mask.clone(), MASKED_LOGIT);
         let context = softmax(att, 2).matmul(hidden.clone()); // [b, c, d]
         let features = Tensor::cat(vec![columns, context], 2); // [b, c, 2d]
 
         let column_pad = s.column_pad.clone();
         let project = |layer: &Linear<B>| layer.forward(features.clone()).tanh();
 
-        let sel = self
-            .sel_out
-            .forward(project(&self.sel_features))
+        let mut sel = self.sel_out.forward(project(&self.sel_features));
+        let mut agg = self.agg_out.forward(project(&self.agg_features));
+        let mut where_col = self.where_out.forward(project(&self.where_features));
+        let mut op = self.op_out.forward(project(&self.op_features));
+        if let Some(content) = &self.content {
+            let columns = &s.content_columns;
+            sel = sel + content.sel.forward(columns.clone());
+            agg = agg + content.agg.forward(columns.clone());
+            where_col = where_col + content.where_col.forward(columns.clone());
+            op = op + content.op.forward(columns.clone());
+        }
+        let sel = sel
             .squeeze_dim::<2>(2)
             .mask_fill(column_pad.clone(), MASKED_LOGIT);
-        let agg = self.agg_out.forward(project(&self.agg_features));
-        let where_col = self
-            .where_out
-            .forward(project(&self.where_features))
+        let where_col = where_col
             .squeeze_dim::<2>(2)
             .mask_fill(column_pad.clone(), MASKED_LOGIT);
-        let op = self.op_out.forward(project(&self.op_features));
 
         // Where-count reads [CLS] beside a mean of the column features (how many columns the
         // question talks about), masked to real columns.
@@ -139,22 +201,28 @@ impl<B: Backend> SlotHeads<B> {
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
-        let where_count = self
+        let mut where_count = self
             .count_out
             .forward(self.count_hidden.forward(count_in).tanh());
+        if let Some(content) = &self.content {
+            // Padding columns have no matches, so the sum runs over the table's columns.
+            let matched = s.content_columns.clone().sum_dim(1).squeeze_dim::<2>(1); // [b, kc]
+            where_count = where_count + content.count.forward(matched);
+        }
 
         // Value pointers: bilinear column × token scores, restricted to question word pieces.
         let tokens_t = hidden.swap_dims(1, 2); // [b, d, seq]
-        let value_start = self
+        let mut value_start = self
             .start_query
             .forward(features.clone())
-            .matmul(tokens_t.clone())
-            .mask_fill(question_mask.clone(), MASKED_LOGIT);
-        let value_end = self
-            .end_query
-            .forward(features)
-            .matmul(tokens_t)
-            .mask_fill(question_mask, MASKED_LOGIT);
+            .matmul(tokens_t.clone());
+        let mut value_end = self.end_query.forward(features).matmul(tokens_t);
+        if let Some(content) = &self.content {
+            value_start = value_start + ContentHeads::tokens(&content.value_start, s);
+            value_end = value_end + ContentHeads::tokens(&content.value_end, s);
+        }
+        let value_start = value_start.mask_fill(question_mask.clone(), MASKED_LOGIT);
+        let value_end = value_end.mask_fill(question_mask, MASKED_LOGIT);
 
         SlotLogits {
             sel,
@@ -176,17 +244,26 @@ mod tests {
 
     type B = NdArray<f32>;
 
-    #[test]
-    fn shapes_and_masks() {
+    /// Two examples of 7 tokens: example 0 has question tokens 1..3 and columns at 4..5 and
+    /// 6..7; example 1 has one column. `matches`: (example, column, token, kinds).
+    fn structure(matches: &[(usize, usize, usize, u8)]) -> SlotStructure<B> {
         let device = Default::default();
-        let heads = SlotHeads::<B>::new(8, 0.0, &device);
-        let hidden = Tensor::<B, 3>::random([2, 7, 8], Distribution::Normal(0.0, 1.0), &device);
-        // Example 0: question tokens 1..3, columns at 4..5 and 6..7; example 1 has one column.
         let mut pool = vec![0f32; 2 * 2 * 7];
         pool[4] = 1.0;
         pool[7 + 6] = 1.0;
         pool[14 + 4] = 1.0;
-        let s = SlotStructure {
+        let (kt, kc) = (TOKEN_KINDS.len(), COLUMN_KINDS.len());
+        let mut tokens = vec![0f32; 2 * 2 * 7 * kt];
+        let mut columns = vec![0f32; 2 * 2 * kc];
+        for &(b, c, t, kinds) in matches {
+            for (i, &k) in TOKEN_KINDS.iter().enumerate() {
+                tokens[((b * 2 + c) * 7 + t) * kt + i] = f32::from(kinds & k != 0);
+            }
+            for (i, &k) in COLUMN_KINDS.iter().enumerate() {
+                columns[(b * 2 + c) * kc + i] = f32::from(kinds & k != 0);
+            }
+        }
+        SlotStructure {
             column_pool: Tensor::from_data(TensorData::new(pool, [2, 2, 7]), &device),
             column_pad: Tensor::from_data(
                 TensorData::new(vec![false, false, false, true], [2, 2]),
@@ -199,8 +276,24 @@ mod tests {
                 ),
                 &device,
             ),
-        };
-        let out = heads.forward(hidden, &s);
+            content_tokens: Tensor::from_data(TensorData::new(tokens, [2, 2, 7, kt]), &device),
+            content_columns: Tensor::from_data(TensorData::new(columns, [2, 2, kc]), &device),
+        }
+    }
+
+    fn hidden() -> Tensor<B, 3> {
+        Tensor::<B, 3>::random(
+            [2, 7, 8],
+            Distribution::Normal(0.0, 1.0),
+            &Default::default(),
+        )
+    }
+
+    #[test]
+    fn shapes_and_masks() {
+        let device = Default::default();
+        let heads = SlotHeads::<B>::new(8, 0.0, false, &device);
+        let out = heads.forward(hidden(), &structure(&[]));
         assert_eq!(out.sel.dims(), [2, 2]);
         assert_eq!(out.agg.dims(), [2, 2, N_AGG]);
         assert_eq!(out.where_count.dims(), [2, N_WHERE]);
@@ -211,5 +304,52 @@ mod tests {
         let start: Vec<f32> = out.value_start.into_data().to_vec().unwrap();
         assert_eq!(start[0], MASKED_LOGIT, "[CLS] is not a question token");
         assert_ne!(start[1], MASKED_LOGIT);
+    }
+
+    #[test]
+    fn content_weights_start_at_zero_and_then_move_the_matched_scores() {
+        use crate::model::content::{CELL, CELL_START};
+        let device = Default::default();
+        let plain = SlotHeads::<B>::new(8, 0.0, false, &device);
+        let s = structure(&[(0, 1, 2, CELL | CELL_START)]);
+        let x = hidden();
+        // (Also materialises the lazily initialised weights, so that copies share them.)
+        let a = plain.forward(x.clone(), &s);
+        let mut with = SlotHeads::<B>::new(8, 0.0, true, &device);
+        // Same weights everywhere else: copy the plain heads' layers.
+        with.column_attention = plain.column_attention.clone();
+        with.where_features = plain.where_features.clone();
+        with.where_out = plain.where_out.clone();
+        with.start_query = plain.start_query.clone();
+        let b = with.forward(x.clone(), &s);
+        let flat = |t: Tensor<B, 2>| t.into_data().to_vec::<f32>().unwrap();
+        let (wa, wb) = (flat(a.where_col.clone()), flat(b.where_col));
+        assert!(
+            wa.iter().zip(&wb).all(|(x, y)| (x - y).abs() < 1e-6),
+            "{wa:?} {wb:?}"
+        );
+
+        // A positive weight on "some piece matches a cell" raises exactly column 1 of example 0.
+        let content = with.content.as_mut().unwrap();
+        let one = |i: usize, o: usize| {
+            LinearConfig::new(i, o)
+                .with_bias(false)
+                .with_initializer(Initializer::Ones)
+                .init(&device)
+        };
+        content.where_col = one(COLUMN_KINDS.len(), 1);
+        content.value_start = one(TOKEN_KINDS.len(), 1);
+        let c = with.forward(x, &s);
+        let (before, after) = (flat(a.where_col), flat(c.where_col));
+        assert!(
+            (after[1] - before[1] - 1.0).abs() < 1e-5,
+            "{before:?} {after:?}"
+        );
+        assert_eq!(after[0], before[0]);
+        let start = |t: Tensor<B, 3>| t.into_data().to_vec::<f32>().unwrap();
+        let (s0, s1) = (start(a.value_start), start(c.value_start));
+        // [b=0, c=1, t=2] is index 7 + 2; CELL and CELL_START each add 1.
+        assert!((s1[9] - s0[9] - 2.0).abs() < 1e-5);
+        assert_eq!(s1[8], s0[8]);
     }
 }

@@ -16,6 +16,8 @@
 //!   pieces, `k` the largest that fits (headers shorter than `k` are untouched, every header keeps
 //!   at least one piece); if even `k = 1` cannot fit → [`InputError::TooManyColumns`].
 
+use crate::data::types::Table;
+use crate::model::content::{ContentMatch, TableContent};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -68,6 +70,9 @@ pub struct EncodedInput {
     pub header_spans: Vec<Range<usize>>,
     /// `Some(k)` when the input was too long and headers were cut to their first `k` pieces.
     pub header_cap: Option<usize>,
+    /// What the question's pieces have in common with the table's cells and headers (empty
+    /// unless encoded with the table, [`InputBuilder::encode_table`]).
+    pub content: Vec<ContentMatch>,
 }
 
 impl EncodedInput {
@@ -185,6 +190,27 @@ impl InputBuilder {
         self.encode_with_headers(question, &headers)
     }
 
+    /// Encodes a question against a whole table: its headers, and what the question has in
+    /// common with its cells and headers ([`crate::model::content`]). Every path that feeds
+    /// a question to the model (training cache, validation, answering) encodes this way.
+    pub fn encode_table(&self, question: &str, table: &Table) -> Result<EncodedInput, InputError> {
+        let headers = self.tokenize_headers(&table.header)?;
+        self.encode_with_table(question, &headers, &TableContent::new(table))
+    }
+
+    /// [`Self::encode_table`] with the table's headers tokenized and its content indexed once,
+    /// for many questions about one table.
+    pub fn encode_with_table(
+        &self,
+        question: &str,
+        headers: &TokenizedHeaders,
+        content: &TableContent,
+    ) -> Result<EncodedInput, InputError> {
+        let mut input = self.encode_with_headers(question, headers)?;
+        input.content = content.matches(question, &input.question_offsets);
+        Ok(input)
+    }
+
     /// Encodes many pairs in parallel (rayon); results in input order.
     pub fn encode_many(
         &self,
@@ -272,6 +298,7 @@ impl InputBuilder {
             question_offsets: cover_dropped_chars(question, q.get_offsets()),
             header_spans,
             header_cap,
+            content: Vec::new(),
         })
     }
 

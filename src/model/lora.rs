@@ -15,12 +15,12 @@ use crate::model::fast;
 
 /// Which encoder layers receive an adapter, and its size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoraConfig {
     /// Rank `r` of the update `A·B`.
     pub rank: usize,
     /// The update is scaled by `alpha / rank`, so changing the rank does not change the step size.
     pub alpha: f64,
-    #[serde(default)]
     pub targets: LoraTargets,
 }
 
@@ -43,7 +43,7 @@ impl LoraConfig {
 
 /// The dense layers of one BERT layer that can be adapted (all of them by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LoraTargets {
     pub query: bool,
     pub key: bool,
@@ -141,24 +141,12 @@ impl<B: Backend> AdaptedLinear<B> {
         self.base.weight.dims()[1]
     }
 
-    /// Attaches a fresh adapter (replacing any existing one). The base is left as it is:
-    /// call [`Self::freeze_base`] to train the adapter alone.
-    pub fn with_lora(mut self, rank: usize, alpha: f64) -> Self {
-        self.attach_lora(rank, alpha);
-        self
-    }
-
-    /// In-place form of [`Self::with_lora`].
+    /// Attaches a fresh adapter (replacing any existing one). The base is left as it is: what
+    /// trains is decided by [`crate::model::trainable::apply_mode`].
     pub fn attach_lora(&mut self, rank: usize, alpha: f64) {
         let device = self.base.weight.device();
         let (d_in, d_out) = (self.d_input(), self.d_output());
         self.lora = Some(LoraAdapter::new(d_in, d_out, rank, alpha, &device));
-    }
-
-    /// Stops gradients to the base weight and bias (the adapter, if any, still trains).
-    pub fn freeze_base(mut self) -> Self {
-        self.base = self.base.no_grad();
-        self
     }
 
     /// Folds the adapter into the base weight (`W + A·B·scaling`) and drops it: same outputs,
@@ -208,6 +196,12 @@ mod tests {
 
     type Ad = Autodiff<NdArray>;
 
+    fn adapted<B: Backend>(rank: usize, alpha: f64, device: &B::Device) -> AdaptedLinear<B> {
+        let mut layer = AdaptedLinear::new(LinearConfig::new(6, 4).init::<B>(device));
+        layer.attach_lora(rank, alpha);
+        layer
+    }
+
     fn input<B: Backend>(device: &B::Device) -> Tensor<B, 3> {
         Tensor::random([2, 5, 6], Distribution::Normal(0.0, 1.0), device)
     }
@@ -215,10 +209,10 @@ mod tests {
     #[test]
     fn fresh_adapter_leaves_output_unchanged() {
         let device = Default::default();
-        let layer = AdaptedLinear::new(LinearConfig::new(6, 4).init::<NdArray>(&device));
+        let mut layer = AdaptedLinear::new(LinearConfig::new(6, 4).init::<NdArray>(&device));
         let x = input::<NdArray>(&device);
         let before = layer.forward(x.clone());
-        let layer = layer.with_lora(3, 6.0);
+        layer.attach_lora(3, 6.0);
         let adapter = layer.lora.as_ref().unwrap();
         assert_eq!(adapter.a.dims(), [6, 3]);
         assert_eq!(adapter.b.dims(), [3, 4]);
@@ -234,8 +228,7 @@ mod tests {
     #[test]
     fn adapter_changes_output_by_scaled_low_rank_product() {
         let device = Default::default();
-        let mut layer =
-            AdaptedLinear::new(LinearConfig::new(6, 4).init::<NdArray>(&device)).with_lora(2, 1.0);
+        let mut layer = adapted::<NdArray>(2, 1.0, &device);
         let adapter = layer.lora.as_mut().unwrap();
         adapter.b = Param::from_tensor(Tensor::ones([2, 4], &device));
         let x = input::<NdArray>(&device);
@@ -260,9 +253,8 @@ mod tests {
     #[test]
     fn gradients_reach_adapter_but_not_frozen_base() {
         let device = Default::default();
-        let layer = AdaptedLinear::new(LinearConfig::new(6, 4).init::<Ad>(&device))
-            .with_lora(3, 3.0)
-            .freeze_base();
+        let mut layer = adapted::<Ad>(3, 3.0, &device);
+        layer.base = layer.base.no_grad();
         let x = input::<Ad>(&device);
 
         // Fresh adapter: B = 0, so A's gradient is zero but B's is not (training can start).
@@ -274,7 +266,6 @@ mod tests {
         assert!(grad_b.abs().sum().into_scalar() > 0.0);
 
         // With B non-zero, A receives a non-zero gradient too.
-        let mut layer = layer;
         layer.lora.as_mut().unwrap().b = Param::from_tensor(Tensor::ones([3, 4], &device));
         let grads = layer.forward(x).powi_scalar(2).sum().backward();
         let adapter = layer.lora.as_ref().unwrap();
@@ -287,8 +278,7 @@ mod tests {
     #[test]
     fn unfrozen_base_receives_gradients() {
         let device = Default::default();
-        let layer =
-            AdaptedLinear::new(LinearConfig::new(6, 4).init::<Ad>(&device)).with_lora(2, 2.0);
+        let layer = adapted::<Ad>(2, 2.0, &device);
         let grads = layer.forward(input::<Ad>(&device)).sum().backward();
         assert!(layer.base.weight.grad(&grads).is_some());
     }

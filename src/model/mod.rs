@@ -1,9 +1,10 @@
 //! The model: the BERT encoder (config, layers, LoRA adapters, checkpoint loading), its input
-//! builder, the SQLova slot heads, and the assembled slot model.
+//! builder and table-content features, the SQLova slot heads, and the assembled slot model.
 
 pub mod batch;
 pub mod bert;
 pub mod config;
+pub mod content;
 pub mod fast;
 pub mod heads;
 pub mod input;

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 
 pub const ARTIFACT_WEIGHTS: &str = "slots.safetensors";
 pub const ARTIFACT_META: &str = "slots.json";
-const FORMAT_VERSION: u32 = 1;
+/// Format 2 nests the LoRA settings (`spec.lora`); format 1 spelled them flat and still loads.
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Module, Debug)]
 pub struct SlotModel<B: Backend> {
@@ -29,22 +30,81 @@ pub struct SlotModel<B: Backend> {
     pub heads: SlotHeads<B>,
 }
 
-/// How a model is put together (saved beside its weights).
+/// How a model is put together: the `[model]` table of a training config, saved beside the
+/// weights so the artifact can be rebuilt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModelSpec {
+    /// Which weights train (and so which the artifact stores).
     pub mode: FineTune,
-    pub lora_rank: usize,
-    pub lora_alpha: f64,
+    /// The adapters attached when `mode` is LoRA.
+    pub lora: LoraConfig,
+    /// Dropout before the heads (the encoder's own rates come from its config.json).
     pub dropout: f64,
+    /// The heads read table-content features ([`crate::model::content`]): which question words
+    /// match a column's cells or header. The WikiSQL leaderboard marks such models.
+    pub content: bool,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        Self {
+            mode: FineTune::Lora,
+            lora: LoraConfig::default(),
+            dropout: 0.1,
+            content: false,
+        }
+    }
+}
+
+/// A stored spec: the current form, or format 1's flat LoRA fields.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredSpec {
+    Current(ModelSpec),
+    Flat {
+        mode: FineTune,
+        lora_rank: usize,
+        lora_alpha: f64,
+        dropout: f64,
+    },
+}
+
+impl From<StoredSpec> for ModelSpec {
+    fn from(stored: StoredSpec) -> Self {
+        match stored {
+            StoredSpec::Current(spec) => spec,
+            StoredSpec::Flat {
+                mode,
+                lora_rank,
+                lora_alpha,
+                dropout,
+            } => ModelSpec {
+                mode,
+                lora: LoraConfig {
+                    rank: lora_rank,
+                    alpha: lora_alpha,
+                    ..Default::default()
+                },
+                dropout,
+                content: false,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ArtifactMeta {
     format_version: u32,
+    #[serde(deserialize_with = "stored_spec")]
     spec: ModelSpec,
-    /// Free-form provenance (run name, metrics), shown by `sqlcoder model info`.
+    /// Free-form provenance (run name, epoch, validation scores).
     #[serde(default)]
     notes: serde_json::Value,
+}
+
+fn stored_spec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D::Error> {
+    StoredSpec::deserialize(d).map(ModelSpec::from)
 }
 
 impl<B: Backend> SlotModel<B> {
@@ -64,17 +124,13 @@ impl<B: Backend> SlotModel<B> {
     ) -> (Self, ParamCounts) {
         let hidden = encoder.hidden_size();
         let encoder = if spec.mode == FineTune::Lora {
-            encoder.with_lora(&LoraConfig {
-                rank: spec.lora_rank,
-                alpha: spec.lora_alpha,
-                ..Default::default()
-            })
+            encoder.with_lora(&spec.lora)
         } else {
             encoder
         };
         let model = Self {
             encoder,
-            heads: SlotHeads::new(hidden, spec.dropout, device),
+            heads: SlotHeads::new(hidden, spec.dropout, spec.content, device),
         };
         apply_mode(model, spec.mode)
     }
@@ -147,9 +203,9 @@ impl<B: Backend> SlotModel<B> {
         })?;
         let meta: ArtifactMeta = serde_json::from_str(&text)
             .with_context(|| format!("parsing {}", meta_path.display()))?;
-        if meta.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&meta.format_version) {
             bail!(
-                "{}: model format {} is not supported (expected {FORMAT_VERSION})",
+                "{}: model format {} is not supported (expected 1 to {FORMAT_VERSION})",
                 meta_path.display(),
                 meta.format_version
             );
@@ -194,4 +250,40 @@ impl<B: Backend> SlotModel<B> {
 /// Where the shipped model lives, relative to the repository root.
 pub fn shipped_model_dir() -> PathBuf {
     PathBuf::from("models/sqlcoder-lora")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_1_specs_still_load_and_format_2_round_trips() {
+        let v1 = r#"{"format_version": 1, "spec": {"mode": "lora", "lora_rank": 4,
+                     "lora_alpha": 8.0, "dropout": 0.2}, "notes": {}}"#;
+        let meta: ArtifactMeta = serde_json::from_str(v1).unwrap();
+        let expected = ModelSpec {
+            mode: FineTune::Lora,
+            lora: LoraConfig {
+                rank: 4,
+                alpha: 8.0,
+                ..Default::default()
+            },
+            dropout: 0.2,
+            content: false,
+        };
+        assert_eq!(meta.spec, expected);
+
+        let v2 = serde_json::to_string(&ArtifactMeta {
+            format_version: FORMAT_VERSION,
+            spec: expected.clone(),
+            notes: serde_json::Value::Null,
+        })
+        .unwrap();
+        assert!(v2.contains(r#""lora":{"rank":4"#), "{v2}");
+        let back: ArtifactMeta = serde_json::from_str(&v2).unwrap();
+        assert_eq!(back.spec, expected);
+        // A misspelt field is an error, not a silently defaulted spec.
+        let typo = r#"{"format_version": 2, "spec": {"mode": "lora", "dropuot": 0.2}}"#;
+        assert!(serde_json::from_str::<ArtifactMeta>(typo).is_err());
+    }
 }

@@ -9,7 +9,7 @@ use super::naming::{quote_ident, table_name};
 use super::schema::{type_from_word, COLUMNS_TABLE};
 use super::value::fold_text;
 use super::{SqlParam, SqlStatement};
-use crate::data::types::{Cell, ColumnType, Table};
+use crate::data::types::{Cell, ColumnType, Query, Table};
 use anyhow::{bail, Context, Result};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -123,6 +123,14 @@ impl Executor {
             values.push(sql_value(row.get_ref(0)?));
         }
         Ok(values)
+    }
+
+    /// Assembles `query` on `table` and runs it: the one way a query is executed. A query that
+    /// cannot be assembled or run is an `Err` with the reason, an outcome for the caller to
+    /// weigh (a wrong prediction), not a failure of the caller.
+    pub fn run_query(&self, query: &Query, table: &Table) -> Result<Vec<SqlValue>, String> {
+        let stmt = super::assemble(query, table).map_err(|e| e.to_string())?;
+        self.run(&stmt).map_err(|e| format!("{e:#}"))
     }
 
     /// Every WikiSQL table id in the database, sorted.

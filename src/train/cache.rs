@@ -9,6 +9,7 @@
 //! payload: example_index u32 | seq_len u16 | input_ids [u16; seq_len]
 //!          | question start u16, end u16 | n_headers u16 | per header start u16, end u16
 //!          | sel u16 | agg u8 | n_conds u8 | per cond: col u16, op u8, has_span u8, start u16, end u16
+//!          | n_matches u16 | per content match: token u16, col u16, kinds u8
 //! ```
 //! Ids fit in u16 (the writer refuses a vocabulary over 65,536). Question byte offsets are not
 //! stored: training needs token positions only; evaluation re-encodes with the `InputBuilder`.
@@ -18,6 +19,8 @@
 
 use crate::data::io::StagedPath;
 use crate::data::{CondOp, AGG_NAMES};
+use crate::model::batch::SlotRow;
+use crate::model::content::{ContentMatch, TOKEN_KINDS};
 use crate::model::input::{InputBuilder, TokenRow};
 use crate::train::labels::SlotLabels;
 use anyhow::{bail, ensure, Context, Result};
@@ -27,7 +30,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SQLCACHE";
-pub const CACHE_VERSION: u32 = 1;
+/// 2: content matches after the labels.
+pub const CACHE_VERSION: u32 = 2;
 /// Byte offset of `count` in the header (patched when the writer finishes).
 const COUNT_OFFSET: u64 = 8 + 4 + 4 + 4 + 32;
 const HEADER_LEN: usize = COUNT_OFFSET as usize + 8;
@@ -42,6 +46,8 @@ pub struct CachedExample {
     pub input_ids: Vec<u16>,
     pub question_tokens: Range<usize>,
     pub header_spans: Vec<Range<usize>>,
+    /// Table-content matches of the question's pieces ([`crate::model::content`]).
+    pub content: Vec<ContentMatch>,
     pub labels: SlotLabels,
 }
 
@@ -58,6 +64,18 @@ impl TokenRow for CachedExample {
         for (t, dst) in type_ids.iter_mut().enumerate().take(self.input_ids.len()) {
             *dst = i64::from(t >= first_header);
         }
+    }
+}
+
+impl SlotRow for CachedExample {
+    fn question_tokens(&self) -> Range<usize> {
+        self.question_tokens.clone()
+    }
+    fn header_spans(&self) -> &[Range<usize>] {
+        &self.header_spans
+    }
+    fn content(&self) -> &[ContentMatch] {
+        &self.content
     }
 }
 
@@ -348,6 +366,12 @@ fn encode_record(ex: &CachedExample, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&u16_of(s, "span start")?);
         out.extend_from_slice(&u16_of(e, "span end")?);
     }
+    out.extend_from_slice(&u16_of(ex.content.len(), "content match count")?);
+    for m in &ex.content {
+        out.extend_from_slice(&m.token.to_le_bytes());
+        out.extend_from_slice(&m.col.to_le_bytes());
+        out.push(m.kinds);
+    }
     Ok(())
 }
 
@@ -408,7 +432,26 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
             _ => bail!("bad span flag {has}"),
         });
     }
+    let n_matches = p.u16()?;
+    let content = (0..n_matches)
+        .map(|_| {
+            Ok(ContentMatch {
+                token: p.u16()? as u16,
+                col: p.u16()? as u16,
+                kinds: p.u8()? as u8,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     ensure!(p.bytes.is_empty(), "{} unread bytes", p.bytes.len());
+    let all_kinds = TOKEN_KINDS.iter().fold(0, |a, &k| a | k);
+    ensure!(
+        content
+            .iter()
+            .all(|m| usize::from(m.token) < question_tokens.len()
+                && usize::from(m.col) < n_headers
+                && m.kinds & !all_kinds == 0),
+        "content match out of range"
+    );
     let q_len = question_tokens.len();
     ensure!(agg < AGG_NAMES.len(), "aggregation {agg} out of range");
     ensure!(
@@ -431,6 +474,7 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
         input_ids,
         question_tokens,
         header_spans,
+        content,
         labels: SlotLabels {
             sel,
             agg,

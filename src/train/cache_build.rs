@@ -1,6 +1,7 @@
 //! Building the training cache: encode and label every example in parallel, with statistics.
 
 use crate::data::{Example, Table};
+use crate::model::content::TableContent;
 use crate::model::input::{InputBuilder, InputError, TokenizedHeaders};
 use crate::train::cache::{CacheHeader, CacheWriter, CachedExample};
 use crate::train::labels::{LabelError, SlotLabels, ValueCoverage};
@@ -81,13 +82,22 @@ pub fn build_cache(
 ) -> Result<(Vec<CachedExample>, CacheStats)> {
     // Refuses a vocabulary whose ids would not fit the cache's u16.
     CacheHeader::for_builder(builder)?;
-    // Each table's headers are tokenized once, for all its questions.
+    // Each table's headers are tokenized, and its content indexed, once for all its questions.
     let mut used: Vec<&str> = examples.iter().map(|e| e.table_id.as_str()).collect();
     used.sort_unstable();
     used.dedup();
-    let headers: HashMap<&str, Result<TokenizedHeaders, InputError>> = used
+    let prepared: HashMap<&str, PreparedTable> = used
         .par_iter()
-        .filter_map(|&id| Some((id, builder.tokenize_headers(&tables.get(id)?.header))))
+        .filter_map(|&id| {
+            let table = tables.get(id)?;
+            Some((
+                id,
+                (
+                    builder.tokenize_headers(&table.header),
+                    TableContent::new(table),
+                ),
+            ))
+        })
         .collect();
 
     let progress = if show_progress {
@@ -105,7 +115,7 @@ pub fn build_cache(
         .par_iter()
         .enumerate()
         .map(|(index, ex)| {
-            let result = cache_one(index, ex, headers.get(ex.table_id.as_str()), builder);
+            let result = cache_one(index, ex, prepared.get(ex.table_id.as_str()), builder);
             progress.inc(1);
             result
         })
@@ -135,18 +145,19 @@ pub fn build_cache(
     Ok((cached, stats))
 }
 
+/// A table's tokenized headers (or why they cannot be) and its indexed content.
+type PreparedTable = (Result<TokenizedHeaders, InputError>, TableContent);
+
 fn cache_one(
     index: usize,
     ex: &Example,
-    headers: Option<&Result<TokenizedHeaders, InputError>>,
+    table: Option<&PreparedTable>,
     builder: &InputBuilder,
 ) -> Result<(CachedExample, ValueCoverage, bool), SkipError> {
-    let headers = headers
-        .ok_or(SkipError::UnknownTable)?
-        .as_ref()
-        .map_err(|e| SkipError::Input(e.clone()))?;
+    let (headers, content) = table.ok_or(SkipError::UnknownTable)?;
+    let headers = headers.as_ref().map_err(|e| SkipError::Input(e.clone()))?;
     let input = builder
-        .encode_with_headers(&ex.question, headers)
+        .encode_with_table(&ex.question, headers, content)
         .map_err(SkipError::Input)?;
     let labels = SlotLabels::from_example(ex, &input).map_err(SkipError::Label)?;
     let mut coverage = ValueCoverage::default();
@@ -157,6 +168,7 @@ fn cache_one(
         input_ids: input.input_ids.iter().map(|&id| id as u16).collect(),
         question_tokens: input.question_tokens.clone(),
         header_spans: input.header_spans.clone(),
+        content: input.content.clone(),
         labels,
     };
     Ok((cached, coverage, input.header_cap.is_some()))

@@ -107,6 +107,9 @@ impl MetricsLog {
             ("training loss", "step", vec![loss]),
             ("validation accuracy", "epoch", vec![lf, ex]),
         ]);
-        std::fs::write(&self.svg, svg).with_context(|| format!("writing {}", self.svg.display()))
+        let mut file = crate::data::io::AtomicFile::create(&self.svg)?;
+        file.write_all(svg.as_bytes())
+            .with_context(|| format!("writing {}", self.svg.display()))?;
+        file.commit()
     }
 }

@@ -1,4 +1,5 @@
-//! Training: labels from gold queries, the tokenized cache, losses and the training loop.
+//! Training: labels from gold queries, the tokenized cache, losses, the training loop
+//! ([`trainer::Trainer`]) and its entry point ([`run::run`], the `train` command).
 
 pub mod cache;
 pub mod cache_build;
@@ -9,118 +10,9 @@ pub mod labels;
 pub mod loss;
 pub mod metrics;
 pub mod plot;
+pub mod run;
 pub mod trainer;
 pub mod val;
 pub mod value_span;
 
-use crate::data::{self, Split};
-use crate::model::batch::ShapePolicy;
-use crate::model::input::InputBuilder;
-use anyhow::{Context, Result};
-use burn::backend::{Autodiff, NdArray};
-use config::TrainConfig;
-use gpu::GpuOptions;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use std::path::{Path, PathBuf};
-use trainer::TrainSummary;
-use val::ValSet;
-
-/// Which burn backend trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum BackendKind {
-    /// CPU (burn-ndarray).
-    Ndarray,
-    /// NVIDIA GPU (burn-cuda); needs a build with `--features cuda`.
-    Cuda,
-}
-
-impl BackendKind {
-    /// Batch shapes that suit the backend: exact lengths on the CPU (no wasted work), a few
-    /// fixed shapes on the GPU (each new shape compiles and autotunes kernels).
-    pub fn default_shapes(self) -> ShapePolicy {
-        match self {
-            BackendKind::Ndarray => ShapePolicy::Exact,
-            BackendKind::Cuda => ShapePolicy::Buckets,
-        }
-    }
-}
-
-/// The tokenized training cache of `data_dir`, built first if it is missing.
-pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
-    if path.exists() {
-        return Ok(path);
-    }
-    eprintln!("building the training cache {} (once)", path.display());
-    let ds = data::load_split(data_dir, Split::Train)?;
-    std::fs::create_dir_all(path.parent().unwrap())?;
-    let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;
-    eprintln!("{stats:?}");
-    Ok(path)
-}
-
-/// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`; `gpu`
-/// configures the CUDA backend's kernel cache.
-pub fn run(
-    config: &TrainConfig,
-    backend: BackendKind,
-    gpu: &GpuOptions,
-    resume: bool,
-) -> Result<TrainSummary> {
-    config.validate()?;
-    let mut config = config.clone();
-    config.shapes.get_or_insert(backend.default_shapes());
-    let config = &config;
-    let builder =
-        InputBuilder::from_file(config.encoder_dir.join("tokenizer.json")).with_context(|| {
-            format!(
-                "loading the tokenizer from {}",
-                config.encoder_dir.display()
-            )
-        })?;
-    let cache_path = ensure_cache(&config.data_dir, config.cache_path(), &builder)?;
-    let (header, mut train) = cache::read_cache(&cache_path)?;
-    header.check_matches(&builder)?;
-    if let Some(n) = config.train_limit {
-        train.shuffle(&mut rand::rngs::StdRng::seed_from_u64(config.seed));
-        train.truncate(n);
-    }
-    let val = ValSet::load(&config.data_dir, Split::Val, config.val_limit, &builder)?;
-    match backend {
-        BackendKind::Ndarray => {
-            trainer::train_on::<Autodiff<NdArray>>(config, train, &val, Default::default(), resume)
-        }
-        BackendKind::Cuda => train_cuda(config, train, &val, gpu, resume),
-    }
-}
-
-#[cfg(feature = "cuda")]
-fn train_cuda(
-    config: &TrainConfig,
-    train: Vec<cache::CachedExample>,
-    val: &ValSet,
-    gpu: &GpuOptions,
-    resume: bool,
-) -> Result<TrainSummary> {
-    use burn::backend::Cuda;
-    gpu::configure_cubecl(gpu)?;
-    trainer::train_on::<Autodiff<Cuda>>(config, train, val, Default::default(), resume)
-}
-
-#[cfg(not(feature = "cuda"))]
-fn train_cuda(
-    _: &TrainConfig,
-    _: Vec<cache::CachedExample>,
-    _: &ValSet,
-    _: &GpuOptions,
-    _: bool,
-) -> Result<TrainSummary> {
-    Err(no_cuda())
-}
-
-/// The error of `--backend cuda` in a binary built without the `cuda` feature.
-pub fn no_cuda() -> anyhow::Error {
-    anyhow::anyhow!(
-        "this binary was built without CUDA: rebuild with `cargo build --release --features cuda`"
-    )
-}
+pub use run::{no_cuda, run, BackendKind};

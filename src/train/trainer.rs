@@ -2,20 +2,26 @@
 //! learning rates for the encoder's trainable weights and the heads, warmup + linear decay,
 //! per-epoch validation (greedy decoding, official LF/EX), best-model artifact, resumable
 //! checkpoints, metrics as JSON lines and an SVG plot.
+//!
+//! [`Trainer`] holds the model, both optimizers and where training stands; [`Trainer::step`]
+//! takes one optimizer step and [`Trainer::end_epoch`] validates, keeps the best model and
+//! checkpoints. [`Trainer::fit`] is the epoch loop around them.
 
 use super::checkpoint::{recorder, CheckpointDir, TrainState};
 use super::config::TrainConfig;
 use super::loss::{slot_loss, SlotLoss, SlotTargets, LOSS_PARTS};
 use super::metrics::MetricsLog;
-use super::val::ValSet;
+use super::val::{ValReport, ValSet};
+use crate::data::io::AtomicFile;
 use crate::model::batch::{ModelBatch, ShapePolicy};
-use crate::model::slot_model::{ModelSpec, SlotModel};
+use crate::model::slot_model::SlotModel;
 use crate::model::trainable::apply_mode;
 use crate::train::cache::CachedExample;
 use anyhow::{bail, Context, Result};
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::adaptor::OptimizerAdaptor;
+use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
 use burn::record::Recorder;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
@@ -24,7 +30,8 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
-use std::time::Instant;
+use std::io::Write;
+use std::time::{Duration, Instant};
 
 /// What a finished (or paused, with `max_steps`) run reports.
 #[derive(Clone, Debug, Serialize)]
@@ -102,267 +109,299 @@ fn read_losses<B: Backend>(pending: &mut Vec<Tensor<B, 1>>) -> Vec<Vec<f64>> {
     flat.chunks(flat.len() / n).map(|c| c.to_vec()).collect()
 }
 
-pub fn train_on<B: AutodiffBackend>(
-    config: &TrainConfig,
-    train: Vec<CachedExample>,
-    val: &ValSet,
-    device: B::Device,
-    resume: bool,
-) -> Result<TrainSummary> {
-    B::seed(&device, config.seed);
-    let run_dir = config.run_dir();
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
-    let ckpt = CheckpointDir::new(&run_dir);
-    if !resume && ckpt.exists() {
-        bail!(
-            "{} already holds a checkpoint: pass --resume to continue it, or pick another run name",
-            run_dir.display()
-        );
-    }
-    std::fs::write(run_dir.join("config.toml"), toml::to_string(config)?)?;
+type Adam<B> = OptimizerAdaptor<AdamW, SlotModel<B>, B>;
 
-    let spec = ModelSpec {
-        mode: config.mode,
-        lora_rank: config.lora_rank,
-        lora_alpha: config.lora_alpha,
-        dropout: config.dropout,
-    };
-    let (model, counts) = SlotModel::<B>::pretrained(&config.encoder_dir, &spec, &device)?;
-    eprintln!(
-        "model: {:?} fine-tuning, {} trainable / {} frozen parameters; {} training examples, {} validation questions",
-        config.mode,
-        counts.trainable,
-        counts.frozen,
-        train.len(),
-        val.len()
-    );
-    train_model(config, model, &spec, train, val, device, resume)
+/// A model in training: both optimizers, where training stands, and the run's outputs.
+pub struct Trainer<B: AutodiffBackend> {
+    config: TrainConfig,
+    /// Taken out only for the length of an optimizer step, which updates it in place.
+    model: Option<SlotModel<B>>,
+    opt_encoder: Adam<B>,
+    opt_heads: Adam<B>,
+    state: TrainState,
+    device: B::Device,
+    ckpt: CheckpointDir,
+    metrics: MetricsLog,
+    /// Batch shapes: `train::run` picks them from the backend; a direct caller gets exact ones.
+    shapes: ShapePolicy,
+    /// Loss rows of the steps not read back yet, and the totals read since the last metric line.
+    pending: Vec<Tensor<B::InnerBackend, 1>>,
+    loss_window: Vec<f64>,
+    /// Until the first step's loss is read: when training started, and the notice that a GPU
+    /// backend is compiling its kernels.
+    first_step: Option<(Instant, Option<super::gpu::CompileNotice>)>,
+    last_val: Option<ValReport>,
+    final_train_loss: Option<f64>,
 }
 
-/// Train an already-built model (the entry used by tests with a tiny random encoder).
-pub fn train_model<B: AutodiffBackend>(
-    config: &TrainConfig,
-    mut model: SlotModel<B>,
-    spec: &ModelSpec,
-    train: Vec<CachedExample>,
-    val: &ValSet,
-    device: B::Device,
-    resume: bool,
-) -> Result<TrainSummary> {
-    anyhow::ensure!(!train.is_empty(), "no training examples");
-    let run_dir = config.run_dir();
-    std::fs::create_dir_all(&run_dir)?;
-    let ckpt = CheckpointDir::new(&run_dir);
-    let optim = || {
-        AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip as f32)))
-            .init::<B, SlotModel<B>>()
-    };
-    let (mut opt_encoder, mut opt_heads) = (optim(), optim());
-    let mut state = TrainState::default();
-    if resume {
-        anyhow::ensure!(
-            ckpt.exists(),
-            "nothing to resume: {} has no checkpoint",
-            run_dir.display()
-        );
-        state = ckpt.load_state()?;
+impl<B: AutodiffBackend> Trainer<B> {
+    /// Optimizers for `model` (built from `config.model`), resumed from the run's checkpoint
+    /// when `resume`; a run folder that holds a checkpoint is never silently overwritten.
+    pub fn new(
+        config: &TrainConfig,
+        model: SlotModel<B>,
+        device: B::Device,
+        resume: bool,
+    ) -> Result<Self> {
+        let run_dir = config.run_dir();
+        std::fs::create_dir_all(&run_dir)
+            .with_context(|| format!("creating {}", run_dir.display()))?;
+        let ckpt = CheckpointDir::new(&run_dir);
+        let state = match (resume, ckpt.exists()) {
+            (true, true) => ckpt.load_state()?,
+            (true, false) => bail!("nothing to resume: {} has no checkpoint", run_dir.display()),
+            (false, true) => bail!(
+                "{} already holds a checkpoint: pass --resume to continue it, or pick another run name",
+                run_dir.display()
+            ),
+            (false, false) => TrainState::default(),
+        };
+        let optim = || {
+            AdamWConfig::new()
+                .with_weight_decay(config.optim.weight_decay as f32)
+                .with_grad_clipping(Some(GradientClippingConfig::Norm(
+                    config.optim.grad_clip as f32,
+                )))
+                .init::<B, SlotModel<B>>()
+        };
+        let compiles = super::gpu::compiles_kernels(&B::name(&device));
+        let mut trainer = Trainer {
+            config: config.clone(),
+            model: Some(model),
+            opt_encoder: optim(),
+            opt_heads: optim(),
+            // Lines logged after the checkpoint (by a killed run) are dropped, not logged twice.
+            metrics: MetricsLog::open(&run_dir, state.step)?,
+            state,
+            device,
+            ckpt,
+            shapes: config.shapes.unwrap_or_default(),
+            pending: Vec::new(),
+            loss_window: Vec::new(),
+            first_step: Some((
+                Instant::now(),
+                compiles.then(|| super::gpu::CompileNotice::start(Duration::from_secs(10))),
+            )),
+            last_val: None,
+            final_train_loss: None,
+        };
+        if resume {
+            trainer.load_checkpoint_records()?;
+        }
+        let mut file = AtomicFile::create(&run_dir.join("config.toml"))?;
+        file.write_all(toml::to_string(config)?.as_bytes())?;
+        file.commit()?;
+        Ok(trainer)
+    }
+
+    /// The checkpointed model and optimizer state (the training state is already loaded).
+    fn load_checkpoint_records(&mut self) -> Result<()> {
         let rec = recorder();
-        model = model
-            .load_file(ckpt.record_path("model"), &rec, &device)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))
+        let err = |e: burn::record::RecorderError| anyhow::anyhow!("{e:?}");
+        let model = (self.model.take().expect("a model between steps"))
+            .load_file(self.ckpt.record_path("model"), &rec, &self.device)
+            .map_err(err)
             .context("loading the checkpointed model")?;
-        model = apply_mode(model, spec.mode).0;
-        opt_encoder = opt_encoder.load_record(
-            Recorder::<B>::load(&rec, ckpt.record_path("optim_encoder"), &device)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-        );
-        opt_heads = opt_heads.load_record(
-            Recorder::<B>::load(&rec, ckpt.record_path("optim_heads"), &device)
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-        );
+        self.model = Some(apply_mode(model, self.config.model.mode).0);
+        let load = |name| Recorder::<B>::load(&rec, self.ckpt.record_path(name), &self.device);
+        let encoder = load("optim_encoder").map_err(err)?;
+        let heads = load("optim_heads").map_err(err)?;
+        self.opt_encoder = self.opt_encoder.clone().load_record(encoder);
+        self.opt_heads = self.opt_heads.clone().load_record(heads);
         eprintln!(
             "resuming at epoch {} batch {} (step {})",
-            state.epoch + 1,
-            state.batch_in_epoch,
-            state.step
+            self.state.epoch + 1,
+            self.state.batch_in_epoch,
+            self.state.step
         );
+        Ok(())
     }
-    let mut metrics = MetricsLog::open(&run_dir, state.step)?;
 
-    let lengths: Vec<usize> = train.iter().map(|e| e.input_ids.len()).collect();
-    let steps_per_epoch = train.len().div_ceil(config.batch_size);
-    let total_steps = steps_per_epoch * config.epochs;
-    let stop_at = config.max_steps.unwrap_or(usize::MAX).min(total_steps);
+    /// The model as trained so far.
+    pub fn model(&self) -> &SlotModel<B> {
+        self.model.as_ref().expect("a model between steps")
+    }
 
-    let mut summary = TrainSummary {
-        steps: state.step,
-        epochs_done: state.epoch,
-        best_val_lf: state.best_val_lf,
-        last_val_lf: None,
-        last_val_ex: None,
-        final_train_loss: None,
-        finished: false,
-    };
-    // `train::run` picks the policy from the backend; a direct caller without one gets exact lengths.
-    let shapes = config.shapes.unwrap_or_default();
-    let mut loss_window: Vec<f64> = Vec::new();
-    let mut pending: Vec<Tensor<B::InnerBackend, 1>> = Vec::new();
-    // The first step of a process compiles (and autotunes) every kernel on a GPU backend.
-    let process_start = Instant::now();
-    let mut compile_notice = super::gpu::compiles_kernels(&B::name(&device))
-        .then(|| super::gpu::CompileNotice::start(std::time::Duration::from_secs(10)));
-    let mut first_step_done = false;
-    for epoch in state.epoch..config.epochs {
-        let batches = epoch_batches(&lengths, config.batch_size, config.seed, epoch);
-        let bar = ProgressBar::new(batches.len() as u64).with_position(state.batch_in_epoch as u64);
-        bar.set_style(
-            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
-                .unwrap()
-                .progress_chars("=> "),
+    /// One optimizer step on the examples `idx` of `train`, at the schedule's learning rates
+    /// for a run of `total_steps`. The loss stays on the device until [`Self::read_losses`].
+    pub fn step(&mut self, train: &[CachedExample], idx: &[usize], total_steps: usize) {
+        let (batch, targets) = training_batch::<B>(
+            train,
+            idx,
+            self.shapes,
+            self.config.batch_size,
+            &self.device,
         );
-        bar.set_prefix(format!("{}/{}", epoch + 1, config.epochs));
-        let mut seen = 0usize;
-        let started = Instant::now();
-        for (bi, idx) in batches.iter().enumerate().skip(state.batch_in_epoch) {
-            if state.step >= stop_at {
-                break;
-            }
-            let (batch, targets) =
-                training_batch::<B>(&train, idx, shapes, config.batch_size, &device);
-            let logits = model.forward(&batch);
-            let loss = slot_loss(&logits, &targets);
-            pending.push(loss_row(&loss));
-            let mut grads = loss.total.backward();
-            let heads_grads = GradientsParams::from_module(&mut grads, &model.heads);
-            let encoder_grads = GradientsParams::from_module(&mut grads, &model.encoder);
-            let factor = config.lr_factor(state.step, total_steps);
-            model = opt_heads.step(config.lr_heads * factor, model, heads_grads);
-            if !encoder_grads.is_empty() {
-                model = opt_encoder.step(config.lr_encoder * factor, model, encoder_grads);
-            }
-            state.step += 1;
-            state.batch_in_epoch = bi + 1;
-            seen += idx.len();
-            bar.set_position(state.batch_in_epoch as u64);
-            let log_now = state.step % LOSS_READ_EVERY == 0 || state.step == 1;
-            let checkpoint_now = state.step % config.checkpoint_every.max(1) == 0;
-            let last = state.step >= stop_at || state.batch_in_epoch == batches.len();
-            if log_now || checkpoint_now || last || !first_step_done {
-                let rows = read_losses(&mut pending);
-                if !first_step_done {
-                    first_step_done = true;
-                    drop(compile_notice.take());
-                    bar.suspend(|| {
-                        eprintln!(
-                            "first step done {:.1} s after the start of training",
-                            process_start.elapsed().as_secs_f64()
-                        )
-                    });
-                }
-                let first_step = state.step - rows.len();
-                for (k, row) in rows.iter().enumerate() {
-                    if !row[0].is_finite() {
-                        bail!(
-                            "loss became {} at step {}: lower the learning rates",
-                            row[0],
-                            first_step + k
-                        );
-                    }
-                    loss_window.push(row[0]);
-                }
-                let ex_per_s = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
-                let latest = rows.last().expect("the step just taken");
-                bar.set_message(format!("loss {:.3} {ex_per_s:.1} ex/s", latest[0]));
-                if log_now {
-                    let parts: Vec<(&str, f64)> = LOSS_PARTS
-                        .into_iter()
-                        .zip(latest[1..].iter().copied())
-                        .collect();
-                    let mean = loss_window.iter().sum::<f64>() / loss_window.len() as f64;
-                    metrics.step(
-                        state.step,
-                        epoch,
-                        mean,
-                        &parts,
-                        ex_per_s,
-                        config.lr_heads * factor,
-                    )?;
-                    summary.final_train_loss = Some(mean);
-                    loss_window.clear();
-                }
-            }
-            if checkpoint_now {
-                write_checkpoint(&ckpt, &model, &opt_encoder, &opt_heads, &state)?;
-            }
-        }
-        bar.finish_and_clear();
-        if state.step >= stop_at && state.batch_in_epoch < batches.len() {
-            // Paused by max_steps inside an epoch: leave a checkpoint to resume from.
-            write_checkpoint(&ckpt, &model, &opt_encoder, &opt_heads, &state)?;
-            summary.steps = state.step;
-            summary.epochs_done = state.epoch;
-            return Ok(summary);
-        }
+        let model = self.model.take().expect("a model between steps");
+        let loss = slot_loss(&model.forward(&batch), &targets);
+        self.pending.push(loss_row(&loss));
+        let mut grads = loss.total.backward();
+        let heads_grads = GradientsParams::from_module(&mut grads, &model.heads);
+        let encoder_grads = GradientsParams::from_module(&mut grads, &model.encoder);
+        let optim = &self.config.optim;
+        let factor = optim.lr_factor(self.state.step, total_steps);
+        let model = self
+            .opt_heads
+            .step(optim.lr_heads * factor, model, heads_grads);
+        self.model = Some(if encoder_grads.is_empty() {
+            model
+        } else {
+            (self.opt_encoder).step(optim.lr_encoder * factor, model, encoder_grads)
+        });
+        self.state.step += 1;
+    }
 
-        // Epoch end: validate, keep the best model, checkpoint, redraw the curves.
-        let report = val.evaluate(&model.valid(), shapes, &device)?;
-        let (lf, ex) = (report.lf, report.ex);
+    /// Reads the pending steps' losses back in one transfer, fails on a non-finite one, and
+    /// writes a metric line when the step count is due. Returns the latest step's loss.
+    fn read_losses(&mut self, ex_per_s: f64, total_steps: usize) -> Result<Option<f64>> {
+        let rows = read_losses(&mut self.pending);
+        let Some(latest) = rows.last() else {
+            return Ok(None);
+        };
+        if let Some((started, _notice)) = self.first_step.take() {
+            let secs = started.elapsed().as_secs_f64();
+            eprintln!("first step done {secs:.1} s after the start of training");
+        }
+        let first = self.state.step - rows.len();
+        for (k, row) in rows.iter().enumerate() {
+            if !row[0].is_finite() {
+                bail!(
+                    "loss became {} at step {}: lower the learning rates",
+                    row[0],
+                    first + k
+                );
+            }
+            self.loss_window.push(row[0]);
+        }
+        if self.state.step.is_multiple_of(LOSS_READ_EVERY) || self.state.step == 1 {
+            let parts: Vec<(&str, f64)> = LOSS_PARTS
+                .into_iter()
+                .zip(latest[1..].iter().copied())
+                .collect();
+            let mean = self.loss_window.iter().sum::<f64>() / self.loss_window.len() as f64;
+            let optim = &self.config.optim;
+            let lr = optim.lr_heads * optim.lr_factor(self.state.step - 1, total_steps);
+            let (step, epoch) = (self.state.step, self.state.epoch);
+            self.metrics.step(step, epoch, mean, &parts, ex_per_s, lr)?;
+            self.final_train_loss = Some(mean);
+            self.loss_window.clear();
+        }
+        Ok(Some(latest[0]))
+    }
+
+    /// Epoch end: validate, keep the best model as `best/`, checkpoint, redraw the curves.
+    pub fn end_epoch(&mut self, val: &ValSet) -> Result<ValReport> {
+        let epoch = self.state.epoch;
+        let report = val.evaluate(&self.model().valid(), self.shapes, &self.device)?;
         eprintln!(
             "epoch {}: val LF {:.2}% EX {:.2}% ({} questions)",
             epoch + 1,
-            100.0 * lf,
-            100.0 * ex,
+            100.0 * report.lf,
+            100.0 * report.ex,
             report.n
         );
-        metrics.epoch(state.step, epoch, &report)?;
-        summary.last_val_lf = Some(lf);
-        summary.last_val_ex = Some(ex);
-        if state.best_val_lf.is_none_or(|b| lf > b) {
-            state.best_val_lf = Some(lf);
-            state.best_epoch = Some(epoch);
-            let notes = serde_json::json!({"run": config.name, "epoch": epoch + 1, "step": state.step, "val": report});
-            model
-                .valid()
-                .save_artifact(&run_dir.join("best"), spec, notes)?;
+        self.metrics.epoch(self.state.step, epoch, &report)?;
+        if self.state.best_val_lf.is_none_or(|b| report.lf > b) {
+            self.state.best_val_lf = Some(report.lf);
+            self.state.best_epoch = Some(epoch);
+            let notes = serde_json::json!({"run": self.config.name, "epoch": epoch + 1, "step": self.state.step, "val": report});
+            let best = self.config.run_dir().join("best");
+            (self.model().valid()).save_artifact(&best, &self.config.model, notes)?;
         }
-        state.epoch = epoch + 1;
-        state.batch_in_epoch = 0;
-        write_checkpoint(&ckpt, &model, &opt_encoder, &opt_heads, &state)?;
-        metrics.plot()?;
-        summary.epochs_done = state.epoch;
-        summary.best_val_lf = state.best_val_lf;
-        summary.steps = state.step;
-        if state.step >= stop_at {
-            break;
-        }
+        self.state.epoch = epoch + 1;
+        self.state.batch_in_epoch = 0;
+        self.checkpoint()?;
+        self.metrics.plot()?;
+        self.last_val = Some(report.clone());
+        Ok(report)
     }
-    summary.finished = state.epoch >= config.epochs;
-    Ok(summary)
+
+    /// Writes a resumable checkpoint of the model, both optimizers and the state.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.ckpt.save(&self.state, |dir| {
+            let rec = recorder();
+            let err = |e: burn::record::RecorderError| anyhow::anyhow!("{e:?}");
+            let records = [
+                ("optim_encoder", &self.opt_encoder),
+                ("optim_heads", &self.opt_heads),
+            ];
+            (self.model().clone())
+                .save_file(dir.join("model"), &rec)
+                .map_err(err)?;
+            for (name, opt) in records {
+                Recorder::<B>::record(&rec, opt.to_record(), dir.join(name)).map_err(err)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Trains `config.epochs` epochs over `train` (or up to `config.max_steps`, leaving a
+    /// checkpoint to resume from), validating on `val` after each.
+    pub fn fit(mut self, train: &[CachedExample], val: &ValSet) -> Result<TrainSummary> {
+        anyhow::ensure!(!train.is_empty(), "no training examples");
+        let c = self.config.clone();
+        let lengths: Vec<usize> = train.iter().map(|e| e.input_ids.len()).collect();
+        let total_steps = train.len().div_ceil(c.batch_size) * c.epochs;
+        let stop_at = c.max_steps.unwrap_or(usize::MAX).min(total_steps);
+        while self.state.epoch < c.epochs && self.state.step < stop_at {
+            let batches = epoch_batches(&lengths, c.batch_size, c.seed, self.state.epoch);
+            let bar = epoch_bar(
+                &batches,
+                self.state.epoch,
+                c.epochs,
+                self.state.batch_in_epoch,
+            );
+            let (started, mut seen) = (Instant::now(), 0usize);
+            while self.state.batch_in_epoch < batches.len() && self.state.step < stop_at {
+                let idx = &batches[self.state.batch_in_epoch];
+                self.step(train, idx, total_steps);
+                self.state.batch_in_epoch += 1;
+                seen += idx.len();
+                bar.set_position(self.state.batch_in_epoch as u64);
+                let ex_per_s = seen as f64 / started.elapsed().as_secs_f64().max(1e-9);
+                let checkpoint_now = self.state.step.is_multiple_of(c.checkpoint_every.max(1));
+                let last = self.state.step >= stop_at || self.state.batch_in_epoch == batches.len();
+                if self.state.step.is_multiple_of(LOSS_READ_EVERY)
+                    || checkpoint_now
+                    || last
+                    || self.first_step.is_some()
+                {
+                    if let Some(loss) = bar.suspend(|| self.read_losses(ex_per_s, total_steps))? {
+                        bar.set_message(format!("loss {loss:.3} {ex_per_s:.1} ex/s"));
+                    }
+                }
+                if checkpoint_now {
+                    self.checkpoint()?;
+                }
+            }
+            bar.finish_and_clear();
+            if self.state.batch_in_epoch < batches.len() {
+                // Paused by max_steps inside an epoch: leave a checkpoint to resume from.
+                self.checkpoint()?;
+                break;
+            }
+            self.end_epoch(val)?;
+        }
+        Ok(TrainSummary {
+            steps: self.state.step,
+            epochs_done: self.state.epoch,
+            best_val_lf: self.state.best_val_lf,
+            last_val_lf: self.last_val.as_ref().map(|r| r.lf),
+            last_val_ex: self.last_val.as_ref().map(|r| r.ex),
+            final_train_loss: self.final_train_loss,
+            finished: self.state.epoch >= c.epochs,
+        })
+    }
 }
 
-fn write_checkpoint<
-    B: AutodiffBackend,
-    O1: Optimizer<SlotModel<B>, B>,
-    O2: Optimizer<SlotModel<B>, B>,
->(
-    ckpt: &CheckpointDir,
-    model: &SlotModel<B>,
-    opt_encoder: &O1,
-    opt_heads: &O2,
-    state: &TrainState,
-) -> Result<()> {
-    ckpt.save(state, |dir| {
-        let rec = recorder();
-        let err = |e: burn::record::RecorderError| anyhow::anyhow!("{e:?}");
-        model
-            .clone()
-            .save_file(dir.join("model"), &rec)
-            .map_err(err)?;
-        Recorder::<B>::record(&rec, opt_encoder.to_record(), dir.join("optim_encoder"))
-            .map_err(err)?;
-        Recorder::<B>::record(&rec, opt_heads.to_record(), dir.join("optim_heads")).map_err(err)?;
-        Ok(())
-    })
+/// The progress bar of one epoch, starting at batch `done`.
+fn epoch_bar(batches: &[Vec<usize>], epoch: usize, epochs: usize, done: usize) -> ProgressBar {
+    let bar = ProgressBar::new(batches.len() as u64).with_position(done as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_prefix(format!("{}/{epochs}", epoch + 1));
+    bar
 }

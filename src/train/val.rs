@@ -4,7 +4,8 @@
 use crate::data::types::Query;
 use crate::data::{self, Example, Split, Table};
 use crate::eval;
-use crate::infer::predictor::{predict_greedy, PreparedQuestion};
+use crate::infer::decide::{decide, AnswerOptions};
+use crate::infer::predictor::Scorer;
 use crate::model::batch::ShapePolicy;
 use crate::model::input::{EncodedInput, InputBuilder};
 use crate::model::slot_model::SlotModel;
@@ -61,7 +62,7 @@ impl ValSet {
             .iter()
             .map(|e| match tables.get(&e.table_id) {
                 Some(t) => builder
-                    .encode(&e.question, &t.header)
+                    .encode_table(&e.question, t)
                     .map_err(|err| err.to_string()),
                 None => Err(format!("unknown table {}", e.table_id)),
             })
@@ -90,33 +91,25 @@ impl ValSet {
         shapes: ShapePolicy,
         device: &B::Device,
     ) -> Vec<Result<Query, String>> {
-        let ok: Vec<(usize, PreparedQuestion)> = self
-            .inputs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                r.as_ref().ok().map(|input| {
-                    (
-                        i,
-                        PreparedQuestion {
-                            question: &self.examples[i].question,
-                            input,
-                        },
-                    )
-                })
+        let scorer = Scorer {
+            model,
+            batch_size: self.batch_size,
+            shapes,
+            device,
+        };
+        let greedy = AnswerOptions::greedy();
+        let scores = scorer.score_encoded(&self.inputs, |_, _| {});
+        (self.inputs.iter().zip(scores).enumerate())
+            .map(|(i, (input, s))| {
+                let input = input.as_ref().map_err(Clone::clone)?;
+                let (e, s) = (&self.examples[i], s.expect("encoded questions are scored"));
+                let table = &self.tables[&e.table_id];
+                let offsets = &input.question_offsets;
+                Ok(decide(&greedy, &s, &e.question, offsets, table, None)
+                    .decoded
+                    .query())
             })
-            .collect();
-        let (idx, prepared): (Vec<usize>, Vec<PreparedQuestion>) = ok.into_iter().unzip();
-        let decoded = predict_greedy(model, &prepared, self.batch_size, shapes, device);
-        let mut out: Vec<Result<Query, String>> = self
-            .inputs
-            .iter()
-            .map(|r| Err(r.as_ref().err().cloned().unwrap_or_default()))
-            .collect();
-        for (i, d) in idx.into_iter().zip(decoded) {
-            out[i] = Ok(d.query());
-        }
-        out
+            .collect()
     }
 
     pub fn evaluate<B: Backend>(

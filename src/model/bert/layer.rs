@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 
 use crate::model::config::BertConfig;
 use crate::model::fast::{gelu, masked_softmax};
-use crate::model::lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};
+use crate::model::lora::{AdaptedLinear, LoraConfig, LoraTargets};
 use crate::model::weights::{ParamSource, WeightsError};
 
 /// Multi-head scaled dot-product self-attention (HF `attention.self`).
@@ -172,22 +172,6 @@ impl<B: Backend> BertLayer<B> {
             if targeted {
                 dense.attach_lora(lora.rank, lora.alpha);
             }
-        }
-    }
-
-    /// Takes the adapters out (in a fixed order) so the rest can be frozen without them.
-    pub(crate) fn take_adapters(&mut self) -> Vec<Option<LoraAdapter<B>>> {
-        self.dense_layers_mut(LoraTargets::all())
-            .into_iter()
-            .map(|(_, dense)| dense.lora.take())
-            .collect()
-    }
-
-    /// Puts back what [`Self::take_adapters`] took.
-    pub(crate) fn restore_adapters(&mut self, adapters: Vec<Option<LoraAdapter<B>>>) {
-        let denses = self.dense_layers_mut(LoraTargets::all());
-        for ((_, dense), adapter) in denses.into_iter().zip(adapters) {
-            dense.lora = adapter;
         }
     }
 
