@@ -20,6 +20,7 @@ use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::ElementConversion;
 use serde_json::json;
+use sqlcoder::data::io::write_atomic;
 use sqlcoder::data::{self, Split};
 use sqlcoder::model::batch::ModelBatch;
 use sqlcoder::model::input::{EncodedInput, InputBuilder};
@@ -259,7 +260,7 @@ fn main() {
     let (train_ex, train_cpu_ms, train_batches) = train(a.budget, &builder);
     if let Some(path) = &a.inputs {
         let inputs = json!({"infer": infer_batches, "train": train_batches});
-        std::fs::write(path, inputs.to_string()).expect("writing --inputs");
+        write_atomic(path, inputs.to_string()).expect("writing --inputs");
     }
     if let Some(path) = &a.out {
         let out = json!({
@@ -268,6 +269,6 @@ fn main() {
             "burn_infer_cpu_ms_per_q": (infer_cpu_ms * 10.0).round() / 10.0,
             "burn_train_cpu_ms_per_ex": (train_cpu_ms * 10.0).round() / 10.0,
         });
-        std::fs::write(path, out.to_string()).expect("writing --out");
+        write_atomic(path, out.to_string()).expect("writing --out");
     }
 }

@@ -5,48 +5,32 @@
 //! Prints milliseconds per batch and questions per second for inference (NdArray) and for a
 //! training step's forward + backward (Autodiff<NdArray>) with full fine-tuning and with LoRA.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
-use serde::Deserialize;
 use sqlcoder::model::trainable::{apply_mode, FineTune};
 use sqlcoder::model::weights::load_pretrained;
 use sqlcoder::model::{BertModel, LoraConfig};
 
 const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2");
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/minilm_reference.json"
-);
 /// Measure each configuration for at least this long (after one warm-up run).
 const BUDGET: Duration = Duration::from_secs(3);
 
-#[derive(Deserialize)]
-struct Fixture {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    input_ids: Vec<i64>,
-    token_type_ids: Vec<i64>,
-}
-
-/// The fixture's inputs, or two made-up ones of typical length when `../shared` is absent.
+/// The fixture's inputs, or two made-up ones of typical length when the shared folder is absent.
 fn sample_inputs() -> Vec<(Vec<i64>, Vec<i64>)> {
-    match std::fs::read_to_string(FIXTURE) {
-        Ok(text) => {
-            let fixture: Fixture = serde_json::from_str(&text).expect("fixture JSON");
-            fixture
-                .cases
-                .into_iter()
-                .map(|c| (c.input_ids, c.token_type_ids))
-                .collect()
-        }
-        Err(_) => [34usize, 46]
+    match support::encoder_fixture() {
+        Some(fixture) => fixture
+            .cases
+            .into_iter()
+            .map(|c| (c.input_ids, c.token_type_ids))
+            .collect(),
+        None => [34usize, 46]
             .iter()
             .map(|&n| {
                 let ids = (0..n as i64).map(|i| 1000 + (i * 7919) % 20000).collect();

@@ -5,27 +5,31 @@ mod support;
 
 use serde_json::Value;
 use sqlcoder::eval::predictions::parse_prediction_line;
-use std::io::Write;
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use support::{encoder, random_model, sample, QUESTION, TABLE};
+use support::{random_model, run, run_with_input, sample, sqlcoder, with_model, QUESTION, TABLE};
 
-fn sqlcoder(model: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(support::binary());
-    cmd.args(args)
-        .arg("--model")
-        .arg(model)
-        .arg("--encoder")
-        .arg(encoder())
-        .current_dir(support::ROOT);
-    cmd
+/// `ARGS --model MODEL --encoder … --data <sample>`.
+fn ask(model: &Path, args: &[&str]) -> (bool, String, String) {
+    run(with_model(model, args).arg("--data").arg(sample()))
 }
 
-fn run(cmd: &mut Command) -> (Output, String, String) {
-    let out = cmd.output().expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
+/// `repl --json --table TABLE` on the sample, fed `input`.
+fn repl(model: &Path, input: &[u8]) -> (bool, String, String) {
+    let mut cmd = with_model(model, &["repl", "--json", "--table", TABLE]);
+    run_with_input(cmd.arg("--data").arg(sample()), input)
+}
+
+/// `predict --baseline majority --split val --data DATA --out OUT`.
+fn baseline(data: &Path, out: &Path) -> (bool, String, String) {
+    let mut cmd = sqlcoder(&["predict", "--baseline", "majority", "--split", "val"]);
+    run(cmd.arg("--data").arg(data).arg("--out").arg(out))
+}
+
+/// `eval --split val --data DATA ARGS`.
+fn eval(data: &Path, args: &[&OsStr]) -> (bool, String, String) {
+    let mut cmd = sqlcoder(&["eval", "--split", "val"]);
+    run(cmd.arg("--data").arg(data).args(args))
 }
 
 fn error_lines(stderr: &str) -> Vec<&str> {
@@ -35,11 +39,8 @@ fn error_lines(stderr: &str) -> Vec<&str> {
 #[test]
 fn ask_prints_sql_rows_and_confidence() {
     let model = random_model();
-    let data = sample();
-    let (out, stdout, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, QUESTION])
-        .arg("--data")
-        .arg(&data));
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = ask(model.path(), &["ask", "--table", TABLE, QUESTION]);
+    assert!(ok, "{stderr}");
     assert!(stdout.contains("SQL:        SELECT "), "{stdout}");
     assert!(stdout.contains("FROM \"table_1_10015132_11\""), "{stdout}");
     assert!(stdout.contains("Readable:   SELECT "), "{stdout}");
@@ -50,14 +51,11 @@ fn ask_prints_sql_rows_and_confidence() {
 #[test]
 fn ask_json_is_one_object_with_rows() {
     let model = random_model();
-    let data = sample();
-    let (out, stdout, stderr) = run(sqlcoder(
+    let (ok, stdout, stderr) = ask(
         model.path(),
         &["ask", "--json", "--no-guided", "--table", TABLE, QUESTION],
-    )
-    .arg("--data")
-    .arg(&data));
-    assert!(out.status.success(), "{stderr}");
+    );
+    assert!(ok, "{stderr}");
     assert_eq!(stdout.trim().lines().count(), 1, "{stdout}");
     let v: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(v["table"], TABLE);
@@ -76,15 +74,10 @@ fn ask_json_is_one_object_with_rows() {
 #[test]
 fn ask_says_not_sure_below_the_tuned_abstain_threshold() {
     let model = random_model();
-    let data = sample();
     let ask_json = || {
-        let (out, stdout, stderr) = run(sqlcoder(
-            model.path(),
-            &["ask", "--json", "--table", TABLE, QUESTION],
-        )
-        .arg("--data")
-        .arg(&data));
-        assert!(out.status.success(), "{stderr}");
+        let (ok, stdout, stderr) =
+            ask(model.path(), &["ask", "--json", "--table", TABLE, QUESTION]);
+        assert!(ok, "{stderr}");
         serde_json::from_str::<Value>(stdout.trim()).unwrap()
     };
     assert_eq!(ask_json()["confident"], true);
@@ -93,10 +86,8 @@ fn ask_says_not_sure_below_the_tuned_abstain_threshold() {
     let v = ask_json();
     assert_eq!(v["confident"], false);
     assert!(v["sql"].as_str().unwrap().starts_with("SELECT "));
-    let (out, stdout, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, QUESTION])
-        .arg("--data")
-        .arg(&data));
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = ask(model.path(), &["ask", "--table", TABLE, QUESTION]);
+    assert!(ok, "{stderr}");
     assert!(stdout.starts_with("Not sure:"), "{stdout}");
     assert!(stdout.contains("SQL:        SELECT "), "{stdout}");
 }
@@ -104,14 +95,8 @@ fn ask_says_not_sure_below_the_tuned_abstain_threshold() {
 #[test]
 fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
     let model = random_model();
-    let data = sample();
-    let (out, _, stderr) = run(sqlcoder(
-        model.path(),
-        &["ask", "--table", "1-10015132-1", QUESTION],
-    )
-    .arg("--data")
-    .arg(&data));
-    assert!(!out.status.success());
+    let (ok, _, stderr) = ask(model.path(), &["ask", "--table", "1-10015132-1", QUESTION]);
+    assert!(!ok);
     let lines = error_lines(&stderr);
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
@@ -120,20 +105,16 @@ fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
     );
     assert!(lines[0].contains("did you mean 1-10015132-11"), "{stderr}");
 
-    let (out, _, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, "  "])
-        .arg("--data")
-        .arg(&data));
-    assert!(!out.status.success());
+    let (ok, _, stderr) = ask(model.path(), &["ask", "--table", TABLE, "  "]);
+    assert!(!ok);
     assert_eq!(
         error_lines(&stderr),
         vec!["error: empty question: type a question about table 1-10015132-11"]
     );
 
     let missing = model.path().join("nothing-here");
-    let (out, _, stderr) = run(sqlcoder(&missing, &["ask", "--table", TABLE, QUESTION])
-        .arg("--data")
-        .arg(&data));
-    assert!(!out.status.success());
+    let (ok, _, stderr) = ask(&missing, &["ask", "--table", TABLE, QUESTION]);
+    assert!(!ok);
     let lines = error_lines(&stderr);
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(
@@ -142,10 +123,8 @@ fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
     );
 
     let long = "who ".repeat(400);
-    let (out, _, stderr) = run(sqlcoder(model.path(), &["ask", "--table", TABLE, &long])
-        .arg("--data")
-        .arg(&data));
-    assert!(!out.status.success());
+    let (ok, _, stderr) = ask(model.path(), &["ask", "--table", TABLE, &long]);
+    assert!(!ok);
     assert!(
         stderr.contains("error: question too long: 400 tokens"),
         "{stderr}"
@@ -155,27 +134,10 @@ fn unknown_tables_empty_questions_and_missing_models_fail_with_one_line() {
 #[test]
 fn repl_answers_each_line_and_survives_errors() {
     let model = random_model();
-    let data = sample();
-    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
-        .arg("--data")
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let input =
         format!("{QUESTION}\n:table 9-9\n:table 1-10088101-1\nWho won?\n:quit\nnever answered\n");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = repl(model.path(), input.as_bytes());
+    assert!(ok, "{stderr}");
     let answers: Vec<Value> = stdout
         .lines()
         .filter(|l| l.starts_with('{'))
@@ -194,21 +156,10 @@ fn repl_answers_each_line_and_survives_errors() {
 #[test]
 fn repl_survives_a_line_that_is_not_utf8() {
     let model = random_model();
-    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
-        .arg("--data")
-        .arg(sample())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let mut input = b"who is \xff\xfe there?\n".to_vec();
     input.extend_from_slice(format!("{QUESTION}\n").as_bytes());
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (ok, stdout, stderr) = repl(model.path(), &input);
+    assert!(ok, "{stderr}");
     assert!(
         stderr.contains("error: line 1 is not valid UTF-8"),
         "{stderr}"
@@ -231,17 +182,17 @@ fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
         .count();
     for extra in [&[][..], &["--guided", "--snap-values"][..]] {
         let pred = dir.path().join("pred.jsonl");
-        let mut cmd = sqlcoder(
+        let mut cmd = with_model(
             model.path(),
             &["predict", "--split", "val", "--batch-size", "16"],
         );
-        let (out, stdout, stderr) = run(cmd
+        let (ok, stdout, stderr) = run(cmd
             .args(extra)
             .arg("--data")
             .arg(&data)
             .arg("--out")
             .arg(&pred));
-        assert!(out.status.success(), "{stderr}");
+        assert!(ok, "{stderr}");
         assert!(
             stdout.contains(&format!("wrote {n_questions} predictions")),
             "{stdout}"
@@ -251,19 +202,9 @@ fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
         for line in text.lines() {
             assert!(parse_prediction_line(line).unwrap().is_ok(), "{line}");
         }
-        let eval = Command::new(support::binary())
-            .args(["eval", "--split", "val", "--pred"])
-            .arg(&pred)
-            .arg("--data")
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(
-            eval.status.success(),
-            "{}",
-            String::from_utf8_lossy(&eval.stderr)
-        );
-        assert!(String::from_utf8_lossy(&eval.stdout).contains("execution (EX)"));
+        let (ok, stdout, stderr) = eval(&data, &["--pred".as_ref(), pred.as_os_str()]);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("execution (EX)"), "{stdout}");
     }
 }
 
@@ -272,25 +213,8 @@ fn the_majority_baseline_needs_no_model() {
     let data = sample();
     let dir = tempfile::tempdir().unwrap();
     let pred = dir.path().join("baseline.jsonl");
-    let out = Command::new(support::binary())
-        .args([
-            "predict",
-            "--baseline",
-            "majority",
-            "--split",
-            "val",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&pred)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (ok, _, stderr) = baseline(&data, &pred);
+    assert!(ok, "{stderr}");
     let lines: Vec<String> = std::fs::read_to_string(&pred)
         .unwrap()
         .lines()
@@ -328,15 +252,15 @@ fn failed_eval_and_predict_outputs_leave_no_tmp_and_name_the_path() {
     // The output path is a folder: writing succeeds, moving into place fails.
     let taken = dir.path().join("report.json");
     std::fs::create_dir(&taken).unwrap();
-    let out = Command::new(support::binary())
-        .args(["eval", "--split", "val", "--gold-as-pred", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&taken)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, _, stderr) = eval(
+        &data,
+        &[
+            "--gold-as-pred".as_ref(),
+            "--out".as_ref(),
+            taken.as_os_str(),
+        ],
+    );
+    assert!(!ok);
     assert!(stderr.contains(&taken.display().to_string()), "{stderr}");
     assert_eq!(tmp_files(dir.path()), vec!["report.tmp".to_string()]);
     assert_eq!(
@@ -346,37 +270,24 @@ fn failed_eval_and_predict_outputs_leave_no_tmp_and_name_the_path() {
 
     let taken = dir.path().join("pred.jsonl");
     std::fs::create_dir(&taken).unwrap();
-    let out = Command::new(support::binary())
-        .args([
-            "predict",
-            "--baseline",
-            "majority",
-            "--split",
-            "val",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&taken)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (ok, _, stderr) = baseline(&data, &taken);
+    assert!(!ok);
     assert!(stderr.contains(&taken.display().to_string()), "{stderr}");
     assert_eq!(tmp_files(dir.path()), vec!["report.tmp".to_string()]);
 
     // Inside a "folder" that is a file: the error names it, nothing is written.
     let file = dir.path().join("plain");
     std::fs::write(&file, "x").unwrap();
-    let out = Command::new(support::binary())
-        .args(["eval", "--split", "val", "--gold-as-pred", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(file.join("report.json"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let report = file.join("report.json");
+    let (ok, _, stderr) = eval(
+        &data,
+        &[
+            "--gold-as-pred".as_ref(),
+            "--out".as_ref(),
+            report.as_os_str(),
+        ],
+    );
+    assert!(!ok);
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
     assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
 }

@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{encoder, random_model, sample, ServeProcess};
+use support::{random_model, sample, ServeProcess};
 
 /// A table of the sample that is not the page's first (so picking it changes something).
 const OTHER_TABLE: &str = "1-10088101-1";
@@ -278,14 +278,7 @@ fn the_page_asks_in_a_real_browser_about_a_table_and_a_csv_file() {
         return;
     };
     let model = random_model();
-    let server = ServeProcess::start(&[
-        "--data".as_ref(),
-        sample().as_os_str(),
-        "--model".as_ref(),
-        model.path().as_os_str(),
-        "--encoder".as_ref(),
-        encoder().as_os_str(),
-    ]);
+    let server = ServeProcess::with_model(&sample(), model.path());
     let dir = tempfile::tempdir().unwrap();
     let driver = Driver::start(&chromedriver, &chromium, &dir.path().join("profile"));
     driver.go(&format!("http://{}/", server.addr));

@@ -4,31 +4,11 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use support::{encoder, random_model, sample, shipped_model, ServeProcess, QUESTION, TABLE};
-
-fn sqlcoder(model: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(support::binary());
-    cmd.args(args)
-        .arg("--model")
-        .arg(model)
-        .arg("--encoder")
-        .arg(encoder())
-        .current_dir(support::ROOT);
-    cmd
-}
-
-/// Runs `cmd`: success, stdout, stderr.
-fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> (bool, String, String) {
-    let out = cmd.borrow_mut().output().expect("the binary runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use support::{
+    random_model, run, run_with_input, sample, shipped_model, with_model, ServeProcess, QUESTION,
+    TABLE,
+};
 
 const CITIES: &str = "City,Country,Population\n\
                       Lisbon,Portugal,545000\n\
@@ -41,7 +21,7 @@ fn ask_answers_about_a_csv_file() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("cities.csv");
     std::fs::write(&csv, CITIES).unwrap();
-    let (ok, stdout, stderr) = run(sqlcoder(
+    let (ok, stdout, stderr) = run(with_model(
         &shipped_model(),
         &[
             "ask",
@@ -62,7 +42,7 @@ fn ask_answers_about_a_csv_file() {
     );
     assert_eq!(a["rows"], json!([3300000.0]), "{stdout}");
 
-    let (ok, stdout, stderr) = run(sqlcoder(
+    let (ok, stdout, stderr) = run(with_model(
         &shipped_model(),
         &[
             "ask",
@@ -75,7 +55,7 @@ fn ask_answers_about_a_csv_file() {
     assert!(stdout.contains("SQL:        SELECT \"City\""), "{stdout}");
     assert!(stdout.contains("  Seville\n"), "{stdout}");
 
-    let (ok, _, stderr) = run(sqlcoder(
+    let (ok, _, stderr) = run(with_model(
         &shipped_model(),
         &[
             "ask",
@@ -92,7 +72,7 @@ fn ask_answers_about_a_csv_file() {
     // A row with the wrong number of fields: one line, naming the place.
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "a,b\n1,2\n3;4\n").unwrap();
-    let (ok, _, stderr) = run(sqlcoder(
+    let (ok, _, stderr) = run(with_model(
         &shipped_model(),
         &["ask", "what is a?", "--csv", &bad.display().to_string()],
     ));
@@ -114,7 +94,7 @@ fn ask_answers_about_a_table_of_any_sqlite_database() {
     .unwrap();
     drop(conn);
     let before = std::fs::read(&db).unwrap();
-    let (ok, stdout, stderr) = run(sqlcoder(
+    let (ok, stdout, stderr) = run(with_model(
         &shipped_model(),
         &[
             "ask",
@@ -137,7 +117,7 @@ fn ask_answers_about_a_table_of_any_sqlite_database() {
     assert_eq!(a["rows"], json!(["Minho"]));
     assert_eq!(std::fs::read(&db).unwrap(), before, "the database changed");
 
-    let (ok, _, stderr) = run(sqlcoder(
+    let (ok, _, stderr) = run(with_model(
         &shipped_model(),
         &[
             "ask",
@@ -150,7 +130,7 @@ fn ask_answers_about_a_table_of_any_sqlite_database() {
     ));
     assert!(!ok);
     assert!(stderr.contains("no such table"), "{stderr}");
-    let (ok, _, stderr) = run(sqlcoder(
+    let (ok, _, stderr) = run(with_model(
         &shipped_model(),
         &["ask", "who?", "--sqlite", &db.display().to_string()],
     ));
@@ -182,7 +162,7 @@ fn ask_repl_and_serve_work_without_the_metadata_table() {
     let dir = tempfile::tempdir().unwrap();
     let data = challenge_layout(dir.path());
 
-    let (ok, stdout, stderr) = run(sqlcoder(
+    let (ok, stdout, stderr) = run(with_model(
         model.path(),
         &["ask", "--json", "--table", TABLE, QUESTION],
     )
@@ -195,41 +175,17 @@ fn ask_repl_and_serve_work_without_the_metadata_table() {
         .unwrap()
         .contains("FROM \"table_1_10015132_11\""));
 
-    let mut child = sqlcoder(model.path(), &["repl", "--json", "--table", TABLE])
-        .arg("--data")
-        .arg(&data)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{QUESTION}\n:table 1-10088101-1\nWho won?\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut repl = with_model(model.path(), &["repl", "--json", "--table", TABLE]);
+    let input = format!("{QUESTION}\n:table 1-10088101-1\nWho won?\n");
+    let (ok, stdout, stderr) = run_with_input(repl.arg("--data").arg(&data), input.as_bytes());
+    assert!(ok, "{stderr}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with('{')).count(),
         2,
         "{stdout}"
     );
 
-    let server = ServeProcess::start(&[
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--model".as_ref(),
-        model.path().as_os_str(),
-        "--encoder".as_ref(),
-        encoder().as_os_str(),
-    ]);
+    let server = ServeProcess::with_model(&data, model.path());
     let (status, body) = server.request("GET", "/api/tables", "");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(TABLE), "{body}");
@@ -244,14 +200,7 @@ fn ask_repl_and_serve_work_without_the_metadata_table() {
 #[test]
 fn serve_loads_a_csv_upload_and_answers_about_it() {
     let model = random_model();
-    let server = ServeProcess::start(&[
-        "--data".as_ref(),
-        sample().as_os_str(),
-        "--model".as_ref(),
-        model.path().as_os_str(),
-        "--encoder".as_ref(),
-        encoder().as_os_str(),
-    ]);
+    let server = ServeProcess::with_model(&sample(), model.path());
     let upload = json!({ "name": "cities.csv", "text": CITIES }).to_string();
     let (status, body) = server.request("POST", "/api/csv", &upload);
     assert_eq!(status, 200, "{body}");

@@ -1,6 +1,8 @@
 //! GPU batch shapes: an epoch of bucketed batches touches few tensor shapes, and bucket padding
 //! (longer sequences, more columns, dummy rows) changes no real question's scores or loss.
 
+mod support;
+
 use burn::backend::NdArray;
 use sqlcoder::data::{self, wikisql, Split};
 use sqlcoder::infer::predictor::Scorer;
@@ -27,10 +29,10 @@ fn builder() -> InputBuilder {
     InputBuilder::from_file(root().join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap()
 }
 
-/// The whole WikiSQL train split from `../shared/wikisql` when it is there (CI has it beside
+/// The whole WikiSQL train split from the shared folder when it is there (CI has it beside
 /// the checkout), else the committed sample's training questions.
 fn train_set() -> (Vec<CachedExample>, &'static str) {
-    let shared = root().join("../shared/wikisql");
+    let shared = support::shared().join("wikisql");
     let (ds, name) = if wikisql::has_split(&shared, Split::Train) {
         (
             wikisql::read_split(&shared, Split::Train).unwrap(),

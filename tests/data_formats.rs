@@ -1,35 +1,22 @@
 //! The data layer end to end: both file formats, compressed input, error reporting, atomic
 //! outputs, the SQLite schema, the shared WikiSQL files and the committed sample.
 
+mod support;
+
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use sqlcoder::app::prepare;
 use sqlcoder::data::io::StagedPath;
 use sqlcoder::data::{
-    challenge, db_path, load_split, prepare, sample, sqlite_build, wikisql, Cell, ColumnType,
-    CondValue, Dataset, Split, Table,
+    challenge, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue, Dataset, Split,
+    Table,
 };
 use sqlcoder::sql::naming::{column_names, quote_ident, table_name};
+use sqlcoder::sql::schema;
 use sqlcoder::sql::value::parse_official_number;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// `../shared` beside the repository (CI and the main checkout), or `$SQLCODER_SHARED`.
-fn shared_wikisql() -> PathBuf {
-    let shared = std::env::var_os("SQLCODER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).into());
-    let dir = shared.join("wikisql");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: put the shared folder beside the repository or set SQLCODER_SHARED",
-        dir.display()
-    );
-    dir
-}
-
-fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")
-}
+use support::{sample, shared_wikisql};
 
 const TABLES: &str = r#"{"id": "1-1-1", "header": ["Name", "No."], "types": ["text", "real"], "rows": [["Ann", 1], ["Bob", 2.5], ["Cy", "1,200"]], "page_title": "ignored"}
 {"id": "1-1-2", "header": ["City", "Team"], "types": ["text", "text"], "rows": [["Oslo", "A"]]}
@@ -316,7 +303,7 @@ fn db_round_trip_with_hostile_headers() {
     };
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    sqlite_build::build_db(&db, &[&table, &other]).unwrap();
+    schema::build_db(&db, &[&table, &other]).unwrap();
     let (back, columns) = read_back(&db, "2-1234-5");
     assert_eq!(back, table);
     assert_eq!(columns, column_names(&header));
@@ -355,7 +342,7 @@ fn reads_the_shared_dev_split() {
 
 #[test]
 fn committed_sample_loads_and_matches_its_databases() {
-    let dir = sample_dir();
+    let dir = sample();
     let val = load_split(&dir, Split::Val).unwrap();
     let train = load_split(&dir, Split::Train).unwrap();
     assert_eq!(val.examples.len(), sample::VAL_QUESTIONS);
@@ -377,19 +364,19 @@ fn committed_sample_loads_and_matches_its_databases() {
 #[test]
 fn committed_sample_is_reproducible_from_the_shared_data() {
     let out = tempfile::tempdir().unwrap();
-    let report = sample::write_sample(&shared_wikisql(), out.path()).unwrap();
+    let report = prepare::write_sample(&shared_wikisql(), out.path()).unwrap();
     assert_eq!(report.val_questions, sample::VAL_QUESTIONS);
     for split in ["val", "train"] {
         let rel = format!("dataset_files/{split}.jsonl");
         let fresh = std::fs::read(out.path().join(&rel)).unwrap();
-        let committed = std::fs::read(sample_dir().join(&rel)).unwrap();
+        let committed = std::fs::read(sample().join(&rel)).unwrap();
         assert!(fresh == committed, "{rel} differs from a fresh selection");
     }
     let fresh: Dataset = load_split(out.path(), Split::Val).unwrap();
     for table in fresh.tables.values() {
         assert_eq!(
             read_back(&db_path(out.path(), Split::Val), &table.id),
-            read_back(&db_path(&sample_dir(), Split::Val), &table.id)
+            read_back(&db_path(&sample(), Split::Val), &table.id)
         );
     }
 }

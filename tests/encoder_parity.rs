@@ -1,6 +1,8 @@
-//! The encoder against an independent numpy BERT (`../shared/tools/bert_reference.py`):
+//! The encoder against an independent numpy BERT (`tools/bert_reference.py` in the shared folder):
 //! final hidden states for three WikiSQL-style inputs, with the upstream f32 weights and with
 //! our shipped f16 copy; masking of padded batches; strict checkpoint loading.
+
+mod support;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,37 +11,16 @@ use burn::backend::NdArray;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
-use serde::Deserialize;
 use sqlcoder::model::weights::{self, WeightsError};
 use sqlcoder::model::{BertConfig, BertModel, LoraConfig};
+use support::Fixture;
 
 type B = NdArray;
 
-const UPSTREAM: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/encoder/all-MiniLM-L6-v2"
-);
 const SHIPPED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2");
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/fixtures/minilm_reference.json"
-);
-
-#[derive(Deserialize)]
-struct Fixture {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    input_ids: Vec<i64>,
-    token_type_ids: Vec<i64>,
-    last_hidden_state: Vec<Vec<f32>>,
-}
 
 fn fixture() -> Fixture {
-    let text = std::fs::read_to_string(FIXTURE).expect("reference fixture");
-    serde_json::from_str(&text).expect("fixture JSON")
+    support::encoder_fixture().expect("the reference fixture in the shared folder")
 }
 
 /// Runs the encoder on rows padded to the longest (pad id 0, type 0, masked); returns, per
@@ -108,7 +89,7 @@ fn worst_case_diff(model: &BertModel<B>) -> f32 {
 #[test]
 fn f32_weights_match_reference() {
     let (_, model) =
-        weights::load_pretrained::<B>(Path::new(UPSTREAM), &Default::default()).unwrap();
+        weights::load_pretrained::<B>(&support::upstream_encoder(), &Default::default()).unwrap();
     let diff = worst_case_diff(&model);
     eprintln!("f32 max abs diff to reference: {diff:e}");
     assert!(diff <= 1e-4, "f32 max abs diff {diff}");
@@ -128,7 +109,7 @@ fn shipped_f16_weights_match_reference() {
         weights::load_pretrained::<B>(Path::new(SHIPPED), &Default::default()).unwrap();
     assert_eq!(
         config,
-        BertConfig::from_file(&Path::new(UPSTREAM).join("config.json")).unwrap()
+        BertConfig::from_file(&support::upstream_encoder().join("config.json")).unwrap()
     );
     let diff = worst_case_diff(&model);
     eprintln!("f16 max abs diff to reference: {diff:e}");
@@ -140,7 +121,8 @@ fn shipped_f16_file_is_the_conversion_of_upstream() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.safetensors");
     let report =
-        weights::convert_to_f16(&Path::new(UPSTREAM).join("model.safetensors"), &out).unwrap();
+        weights::convert_to_f16(&support::upstream_encoder().join("model.safetensors"), &out)
+            .unwrap();
     assert_eq!(report.converted, 103, "{report:?}");
     assert_eq!(report.copied, 1, "position_ids stays i64: {report:?}");
     assert!(report.max_abs_error < 1e-2, "{report:?}");
@@ -154,7 +136,7 @@ fn shipped_f16_file_is_the_conversion_of_upstream() {
 #[test]
 fn padded_batch_matches_unpadded_inputs() {
     let (_, model) =
-        weights::load_pretrained::<B>(Path::new(UPSTREAM), &Default::default()).unwrap();
+        weights::load_pretrained::<B>(&support::upstream_encoder(), &Default::default()).unwrap();
     let cases = fixture().cases;
     // Lengths 30, 42, 30: the short rows get 12 padding tokens.
     let rows: Vec<(&[i64], &[i64])> = cases

@@ -2,19 +2,19 @@
 //! ways the official semantics ignore (value case, condition order) score 100% as well, and the
 //! share of gold queries with an empty result is the documented ~8%.
 
-mod common;
+mod support;
 
 use sqlcoder::data::types::CondValue;
 use sqlcoder::eval::{run_eval, write_predictions, Prediction};
-use sqlcoder::sql::testing;
+use sqlcoder::sql::schema::build_db;
 
 #[test]
 fn dev_gold_and_equivalent_predictions_score_full_marks() {
-    let examples = common::examples("dev");
-    let tables = common::tables("dev");
+    let examples = support::examples("dev");
+    let tables = support::tables("dev");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("dev.db");
-    testing::build_db(&db, &tables.values().collect::<Vec<_>>()).unwrap();
+    build_db(&db, &tables.values().collect::<Vec<_>>()).unwrap();
 
     let gold = run_eval(&examples, &tables, &db, None).unwrap();
     assert_eq!(gold.questions, 8421);

@@ -1,10 +1,10 @@
 //! Every dev and test gold query survives render → parse under official logical-form semantics,
 //! except the strings listed in `EXCEPTIONS`, which have more than one complete reading.
 
-mod common;
+mod support;
 
+use sqlcoder::data::human::{collapse_whitespace, parse, render};
 use sqlcoder::data::types::{Agg, CondOp, Query};
-use sqlcoder::sql::human::{collapse_whitespace, parse, render};
 use std::collections::BTreeSet;
 
 /// (split, 1-based line in `<split>.jsonl`, why the string cannot be read back).
@@ -41,8 +41,8 @@ fn gold_queries_round_trip_through_human_readable() {
     let mut separator_inside = 0;
     let mut collapsed_values = 0;
     for split in ["dev", "test"] {
-        let tables = common::tables(split);
-        for (i, ex) in common::examples(split).iter().enumerate() {
+        let tables = support::tables(split);
+        for (i, ex) in support::examples(split).iter().enumerate() {
             let header = &tables[&ex.table_id].header;
             let gold = &ex.query;
             let human = render(gold, header);

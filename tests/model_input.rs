@@ -1,12 +1,12 @@
 //! The input builder against the MiniLM reference fixture, plus its length, Unicode and padding
 //! policies.
 
+mod support;
+
 use sqlcoder::model::input::{pad_batch, InputBuilder, InputError, PAD_ID};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-
 fn builder() -> InputBuilder {
-    InputBuilder::from_file(format!("{SHARED}/encoder/all-MiniLM-L6-v2/tokenizer.json")).unwrap()
+    InputBuilder::from_file(support::upstream_encoder().join("tokenizer.json")).unwrap()
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -15,7 +15,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn reproduces_reference_fixture() {
-    let text = std::fs::read_to_string(format!("{SHARED}/fixtures/minilm_reference.json")).unwrap();
+    let text = std::fs::read_to_string(support::encoder_fixture_path()).unwrap();
     let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
     let cases = fixture["cases"].as_array().unwrap();
     assert!(cases.len() >= 3);

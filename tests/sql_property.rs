@@ -7,8 +7,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 use sqlcoder::data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue, Query, Table};
+use sqlcoder::sql::schema::build_db;
 use sqlcoder::sql::value::{fold_text, parse_official_number};
-use sqlcoder::sql::{assemble, display, testing, Executor, SqlStatement, SqlValue};
+use sqlcoder::sql::{assemble, display, Executor, SqlStatement, SqlValue};
 use std::cmp::Ordering;
 
 const QUERIES: usize = 12_000;
@@ -239,7 +240,7 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
     let tables: Vec<Table> = (0..60).map(|i| random_table(&mut rng, i)).collect();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hostile.db");
-    testing::build_db(&db, &tables.iter().collect::<Vec<_>>()).unwrap();
+    build_db(&db, &tables.iter().collect::<Vec<_>>()).unwrap();
     let before = sha256(&db);
 
     let exec = Executor::open(&db).unwrap();

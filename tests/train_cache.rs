@@ -1,6 +1,8 @@
 //! The training cache: building, round trip, and clear errors on damaged files.
 
-use sqlcoder::data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
+mod support;
+
+use sqlcoder::data::{Agg, CondOp, Example, Query, Table};
 use sqlcoder::model::input::{pad_batch, InputBuilder};
 use sqlcoder::train::cache::{read_cache, write_cache, CacheHeader, CacheReader, CacheWriter};
 use sqlcoder::train::cache_build::{build_cache, build_cache_file};
@@ -8,28 +10,15 @@ use sqlcoder::train::labels::SlotLabels;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-
 fn builder() -> InputBuilder {
-    InputBuilder::from_file(format!("{SHARED}/encoder/all-MiniLM-L6-v2/tokenizer.json")).unwrap()
+    InputBuilder::from_file(support::upstream_encoder().join("tokenizer.json")).unwrap()
 }
 
 fn example(table: &str, question: &str, sel: usize, conds: &[(usize, CondOp, &str)]) -> Example {
     Example {
         table_id: table.into(),
         question: question.into(),
-        query: Query {
-            sel,
-            agg: Agg::None,
-            conds: conds
-                .iter()
-                .map(|&(col, op, v)| Cond {
-                    col,
-                    op,
-                    value: CondValue::Text(v.into()),
-                })
-                .collect(),
-        },
+        query: Query::with_text_conds(sel, Agg::None, conds),
     }
 }
 

@@ -1,39 +1,32 @@
 //! Same seed, same data → the same training losses. In its own test binary because burn's
 //! backend RNG is process-global: a test running beside it would draw from it too.
 
+mod support;
+
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Split};
-use sqlcoder::model::input::InputBuilder;
 use sqlcoder::model::lora::LoraConfig;
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder::model::BertConfig;
-use sqlcoder::train::cache_build::build_cache;
 use sqlcoder::train::config::{FineTune, TrainConfig};
 use sqlcoder::train::trainer::Trainer;
 use sqlcoder::train::val::ValSet;
-use std::path::Path;
 
 type B = Autodiff<NdArray>;
-
-fn tiny_bert() -> BertConfig {
-    BertConfig::tiny(30522, 64, 2, 4, 0.1)
-}
 
 /// Same seed, same data → the same losses, step for step. Not bit-for-bit: burn-ndarray's
 /// multi-threaded reductions may sum in a different order, which moves the 7th digit.
 #[test]
 fn training_is_deterministic_for_a_seed() {
     use burn::tensor::backend::Backend;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sample = root.join("data/sample");
-    let builder =
-        InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
-    let ds = data::load_split(&sample, Split::Train).unwrap();
-    let (cached, _) = build_cache(&ds.examples, &ds.tables, &builder, false).unwrap();
+    let support::SampleTrain {
+        builder,
+        ds,
+        cached,
+    } = support::sample_train();
     let val = ValSet::from_examples(
         ds.examples[..8].to_vec(),
         ds.tables.clone(),
-        data::db_path(&sample, Split::Train),
+        data::db_path(&support::sample(), Split::Train),
         &builder,
     );
     let runs = tempfile::tempdir().unwrap();
@@ -59,7 +52,7 @@ fn training_is_deterministic_for_a_seed() {
         };
         let device = Default::default();
         B::seed(&device, config.seed);
-        let (model, _) = SlotModel::<B>::random(&tiny_bert(), &spec, &device);
+        let (model, _) = SlotModel::<B>::random(&support::tiny_bert(0.1), &spec, &device);
         let trainer = Trainer::new(&config, model, device, false).unwrap();
         trainer.fit(&cached, &val).unwrap();
         std::fs::read_to_string(runs.path().join(name).join("metrics.jsonl"))

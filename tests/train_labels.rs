@@ -1,15 +1,15 @@
 //! Value-span finding and slot labels on tricky questions.
 
+mod support;
+
 use sqlcoder::data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
 use sqlcoder::model::input::InputBuilder;
 use sqlcoder::train::labels::{value_coverage, LabelError, SlotLabels};
 use sqlcoder::train::value_span::{find_value, MatchKind};
 use std::collections::BTreeMap;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");
-
 fn builder() -> InputBuilder {
-    InputBuilder::from_file(format!("{SHARED}/encoder/all-MiniLM-L6-v2/tokenizer.json")).unwrap()
+    InputBuilder::from_file(support::upstream_encoder().join("tokenizer.json")).unwrap()
 }
 
 fn text(s: &str) -> CondValue {

@@ -2,32 +2,25 @@
 //! train logical-form accuracy reaches 90%. This exercises labels, batching, all six heads, the
 //! losses, both optimizers, greedy decoding and the official scorer end to end.
 
+mod support;
+
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Example, Split};
-use sqlcoder::model::input::InputBuilder;
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder::model::BertConfig;
 use sqlcoder::train::cache::CachedExample;
-use sqlcoder::train::cache_build::build_cache;
 use sqlcoder::train::config::{FineTune, OptimConfig, TrainConfig};
 use sqlcoder::train::trainer::Trainer;
 use sqlcoder::train::val::ValSet;
-use std::path::Path;
 
 type B = Autodiff<NdArray>;
 
-fn tiny_bert() -> BertConfig {
-    BertConfig::tiny(30522, 64, 2, 4, 0.0)
-}
-
 #[test]
 fn tiny_model_overfits_the_sample_training_questions() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let sample = root.join("data/sample");
-    let builder =
-        InputBuilder::from_file(root.join("models/all-MiniLM-L6-v2/tokenizer.json")).unwrap();
-    let ds = data::load_split(&sample, Split::Train).unwrap();
-    let (cached, _) = build_cache(&ds.examples, &ds.tables, &builder, false).unwrap();
+    let support::SampleTrain {
+        builder,
+        ds,
+        cached,
+    } = support::sample_train();
     // Only questions whose every value is a question substring can reach exact logical form.
     let train: Vec<CachedExample> = cached
         .into_iter()
@@ -45,7 +38,7 @@ fn tiny_model_overfits_the_sample_training_questions() {
     let val = ValSet::from_examples(
         examples,
         ds.tables.clone(),
-        data::db_path(&sample, Split::Train),
+        data::db_path(&support::sample(), Split::Train),
         &builder,
     );
 
@@ -71,7 +64,7 @@ fn tiny_model_overfits_the_sample_training_questions() {
         ..Default::default()
     };
     let device = Default::default();
-    let (model, _) = SlotModel::<B>::random(&tiny_bert(), &config.model, &device);
+    let (model, _) = SlotModel::<B>::random(&support::tiny_bert(0.0), &config.model, &device);
     let trainer = Trainer::new(&config, model, device, false).unwrap();
     let summary = trainer.fit(&train, &val).unwrap();
 

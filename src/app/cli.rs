@@ -42,7 +42,7 @@ pub enum Command {
     /// Answer a question about a table: SQL, readable form, rows, confidence.
     Ask(super::ask::AskArgs),
     /// Answer questions line by line from stdin (`:table ID` switches table, `:quit` ends).
-    Repl(super::repl::ReplArgs),
+    Repl(super::session::SessionArgs),
     /// A small web app: pick a table, ask, see the SQL and its rows.
     Serve(super::web::ServeArgs),
     /// Predict a split's queries into an official prediction file (score it with `eval`).
@@ -131,7 +131,7 @@ pub fn run(cli: Cli) -> Result<()> {
             super::data_cmd::prepare(&source, &out)
         }
         Command::Data(DataCommand::Sample { source, out }) => {
-            let report = crate::data::sample::write_sample(&source, &out)?;
+            let report = super::prepare::write_sample(&source, &out)?;
             println!("{report:?}");
             Ok(())
         }
@@ -176,7 +176,7 @@ pub fn run(cli: Cli) -> Result<()> {
             gold_as_pred,
             data,
             out,
-        } => super::data_cmd::eval(
+        } => super::eval_cmd::eval(
             split,
             pred.as_deref().filter(|_| !gold_as_pred),
             &data,

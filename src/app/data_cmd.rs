@@ -1,9 +1,9 @@
-//! `data prepare` (conversion + a check that every gold query runs) and `eval`.
+//! The `data` commands: `prepare` (conversion + a check that every gold query runs) and `stats`.
 
 use crate::data::{self, Dataset, Split};
 use crate::sql::assemble;
 use crate::sql::exec::{Executor, SqlValue};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -59,7 +59,7 @@ pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
 
 pub fn prepare(source: &Path, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    data::prepare::prepare(source, out)?;
+    super::prepare::prepare(source, out)?;
     println!(
         "{:<6} {:>9} {:>9} {:>7} {:>10}",
         "split", "examples", "executed", "failed", "non-empty"
@@ -83,23 +83,6 @@ pub fn prepare(source: &Path, out: &Path) -> Result<()> {
     }
     println!("prepared {} in {:.0?}", out.display(), started.elapsed());
     anyhow::ensure!(failed == 0, "{failed} gold queries failed to execute");
-    Ok(())
-}
-
-pub fn eval(split: Split, pred: Option<&Path>, data_dir: &Path, out: Option<&Path>) -> Result<()> {
-    let ds = data::load_split(data_dir, split)?;
-    let db = data::db_path(data_dir, split);
-    let report = crate::eval::run::run_eval(&ds.examples, &ds.tables, &db, pred)
-        .with_context(|| format!("scoring the {split} split"))?;
-    println!("{}", crate::eval::report::format_report(&report));
-    if let Some(path) = out {
-        let write = || -> Result<()> {
-            let mut file = crate::data::io::AtomicFile::create(path)?;
-            serde_json::to_writer_pretty(&mut file, &report)?;
-            file.commit()
-        };
-        write().with_context(|| format!("cannot write the report {}", path.display()))?;
-    }
     Ok(())
 }
 

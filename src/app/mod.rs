@@ -3,8 +3,10 @@
 pub mod ask;
 pub mod cli;
 pub mod data_cmd;
+pub mod eval_cmd;
 pub mod http;
 pub mod predict;
+pub mod prepare;
 pub mod repl;
 pub mod session;
 pub mod tune;

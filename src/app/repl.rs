@@ -2,32 +2,17 @@
 //!
 //! `:table ID` switches table, `:quit` (or end of input) ends. An error answers its line only.
 
-use super::session::{answer_json, answer_text, find_table, DbArgs, ModelArgs};
+use super::session::{answer_json, answer_text, find_table, SessionArgs};
 use crate::data::Table;
 use crate::infer::Answerer;
 use crate::sql::Executor;
 use anyhow::Result;
-use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
-
-#[derive(Args, Debug)]
-pub struct ReplArgs {
-    /// WikiSQL table id to start with, or the table's name with --sqlite.
-    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
-    pub table: Option<String>,
-    #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
-    pub model: ModelArgs,
-    /// Print one JSON object per answer instead of text.
-    #[arg(long)]
-    pub json: bool,
-}
 
 const HELP: &str =
     "type a question, `:table ID` to switch table, `:tables` to list them, `:quit` to end";
 
-pub fn run(args: &ReplArgs) -> Result<()> {
+pub fn run(args: &SessionArgs) -> Result<()> {
     let (exec, mut table) = args.db.open_table(args.table.as_deref())?;
     let answerer = args.model.load()?;
     let interactive = std::io::stdin().is_terminal();

@@ -56,6 +56,22 @@ impl ModelArgs {
     }
 }
 
+/// What `ask` and `repl` take: the table, where it is, the model, and how answers print.
+#[derive(Args, Debug, Clone)]
+pub struct SessionArgs {
+    /// WikiSQL table id (e.g. 1-10015132-11; the first one for `repl`), or the table's name with
+    /// --sqlite.
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    pub table: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print one JSON object per answer instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Which database holds the tables.
 #[derive(Args, Debug, Clone)]
 pub struct DbArgs {

@@ -155,7 +155,7 @@ pub fn line_json(example: &Example, table: &Table) -> Result<String> {
         question: &example.question,
         table,
         sql: SqlOut {
-            human_readable: crate::sql::human::render(&example.query, &table.header),
+            human_readable: crate::data::human::render(&example.query, &table.header),
             sel: example.query.sel,
             agg: example.query.agg.index(),
             conds: query_indices(&example.query),

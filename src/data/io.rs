@@ -210,6 +210,14 @@ impl Write for AtomicFile {
     }
 }
 
+/// Write `contents` to `path` atomically (see [`AtomicFile`]): a whole small file in one call.
+pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
+    let mut file = AtomicFile::create(path)?;
+    file.write_all(contents.as_ref())
+        .with_context(|| format!("cannot write {}", file.staged.tmp_path().display()))?;
+    file.commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +286,9 @@ mod tests {
         assert!(!path.exists());
         f.commit().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello");
+        write_atomic(&path, "again").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "again");
+        assert!(!dir.path().join("sub/out.jsonl.tmp").exists());
     }
 
     #[test]

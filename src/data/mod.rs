@@ -1,18 +1,20 @@
-//! WikiSQL data: the shared types, both on-disk formats, and the SQLite databases built from them.
+//! WikiSQL data: the shared types and the on-disk formats. The lowest layer: it uses no other.
 //!
 //! - [`wikisql`]: the original release format (and the shared folder's reconstructed layout);
 //! - [`challenge`]: the challenge format (`dataset_files/<split>.jsonl`, tables inline);
-//! - [`sqlite_build`]: a split's tables as SQLite (`db_files/<split>.db`);
-//! - [`prepare`]: original → challenge layout, the `data prepare` command;
-//! - [`sample`]: the small sample committed under `data/sample/`.
+//! - [`human`]: WikiSQL's human-readable query strings (rendered into the challenge format);
+//! - [`sample`]: which questions make the small sample committed under `data/sample/`;
+//! - [`io`]: compressed input, line errors, and the one atomic-output helper.
+//!
+//! The SQLite databases (`db_files/<split>.db`) are built by `sql::schema`; `data prepare` and
+//! `data sample`, which write both, are in `app::prepare`.
 
 pub mod challenge;
 pub mod csv;
 pub mod dataset;
+pub mod human;
 pub mod io;
-pub mod prepare;
 pub mod sample;
-pub mod sqlite_build;
 pub mod types;
 pub mod validate;
 pub mod wikisql;

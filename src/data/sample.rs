@@ -1,16 +1,17 @@
-//! The small sample committed under `data/sample/` (challenge layout) so tests, examples and CI
-//! run without the full data: about a hundred val questions on a few dozen dev tables (starting
-//! with table 1-10015132-11, the first of the dev set) and 64 train questions, each split with its
-//! tables in `dataset_files/<split>.jsonl` and `db_files/<split>.db`.
+//! Which questions make the small sample committed under `data/sample/` (challenge layout), so
+//! tests, examples and CI run without the full data: about a hundred val questions on a few dozen
+//! dev tables (starting with table 1-10015132-11, the first of the dev set) and 64 train
+//! questions, each split with its tables in `dataset_files/<split>.jsonl` and `db_files/<split>.db`
+//! (written by `app::prepare::write_sample`).
 //!
 //! Whole tables are picked, preferring ones whose questions add something not yet covered
 //! (an aggregation, an operator, a value kind, …), so small tests still meet every query shape.
 //! The choice depends only on file order, so regenerating from the same source gives the same files.
 
-use crate::data::dataset::{dataset_path, db_path, load_split, Dataset};
+use crate::data::dataset::{dataset_path, load_split, Dataset};
 use crate::data::io::find_plain_or_xz;
 use crate::data::types::{ColumnType, CondValue, Example, Split, Table};
-use crate::data::{challenge, sqlite_build, wikisql};
+use crate::data::wikisql;
 use anyhow::{anyhow, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -22,18 +23,9 @@ pub const VAL_QUESTIONS: usize = 100;
 /// Train questions in the sample (enough to train a tiny model in a test).
 pub const TRAIN_QUESTIONS: usize = 64;
 
-/// Question and table counts of a written sample.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SampleReport {
-    pub val_questions: usize,
-    pub val_tables: usize,
-    pub train_questions: usize,
-    pub train_tables: usize,
-}
-
 /// Read a split from `source`: the challenge layout if `source/dataset_files` has it, else the
 /// original format.
-fn read_any(source: &Path, split: Split) -> Result<Dataset> {
+pub fn read_any(source: &Path, split: Split) -> Result<Dataset> {
     if find_plain_or_xz(&dataset_path(source, split)).is_some() {
         load_split(source, split)
     } else {
@@ -152,37 +144,6 @@ pub fn select_val(dev: &Dataset) -> Result<Dataset> {
 /// The train sample: a varied set of train tables with all their questions, [`TRAIN_QUESTIONS`] at most.
 pub fn select_train(train: &Dataset) -> Result<Dataset> {
     select_tables(train, None, TRAIN_QUESTIONS)
-}
-
-/// Write the sample under `out` (normally `data/sample`) from `source`: a prepared folder
-/// (challenge layout) or the original files (e.g. `../shared/wikisql`). All four files are
-/// committed together, only once every one is written.
-pub fn write_sample(source: &Path, out: &Path) -> Result<SampleReport> {
-    let val = select_val(&read_any(source, Split::Val)?)?;
-    let train = select_train(&read_any(source, Split::Train)?)?;
-    let mut staged = Vec::new();
-    for ds in [&val, &train] {
-        let tables: Vec<&Table> = ds.used_tables();
-        staged.push(challenge::write_staged(
-            &dataset_path(out, ds.split),
-            ds,
-            &|_| {},
-        )?);
-        staged.push(sqlite_build::build_db_staged(
-            &db_path(out, ds.split),
-            &tables,
-            &|_| {},
-        )?);
-    }
-    for file in staged {
-        file.commit()?;
-    }
-    Ok(SampleReport {
-        val_questions: val.examples.len(),
-        val_tables: val.tables.len(),
-        train_questions: train.examples.len(),
-        train_tables: train.tables.len(),
-    })
 }
 
 #[cfg(test)]

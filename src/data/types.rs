@@ -159,6 +159,22 @@ pub struct Query {
     pub conds: Vec<Cond>,
 }
 
+impl Query {
+    /// A query whose condition values are all text, from `(column, operator, value)` triples
+    /// (values as a question gives them; a compact way to write queries down).
+    pub fn with_text_conds(sel: usize, agg: Agg, conds: &[(usize, CondOp, &str)]) -> Query {
+        let conds = conds
+            .iter()
+            .map(|&(col, op, value)| Cond {
+                col,
+                op,
+                value: CondValue::Text(value.to_string()),
+            })
+            .collect();
+        Query { sel, agg, conds }
+    }
+}
+
 /// One question with its gold query.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Example {

@@ -107,9 +107,9 @@ pub fn score_example(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue};
+    use crate::data::types::{Agg, Cell, ColumnType, CondOp};
     use crate::eval::predictions::write_predictions;
-    use crate::sql::testing;
+    use crate::sql::schema::build_db;
 
     fn table() -> Table {
         Table {
@@ -137,18 +137,7 @@ mod tests {
     }
 
     fn q(sel: usize, agg: Agg, conds: &[(usize, CondOp, &str)]) -> Query {
-        Query {
-            sel,
-            agg,
-            conds: conds
-                .iter()
-                .map(|&(col, op, v)| Cond {
-                    col,
-                    op,
-                    value: CondValue::Text(v.into()),
-                })
-                .collect(),
-        }
+        Query::with_text_conds(sel, agg, conds)
     }
 
     fn example(query: Query) -> Example {
@@ -163,7 +152,7 @@ mod tests {
     fn scores_a_small_split_from_a_prediction_file() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("val.db");
-        testing::build_db(&db, &[&table()]).unwrap();
+        build_db(&db, &[&table()]).unwrap();
         let tables = BTreeMap::from([("1-5".to_string(), table())]);
         let examples = vec![
             example(q(0, Agg::None, &[(1, CondOp::Eq, "10")])),
@@ -204,7 +193,7 @@ mod tests {
         let mut ex = example(q(0, Agg::None, &[]));
         let err = run_eval(std::slice::from_ref(&ex), &tables, &db, None).unwrap_err();
         assert!(format!("{err:#}").contains("not found"), "{err:#}");
-        testing::build_db(&db, &[&table()]).unwrap();
+        build_db(&db, &[&table()]).unwrap();
         ex.table_id = "2-2".into();
         let err = run_eval(&[ex], &tables, &db, None).unwrap_err();
         assert!(err.to_string().contains("\"2-2\""), "{err}");

@@ -24,7 +24,7 @@ pub struct Answer {
     pub query: Query,
     /// The executed SQL with its values inlined ([`sql::display`]).
     pub sql: String,
-    /// WikiSQL's human-readable form ([`sql::human::render`]).
+    /// WikiSQL's human-readable form ([`crate::data::human::render`]).
     pub human: String,
     /// First column of every result row.
     pub rows: Vec<SqlValue>,
@@ -185,7 +185,7 @@ pub fn decode_answer(
     Ok(Answer {
         table_id: table.id.clone(),
         sql: sql::display(&stmt),
-        human: sql::human::render(&query, &table.header),
+        human: crate::data::human::render(&query, &table.header),
         query,
         rows,
         confidence,

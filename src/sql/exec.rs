@@ -1,11 +1,12 @@
 //! Running statements on a built WikiSQL database, read-only, and reading tables back out of it.
 //!
-//! Two layouts are read: ours (with the `sqlcoder_columns` metadata table: exact headers and
+//! Two layouts are read: ours ([`super::schema`], with its metadata table: exact headers and
 //! types) and the challenge's as distributed (plain `table_<id>` tables: headers are the column
 //! names, types from the declared column types).
 
 use super::assemble::FOLD_FUNCTION;
 use super::naming::{quote_ident, table_name};
+use super::schema::{type_from_word, COLUMNS_TABLE};
 use super::value::fold_text;
 use super::{SqlParam, SqlStatement};
 use crate::data::types::{Cell, ColumnType, Query, Table};
@@ -45,12 +46,13 @@ impl ToSql for SqlParam {
     }
 }
 
-/// A read-only connection to a built database (schema in DESIGN.md) with `sqlcoder_fold` registered.
+/// A read-only connection to a built database (layout in [`super::schema`]) with `sqlcoder_fold`
+/// registered.
 /// Not shareable between threads: open one per thread.
 pub struct Executor {
     conn: Connection,
     path: PathBuf,
-    /// Whether the database has the `sqlcoder_columns` metadata table.
+    /// Whether the database has the metadata table [`COLUMNS_TABLE`].
     metadata: bool,
 }
 
@@ -86,8 +88,8 @@ impl Executor {
         conn.set_prepared_statement_cache_capacity(256);
         let metadata = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlcoder_columns'",
-                [],
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [COLUMNS_TABLE],
                 |r| r.get::<_, i64>(0),
             )
             .with_context(|| format!("{} is not a readable SQLite database", path.display()))?
@@ -138,8 +140,10 @@ impl Executor {
         }
         let mut stmt = self
             .conn
-            .prepare("SELECT DISTINCT table_id FROM sqlcoder_columns ORDER BY table_id")
-            .with_context(|| format!("{} has no sqlcoder_columns table", self.path.display()))?;
+            .prepare(&format!(
+                "SELECT DISTINCT table_id FROM {COLUMNS_TABLE} ORDER BY table_id"
+            ))
+            .with_context(|| format!("{} has no {COLUMNS_TABLE} table", self.path.display()))?;
         let ids = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -162,7 +166,7 @@ impl Executor {
         Ok(ids)
     }
 
-    /// The table `id`: from its `sqlcoder_columns` metadata when the database has it, else from
+    /// The table `id`: from its metadata ([`COLUMNS_TABLE`]) when the database has it, else from
     /// the plain table `table_<id>` ([`Executor::plain_table`]).
     /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
     pub fn table(&self, id: &str) -> Result<Table> {
@@ -171,11 +175,11 @@ impl Executor {
         }
         let mut meta = self
             .conn
-            .prepare(
-                "SELECT table_name, header, column_name, type FROM sqlcoder_columns \
-                 WHERE table_id = ?1 ORDER BY col_index",
-            )
-            .with_context(|| format!("{} has no sqlcoder_columns table", self.path.display()))?;
+            .prepare(&format!(
+                "SELECT table_name, header, column_name, type FROM {COLUMNS_TABLE} \
+                 WHERE table_id = ?1 ORDER BY col_index"
+            ))
+            .with_context(|| format!("{} has no {COLUMNS_TABLE} table", self.path.display()))?;
         let columns = meta
             .query_map([id], |r| {
                 Ok((
@@ -194,11 +198,13 @@ impl Executor {
         let mut quoted = Vec::with_capacity(columns.len());
         for (_, h, name, ty) in &columns {
             header.push(h.clone());
-            types.push(match ty.to_ascii_lowercase().as_str() {
-                "text" => ColumnType::Text,
-                "real" => ColumnType::Real,
-                other => bail!("table {id:?}: unknown column type {other:?} for {h:?}"),
-            });
+            let Some(t) = type_from_word(ty) else {
+                bail!(
+                    "table {id:?}: unknown column type {:?} for {h:?}",
+                    ty.to_ascii_lowercase()
+                );
+            };
+            types.push(t);
             quoted.push(quote_ident(name));
         }
         let sql = format!(
@@ -336,8 +342,9 @@ pub fn register_fold(conn: &Connection) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::types::{Agg, Cond, CondOp, CondValue, Query};
-    use crate::sql::{assemble, testing};
+    use crate::data::types::{Agg, CondOp, Query};
+    use crate::sql::assemble;
+    use crate::sql::schema::build_db;
 
     fn table() -> Table {
         Table {
@@ -353,25 +360,14 @@ mod tests {
     }
 
     fn query(sel: usize, agg: Agg, conds: Vec<(usize, CondOp, &str)>) -> Query {
-        Query {
-            sel,
-            agg,
-            conds: conds
-                .into_iter()
-                .map(|(col, op, v)| Cond {
-                    col,
-                    op,
-                    value: CondValue::Text(v.into()),
-                })
-                .collect(),
-        }
+        Query::with_text_conds(sel, agg, &conds)
     }
 
     #[test]
     fn runs_with_official_comparisons() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
-        testing::build_db(&db, &[&table()]).unwrap();
+        build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         let t = table();
         let run = |q: Query| exec.run(&assemble(&q, &t).unwrap()).unwrap();
@@ -404,7 +400,7 @@ mod tests {
     fn tables_read_back_and_unknown_ids_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("t.db");
-        testing::build_db(&db, &[&table()]).unwrap();
+        build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         assert_eq!(exec.table_ids().unwrap(), vec!["1-1".to_string()]);
         let back = exec.table("1-1").unwrap();
@@ -423,7 +419,7 @@ mod tests {
         let err = Executor::open(&dir.path().join("none.db")).err().unwrap();
         assert!(err.to_string().contains("not found"), "{err}");
         let db = dir.path().join("t.db");
-        testing::build_db(&db, &[&table()]).unwrap();
+        build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         let drop = SqlStatement {
             sql: "DROP TABLE \"table_1_1\"".into(),

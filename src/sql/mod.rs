@@ -1,13 +1,12 @@
-//! SQL: naming, value semantics, the assembler (Query → executable SQL + parameters), the display
-//! form, WikiSQL's human-readable strings, and execution.
+//! SQL: the layout of a built database and its one builder ([`schema`]), naming, value semantics,
+//! the assembler (Query → executable SQL + parameters), the display form, and execution.
 
 pub mod assemble;
 pub mod display;
 pub mod exec;
-pub mod human;
 pub mod naming;
 pub mod own;
-pub mod testing;
+pub mod schema;
 pub mod value;
 
 pub use assemble::assemble;
@@ -29,7 +28,7 @@ pub struct SqlStatement {
     pub params: Vec<SqlParam>,
 }
 
-/// Why a query could not be turned into SQL, or a human-readable string into a query.
+/// Why a query could not be turned into SQL.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SqlError {
     #[error("{slot} column {col} is out of range: table {table_id:?} has {width} columns")]
@@ -39,6 +38,4 @@ pub enum SqlError {
         width: usize,
         table_id: String,
     },
-    #[error("cannot parse human-readable query {human:?}: {reason}")]
-    HumanParse { human: String, reason: String },
 }

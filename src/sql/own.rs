@@ -3,8 +3,8 @@
 //! read-only connections (one per thread) can query it.
 
 use super::exec::Executor;
+use super::schema::write_into;
 use crate::data::csv::TableLimits;
-use crate::data::sqlite_build::write_into;
 use crate::data::types::Table;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags};

@@ -1,26 +1,28 @@
-//! Build a split's SQLite database from its tables.
+//! The layout of a built WikiSQL database, and the one builder that writes it (`data prepare`,
+//! `data sample`, a user's own tables in memory, and the tests all build through here).
 //!
-//! Schema (DESIGN.md): per WikiSQL table one SQLite table `sql::naming::table_name(id)` whose
-//! columns are `sql::naming::column_names(header)`, always quoted, declared `TEXT` or `REAL` by
-//! `types`. Text cells are stored as given; real cells as numbers, strings among them parsed with
-//! `sql::value::parse_official_number` (NULL when they hold no number). Rows keep their order
-//! (rowid). The metadata table [`COLUMNS_TABLE`] maps every column back to its header and type,
-//! so a `.db` alone can be turned back into tables.
+//! Per WikiSQL table one SQLite table [`table_name`]`(id)` whose columns are
+//! [`column_names`]`(header)`, always quoted, declared `TEXT` or `REAL` by `types`. Text cells are
+//! stored as given; real cells as numbers, strings among them parsed with
+//! [`parse_official_number`] (NULL when they hold no number). Rows keep their order (rowid). The
+//! metadata table [`COLUMNS_TABLE`] maps every column back to its header and type word
+//! ([`type_word`]), so a `.db` alone can be turned back into tables (`sql::exec::Executor::table`).
 
+use super::naming::{column_names, quote_ident, table_name};
+use super::value::parse_official_number;
 use crate::data::io::StagedPath;
 use crate::data::types::{Cell, ColumnType, Table};
 use crate::data::validate::check_table;
-use crate::sql::naming::{column_names, quote_ident, table_name};
-use crate::sql::value::parse_official_number;
 use anyhow::{anyhow, Context, Result};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ToSql};
 use std::path::Path;
 
-/// Name of the metadata table.
+/// Name of the metadata table: one row per column of every WikiSQL table, with the columns
+/// `table_id, table_name, col_index, header, column_name, type`.
 pub const COLUMNS_TABLE: &str = "sqlcoder_columns";
 
-/// The metadata table: one row per column of every WikiSQL table.
+/// The metadata table.
 const CREATE_COLUMNS_TABLE: &str =
     "CREATE TABLE sqlcoder_columns (table_id TEXT, table_name TEXT, \
      col_index INTEGER, header TEXT, column_name TEXT, type TEXT)";
@@ -33,6 +35,15 @@ pub fn type_word(t: ColumnType) -> &'static str {
     match t {
         ColumnType::Text => "text",
         ColumnType::Real => "real",
+    }
+}
+
+/// The column type a metadata `type` string names (any case), the inverse of [`type_word`].
+pub fn type_from_word(word: &str) -> Option<ColumnType> {
+    match word.to_ascii_lowercase().as_str() {
+        "text" => Some(ColumnType::Text),
+        "real" => Some(ColumnType::Real),
+        _ => None,
     }
 }
 

@@ -1,13 +1,19 @@
-//! `data prepare`: turn the original WikiSQL files (any layout `data::wikisql` reads) into the
-//! challenge layout: `<out>/dataset_files/{train,val,test}.jsonl` and `<out>/db_files/{train,val,test}.db`.
+//! Writing the challenge layout (`<out>/dataset_files/<split>.jsonl` + `<out>/db_files/<split>.db`):
+//! - [`prepare`] (`data prepare`): every split of the original WikiSQL files (any layout
+//!   `data::wikisql` reads);
+//! - [`write_sample`] (`data sample`): the small sample `data::sample` selects.
 //!
-//! All six outputs are written under temporary names and renamed into place only after every one
-//! of them is complete, so a failed run changes nothing in `<out>`.
+//! The outputs are written under temporary names and renamed into place only after every one of
+//! them is complete, so a failed run changes nothing in `<out>`. The databases are built by
+//! `sql::schema`, which is why this lives above both the data and the SQL layer. The `data prepare`
+//! command then runs every gold query on its database (`data_cmd::gold_check`).
 
 use crate::data::dataset::{dataset_path, db_path, Dataset};
 use crate::data::io::StagedPath;
+use crate::data::sample::{read_any, select_train, select_val};
 use crate::data::types::{Split, Table};
-use crate::data::{challenge, sqlite_build, wikisql};
+use crate::data::{challenge, wikisql};
+use crate::sql::schema;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -29,18 +35,6 @@ pub struct SplitReport {
     pub source_tables: PathBuf,
     pub dataset_file: PathBuf,
     pub db_file: PathBuf,
-    /// Gold-query execution check. NOT COMPUTED YET: always `None` until the lead wires it to
-    /// `sql::exec` (run every gold query on the built `.db`, count empty results and failures).
-    pub gold_execution: Option<GoldExecutionCheck>,
-}
-
-/// Outcome of running every gold query of a split on its database (placeholder, see
-/// [`SplitReport::gold_execution`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GoldExecutionCheck {
-    pub nonempty: usize,
-    pub empty: usize,
-    pub failed: usize,
 }
 
 /// What `prepare` did, split by split (train, val, test).
@@ -128,7 +122,7 @@ fn prepare_split(
     let progress = |n: u64| bar.inc(n);
     let (jsonl, db) = rayon::join(
         || challenge::write_staged(&dataset_file, &dataset, &progress),
-        || sqlite_build::build_db_staged(&db_file, &all_tables, &progress),
+        || schema::build_db_staged(&db_file, &all_tables, &progress),
     );
     let staged = vec![jsonl?, db?];
     let report = SplitReport {
@@ -140,11 +134,50 @@ fn prepare_split(
         source_tables: files.tables.clone(),
         dataset_file,
         db_file,
-        gold_execution: None,
     };
     Ok((report, staged))
 }
 
 fn used_table_count(dataset: &Dataset) -> usize {
     dataset.used_tables().len()
+}
+
+/// Question and table counts of a written sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleReport {
+    pub val_questions: usize,
+    pub val_tables: usize,
+    pub train_questions: usize,
+    pub train_tables: usize,
+}
+
+/// Write the sample under `out` (normally `data/sample`) from `source`: a prepared folder
+/// (challenge layout) or the original files (e.g. `../shared/wikisql`). All four files are
+/// committed together, only once every one is written.
+pub fn write_sample(source: &Path, out: &Path) -> Result<SampleReport> {
+    let val = select_val(&read_any(source, Split::Val)?)?;
+    let train = select_train(&read_any(source, Split::Train)?)?;
+    let mut staged = Vec::new();
+    for ds in [&val, &train] {
+        let tables: Vec<&Table> = ds.used_tables();
+        staged.push(challenge::write_staged(
+            &dataset_path(out, ds.split),
+            ds,
+            &|_| {},
+        )?);
+        staged.push(schema::build_db_staged(
+            &db_path(out, ds.split),
+            &tables,
+            &|_| {},
+        )?);
+    }
+    for file in staged {
+        file.commit()?;
+    }
+    Ok(SampleReport {
+        val_questions: val.examples.len(),
+        val_tables: val.tables.len(),
+        train_questions: train.examples.len(),
+        train_tables: train.tables.len(),
+    })
 }
