@@ -12,9 +12,9 @@ trap 'rm -rf "$tmp"' EXIT
 for split in val test; do
   for mode in greedy guided guided_snap; do
     case $mode in
-      greedy) flags=() ;;
-      guided) flags=(--guided) ;;
-      guided_snap) flags=(--guided --snap-values) ;;
+      greedy) flags=(--no-guided) ;;
+      guided) flags=() ;;
+      guided_snap) flags=(--snap-values) ;;
     esac
     "$bin" predict --split "$split" "${flags[@]}" --out "$tmp/$split.$mode.jsonl" 2>&1 | tail -1
     "$bin" eval --split "$split" --pred "$tmp/$split.$mode.jsonl" --out "$out/shipped_${split}_${mode}.json" > "$out/shipped_${split}_${mode}.txt"

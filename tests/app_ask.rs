@@ -180,7 +180,7 @@ fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
         .unwrap()
         .lines()
         .count();
-    for extra in [&[][..], &["--guided", "--snap-values"][..]] {
+    for extra in [&["--no-guided"][..], &["--guided", "--snap-values"][..]] {
         let pred = dir.path().join("pred.jsonl");
         let mut cmd = with_model(
             model.path(),

@@ -121,7 +121,7 @@ if [ "$INFER_Q" -gt 0 ]; then
   head -n "$INFER_Q" "$WORK/data/dataset_files/val.jsonl" >"$INFER_DATA/dataset_files/val.jsonl"
 fi
 for k in 1 2; do
-  CUDA_CACHE_PATH="$KC/nv" "$BIN" predict --backend "$BACKEND" --split val --data "$INFER_DATA" \
+  CUDA_CACHE_PATH="$KC/nv" "$BIN" predict --no-guided --backend "$BACKEND" --split val --data "$INFER_DATA" \
     --model "$WORK/runs/cold/best" --encoder "$WORK/encoder" --batch-size 64 \
     --kernel-cache "$KC" ${GPU_FLAGS[@]+"${GPU_FLAGS[@]}"} --out "$WORK/pred.jsonl" \
     >"$OUTDIR/predict_$k.txt" 2>"$OUTDIR/predict_$k.log"

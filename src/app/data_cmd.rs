@@ -1,7 +1,6 @@
 //! The `data` commands: `prepare` (conversion + a check that every gold query runs) and `stats`.
 
 use crate::data::{self, Dataset, Split};
-use crate::sql::assemble;
 use crate::sql::exec::{Executor, SqlValue};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -37,11 +36,9 @@ pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
             |exec, ex| {
                 let exec = exec.as_ref().map_err(|e| e.to_string())?;
                 let table = ds.table(&ex.table_id).map_err(|e| e.to_string())?;
-                let stmt = assemble::assemble(&ex.query, table)
-                    .map_err(|e| format!("{}: {e}", ex.table_id))?;
                 let rows = exec
-                    .run(&stmt)
-                    .map_err(|e| format!("{}: {e:#}", ex.table_id))?;
+                    .run_query(&ex.query, table)
+                    .map_err(|e| format!("{}: {e}", ex.table_id))?;
                 Ok(rows.iter().any(|v| !matches!(v, SqlValue::Null)))
             },
         )

@@ -1,6 +1,6 @@
 //! `sqlcoder predict`: a split's questions → an official prediction file (`eval` scores it).
 
-use super::session::{DEFAULT_ENCODER, SAMPLE_DATA};
+use super::session::{DecodeArgs, DEFAULT_ENCODER, SAMPLE_DATA};
 use crate::data::{self, Dataset, Split};
 use crate::eval::{write_predictions, Prediction};
 use crate::infer::baseline::{baseline_query, majority_select};
@@ -53,14 +53,11 @@ impl SplitModelArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub source: SplitModelArgs,
-    /// Execution-guided decoding (runs candidates on the split's database).
-    #[arg(long)]
-    pub guided: bool,
-    /// Snap predicted values to the closest cell of their column (reads table content).
-    #[arg(long)]
-    pub snap_values: bool,
+    /// Decoding, as for `ask` (execution guidance runs candidates on the split's database).
+    #[command(flatten)]
+    pub decode: DecodeArgs,
     /// Predict with a baseline instead of the model.
-    #[arg(long, value_enum, conflicts_with_all = ["model", "guided", "snap_values"])]
+    #[arg(long, value_enum, conflicts_with_all = ["model", "guided", "no_guided", "snap_values"])]
     pub baseline: Option<Baseline>,
     /// Prediction file to write (one JSON line per question, in the split's order).
     #[arg(long)]
@@ -89,11 +86,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
                 .collect::<Result<_>>()?
         }
         None => {
-            let options = AnswerOptions {
-                guided: args.guided,
-                snap_values: args.snap_values,
-                ..Default::default()
-            };
+            let options = args.decode.options();
             match args.backend {
                 BackendKind::Ndarray => predict_on::<NdArray>(args, &ds, options)?,
                 BackendKind::Cuda => predict_cuda(args, &ds, options)?,

@@ -30,6 +30,13 @@ pub struct ModelArgs {
     /// Pretrained encoder folder the model was trained on (config, weights, tokenizer).
     #[arg(long, default_value = DEFAULT_ENCODER)]
     pub encoder: PathBuf,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// How questions are decoded, for every command that answers or predicts.
+#[derive(Args, Debug, Clone)]
+pub struct DecodeArgs {
     /// Execution-guided decoding: replace a query that fails or returns nothing (default on).
     #[arg(long, overrides_with = "no_guided")]
     pub guided: bool,
@@ -41,13 +48,19 @@ pub struct ModelArgs {
     pub snap_values: bool,
 }
 
-impl ModelArgs {
+impl DecodeArgs {
     pub fn options(&self) -> AnswerOptions {
         AnswerOptions {
             guided: !self.no_guided,
             snap_values: self.snap_values,
             ..Default::default()
         }
+    }
+}
+
+impl ModelArgs {
+    pub fn options(&self) -> AnswerOptions {
+        self.decode.options()
     }
 
     pub fn load(&self) -> Result<Answerer> {

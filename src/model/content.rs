@@ -146,13 +146,13 @@ impl TableContent {
         // Per question word: (column, kinds) marks.
         let mut marks: Vec<HashMap<u16, u8>> = vec![HashMap::new(); q.len()];
         let mut mark = |w: usize, col: u16, kinds: u8| *marks[w].entry(col).or_default() |= kinds;
-        for i in 0..q.len() {
+        for (i, first) in q.iter().enumerate() {
             let mut run = String::new();
-            for j in i..q.len().min(i + MAX_RUN) {
+            for (j, word) in q.iter().enumerate().skip(i).take(MAX_RUN) {
                 if j > i {
                     run.push(' ');
                 }
-                run.push_str(&q[j].text);
+                run.push_str(&word.text);
                 for &col in keys.cells.get(&run).into_iter().flatten() {
                     for w in i..=j {
                         mark(w, col, CELL);
@@ -166,7 +166,7 @@ impl TableContent {
                     }
                 }
             }
-            for &col in keys.header_words.get(&q[i].text).into_iter().flatten() {
+            for &col in keys.header_words.get(&first.text).into_iter().flatten() {
                 mark(i, col, HEADER_WORD);
             }
         }
