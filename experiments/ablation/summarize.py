@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 runs, seeds, train_limit, val_limit = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-SLOTS = ["sel", "agg", "where_count", "where_col", "where_op", "where_val"]
 
 
 def last_epoch(path):
@@ -34,11 +33,19 @@ for arm in ["plain", "content"]:
         "slots": {k: stat(lambda v, k=k: v["slots"][k]) for k in vals[0]["slots"]},
     }
 
+# Paired by seed: the two arms of a seed train on the same subset in the same order.
+paired = {}
+if {"plain", "content"} <= arms.keys():
+    for k in ["lf", "ex"]:
+        d = [c - p for c, p in zip(arms["content"][k]["runs"], arms["plain"][k]["runs"])]
+        paired[k] = {"mean": statistics.mean(d), "std": statistics.stdev(d) if len(d) > 1 else 0.0, "runs": d}
+
 result = {
     "command": f"experiments/ablation/run.sh {seeds} {train_limit} {val_limit}",
     "setup": f"default LoRA recipe, 1 epoch on the first {train_limit} train examples after a "
     f"seeded shuffle, greedy val LF/EX on the first {val_limit} val questions",
     "arms": arms,
+    "content_minus_plain": paired,
 }
 out = Path("experiments/results/ablation_content.json")
 out.write_text(json.dumps(result, indent=2) + "\n")
@@ -48,5 +55,8 @@ for name, a in arms.items():
     cell = lambda s: f"{s['mean']:.2f} ± {s['std']:.2f}"
     lines.append(f"| {name} | {a['seeds']} | {cell(a['lf'])} | {cell(a['ex'])} | "
                  + " | ".join(cell(s) for s in a["slots"].values()) + " |")
+if paired:
+    lines += ["", "content − plain, paired by seed: LF {:+.2f} ± {:.2f}, EX {:+.2f} ± {:.2f}".format(
+        paired["lf"]["mean"], paired["lf"]["std"], paired["ex"]["mean"], paired["ex"]["std"])]
 Path("experiments/results/ablation_content.txt").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
