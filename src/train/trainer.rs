@@ -9,13 +9,13 @@ use super::loss::{slot_loss, SlotLoss, SlotTargets, LOSS_PARTS};
 use super::metrics::MetricsLog;
 use super::val::ValSet;
 use crate::model::batch::{ModelBatch, ShapePolicy};
+use crate::model::fast::adamw::AdamWSettings;
 use crate::model::slot_model::{ModelSpec, SlotModel};
 use crate::model::trainable::apply_mode;
 use crate::train::cache::CachedExample;
 use anyhow::{bail, Context, Result};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::record::Recorder;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
@@ -153,10 +153,9 @@ pub fn train_model<B: AutodiffBackend>(
     let run_dir = config.run_dir();
     std::fs::create_dir_all(&run_dir)?;
     let ckpt = CheckpointDir::new(&run_dir);
+    // burn's AdamW with per-tensor norm clipping; fused and multi-threaded on ndarray.
     let optim = || {
-        AdamWConfig::new()
-            .with_weight_decay(config.weight_decay as f32)
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.grad_clip as f32)))
+        AdamWSettings::new(config.weight_decay as f32, Some(config.grad_clip as f32))
             .init::<B, SlotModel<B>>()
     };
     let (mut opt_encoder, mut opt_heads) = (optim(), optim());
