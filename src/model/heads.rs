@@ -12,6 +12,8 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
+use crate::model::fast::dense;
+
 /// Number of aggregation classes ("", MAX, MIN, COUNT, SUM, AVG).
 pub const N_AGG: usize = 6;
 /// Operators predicted (=, >, <).
@@ -106,29 +108,24 @@ impl<B: Backend> SlotHeads<B> {
             .clone()
             .unsqueeze_dim::<3>(1)
             .expand([batch, n_cols, seq]);
-        let att = self
-            .column_attention
-            .forward(columns.clone())
+        // Every dense layer through `fast::dense`: one flattened product (gemm on ndarray).
+        let att = dense(&self.column_attention, columns.clone())
             .matmul(hidden.clone().swap_dims(1, 2)) // [b, c, seq]
             .mask_fill(question_mask.clone(), MASKED_LOGIT);
         let context = softmax(att, 2).matmul(hidden.clone()); // [b, c, d]
         let features = Tensor::cat(vec![columns, context], 2); // [b, c, 2d]
 
         let column_pad = s.column_pad.clone();
-        let project = |layer: &Linear<B>| layer.forward(features.clone()).tanh();
+        let project = |layer: &Linear<B>| dense(layer, features.clone()).tanh();
 
-        let sel = self
-            .sel_out
-            .forward(project(&self.sel_features))
+        let sel = dense(&self.sel_out, project(&self.sel_features))
             .squeeze_dim::<2>(2)
             .mask_fill(column_pad.clone(), MASKED_LOGIT);
-        let agg = self.agg_out.forward(project(&self.agg_features));
-        let where_col = self
-            .where_out
-            .forward(project(&self.where_features))
+        let agg = dense(&self.agg_out, project(&self.agg_features));
+        let where_col = dense(&self.where_out, project(&self.where_features))
             .squeeze_dim::<2>(2)
             .mask_fill(column_pad.clone(), MASKED_LOGIT);
-        let op = self.op_out.forward(project(&self.op_features));
+        let op = dense(&self.op_out, project(&self.op_features));
 
         // Where-count reads [CLS] beside a mean of the column features (how many columns the
         // question talks about), masked to real columns.
@@ -139,20 +136,14 @@ impl<B: Backend> SlotHeads<B> {
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
-        let where_count = self
-            .count_out
-            .forward(self.count_hidden.forward(count_in).tanh());
+        let where_count = dense(&self.count_out, dense(&self.count_hidden, count_in).tanh());
 
         // Value pointers: bilinear column × token scores, restricted to question word pieces.
         let tokens_t = hidden.swap_dims(1, 2); // [b, d, seq]
-        let value_start = self
-            .start_query
-            .forward(features.clone())
+        let value_start = dense(&self.start_query, features.clone())
             .matmul(tokens_t.clone())
             .mask_fill(question_mask.clone(), MASKED_LOGIT);
-        let value_end = self
-            .end_query
-            .forward(features)
+        let value_end = dense(&self.end_query, features)
             .matmul(tokens_t)
             .mask_fill(question_mask, MASKED_LOGIT);
 

@@ -7,7 +7,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::model::config::BertConfig;
-use crate::model::fast::{attention_context, attention_scores, gelu, masked_softmax};
+use crate::model::fast::{attention_context, attention_scores, gelu, layer_norm, masked_softmax};
 use crate::model::lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};
 use crate::model::weights::{ParamSource, WeightsError};
 
@@ -46,12 +46,20 @@ pub struct BertResidualOutput<B: Backend> {
     /// HF `LayerNorm`.
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
+    /// `layer_norm`'s epsilon (burn keeps the module's private; not a parameter, not recorded).
+    layer_norm_eps: f64,
 }
 
 impl<B: Backend> BertResidualOutput<B> {
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
         let projected = self.dropout.forward(self.dense.forward(x));
-        self.layer_norm.forward(projected + residual)
+        // Residual add and LayerNorm in one pass on ndarray (see `model::fast`).
+        layer_norm(
+            projected,
+            Some(residual),
+            &self.layer_norm,
+            self.layer_norm_eps,
+        )
     }
 }
 
@@ -118,6 +126,7 @@ impl<B: Backend> BertLayer<B> {
                         eps,
                     )?,
                     dropout: hidden_dropout.clone(),
+                    layer_norm_eps: eps,
                 },
             },
             intermediate: BertIntermediate {
@@ -127,6 +136,7 @@ impl<B: Backend> BertLayer<B> {
                 dense: output_dense,
                 layer_norm: source.layer_norm(&format!("{p}.output.LayerNorm"), h, eps)?,
                 dropout: hidden_dropout,
+                layer_norm_eps: eps,
             },
         })
     }

@@ -52,7 +52,12 @@ impl AdamWSettings {
 
     /// The optimizer for module `M`: use it like the one `AdamWConfig::init()` returns.
     pub fn init<B: AutodiffBackend, M: AutodiffModule<B>>(&self) -> OptimizerAdaptor<AdamW, M, B> {
-        OptimizerAdaptor::from(AdamW {
+        OptimizerAdaptor::from(self.build())
+    }
+
+    /// The per-tensor optimizer (what [`Self::init`] wraps).
+    pub fn build(&self) -> AdamW {
+        AdamW {
             settings: *self,
             burn: AdamWConfig::new()
                 .with_beta_1(self.beta_1)
@@ -60,7 +65,7 @@ impl AdamWSettings {
                 .with_epsilon(self.epsilon)
                 .with_weight_decay(self.weight_decay)
                 .build(),
-        })
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod adamw;
 pub mod attention;
 pub mod gemm;
 pub mod kernels;
+pub mod norm;
 
 use std::any::{Any, TypeId};
 
@@ -25,6 +26,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 use burn::backend::{Autodiff, NdArray};
+use burn::nn::{LayerNorm, Linear};
 use burn::tensor::activation;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
@@ -78,6 +80,22 @@ pub fn linear<B: Backend>(
         return burn::tensor::module::linear(x, weight, None);
     }
     burn::tensor::module::linear(x, weight, bias)
+}
+
+/// A burn `Linear` layer on `[..., d_in]` inputs, flattened to one `[rows, d_in]` product
+/// through [`linear`].
+///
+/// burn's `Linear::forward` on a 3-d input is a batched matmul whose weight gradient is one
+/// `[d_in, d_out]` product per batch item, summed afterwards (a `[batch, d_in, d_out]`
+/// temporary, on one thread); flattened, it is one product on every backend.
+pub fn dense<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    let mut dims = x.dims();
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let flat: Tensor<B, 2> = x.reshape([rows, dims[D - 1]]);
+    let bias = layer.bias.as_ref().map(|b| b.val());
+    let out = linear(flat, layer.weight.val(), bias);
+    dims[D - 1] = out.dims()[1];
+    out.reshape(dims)
 }
 
 /// `softmax(scores + bias, 3)` for attention: `scores` `[batch, heads, q, k]`, `bias`
@@ -198,6 +216,47 @@ pub fn attention_context<B: Backend>(probs: Tensor<B, 4>, v: Tensor<B, 3>) -> Te
         .matmul(v)
         .swap_dims(1, 2)
         .reshape([batch, seq, hidden])
+}
+
+/// `layer_norm(x + residual)` over the last dimension (`x` alone without a residual): the
+/// module's γ and β, with `eps` (the one `layer_norm` was built with; burn keeps it private).
+///
+/// On ndarray (plain or autodiff) it is one multi-threaded pass per row with its own backward
+/// node (the residual gets the same gradient as `x`); elsewhere, or without β, it is burn's
+/// add and `LayerNorm::forward`.
+pub fn layer_norm<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    residual: Option<Tensor<B, D>>,
+    layer_norm: &LayerNorm<B>,
+    eps: f64,
+) -> Tensor<B, D> {
+    let gamma = layer_norm.gamma.val();
+    let beta = layer_norm.beta.as_ref().map(|b| b.val());
+    if let Some(beta) = beta {
+        if is::<B, Nd>() {
+            let (out, _, _) = ndarray_layer_norm(
+                into_prim(x),
+                residual.map(into_prim),
+                into_prim(gamma),
+                into_prim(beta),
+                eps as f32,
+            );
+            return from_prim(out);
+        }
+        if is::<B, Ad>() {
+            return from_prim(autodiff_layer_norm(
+                into_prim(x),
+                residual.map(into_prim),
+                into_prim(gamma),
+                into_prim(beta),
+                eps as f32,
+            ));
+        }
+    }
+    layer_norm.forward(match residual {
+        Some(r) => x + r,
+        None => x,
+    })
 }
 
 /// Whether backend `B` is exactly `T`.
@@ -573,6 +632,110 @@ fn autodiff_context(p: FloatTensor<Ad>, v: FloatTensor<Ad>, shape: Heads) -> Flo
     }
 }
 
+/// LayerNorm on ndarray: (output, normalised rows, per-row √(var + eps)).
+fn ndarray_layer_norm(
+    x: NdArrayTensor,
+    residual: Option<NdArrayTensor>,
+    gamma: NdArrayTensor,
+    beta: NdArrayTensor,
+    eps: f32,
+) -> (NdArrayTensor, NdArrayTensor, Vec<f32>) {
+    let x = f32_array(x, "LayerNorm input");
+    let r = residual.map(|r| f32_array(r, "LayerNorm residual"));
+    if let Some(r) = &r {
+        assert_eq!(r.shape(), x.shape(), "LayerNorm: residual shape");
+    }
+    let (gamma, beta) = (
+        f32_array(gamma, "LayerNorm γ"),
+        f32_array(beta, "LayerNorm β"),
+    );
+    let shape = x.shape().to_vec();
+    assert_eq!(shape.last(), Some(&gamma.len()), "LayerNorm width");
+    let (mut out, mut normalized) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    let mut denom = vec![0.0; x.len() / gamma.len().max(1)];
+    norm::forward(
+        slice(&x),
+        r.as_ref().map(slice),
+        slice(&gamma),
+        Some(slice(&beta)),
+        eps,
+        &mut out,
+        &mut normalized,
+        &mut denom,
+    );
+    (
+        from_vec(out, shape.clone()),
+        from_vec(normalized, shape),
+        denom,
+    )
+}
+
+/// Parents: the inputs (`x`, and the residual when there is one), then γ, then β.
+#[derive(Debug)]
+struct LayerNormBackward;
+
+impl<const N: usize> Backward<Nd, N> for LayerNormBackward {
+    /// The normalised rows, per-row √(var + eps), and γ.
+    type State = (NdArrayTensor, Vec<f32>, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "LayerNorm gradient");
+        let (normalized, denom, gamma) = ops.state;
+        let (normalized, gamma) = (
+            f32_array(normalized, "LayerNorm saved rows"),
+            f32_array(gamma, "LayerNorm γ"),
+        );
+        let (dx, dgamma, dbeta) =
+            norm::backward(slice(&grad), slice(&normalized), &denom, slice(&gamma));
+        let [inputs @ .., node_gamma, node_beta] = ops.parents.as_slice() else {
+            unreachable!("LayerNorm has γ and β parents")
+        };
+        let dx = from_vec(dx, grad.shape().to_vec());
+        for node in inputs.iter().flatten() {
+            grads.register::<Nd>(node.id, dx.clone());
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Nd>(node.id, from_vec(dgamma, vec![gamma.len()]));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Nd>(node.id, from_vec(dbeta, vec![gamma.len()]));
+        }
+    }
+}
+
+fn autodiff_layer_norm(
+    x: FloatTensor<Ad>,
+    residual: Option<FloatTensor<Ad>>,
+    gamma: FloatTensor<Ad>,
+    beta: FloatTensor<Ad>,
+    eps: f32,
+) -> FloatTensor<Ad> {
+    let (out, normalized, denom) = ndarray_layer_norm(
+        x.primitive.clone(),
+        residual.as_ref().map(|r| r.primitive.clone()),
+        gamma.primitive.clone(),
+        beta.primitive.clone(),
+        eps,
+    );
+    let state = (normalized, denom, gamma.primitive.clone());
+    macro_rules! record {
+        ($nodes:expr) => {
+            match LayerNormBackward
+                .prepare::<NoCheckpointing>($nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish(state, out),
+                OpsKind::UnTracked(prep) => prep.finish(out),
+            }
+        };
+    }
+    match residual {
+        Some(r) => record!([x.node, r.node, gamma.node, beta.node]),
+        None => record!([x.node, gamma.node, beta.node]),
+    }
+}
+
 /// Exact GELU in f64 (`x·Φ(x)`), the reference the kernels' tests compare against.
 #[cfg(test)]
 fn exact_gelu(x: f64) -> f64 {
@@ -773,6 +936,74 @@ mod tests {
         fast.1.assert_approx_eq::<f32>(&burn.1, tol);
         fast.2.assert_approx_eq::<f32>(&burn.2, tol);
         fast.3.assert_approx_eq::<f32>(&burn.3, tol);
+    }
+
+    #[test]
+    fn layer_norm_matches_burn_forward_and_gradients() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 2.0);
+        let eps = 1e-5;
+        let x = Tensor::<Nd, 3>::random([3, 7, 10], normal, &device);
+        let r = Tensor::<Nd, 3>::random([3, 7, 10], normal, &device);
+        let ln = |gamma: Tensor<Nd, 1>, beta: Tensor<Nd, 1>| -> LayerNorm<Ad> {
+            let mut ln = burn::nn::LayerNormConfig::new(10)
+                .with_epsilon(eps)
+                .init::<Ad>(&device);
+            ln.gamma = burn::module::Param::from_tensor(Tensor::from_inner(gamma).require_grad());
+            ln.beta = Some(burn::module::Param::from_tensor(
+                Tensor::from_inner(beta).require_grad(),
+            ));
+            ln
+        };
+        let gamma = Tensor::<Nd, 1>::random([10], normal, &device);
+        let beta = Tensor::<Nd, 1>::random([10], normal, &device);
+        let tol = Tolerance::rel_abs(1e-4, 1e-5);
+        // Plain ndarray forward, with and without a residual.
+        let plain = burn::module::AutodiffModule::valid(&ln(gamma.clone(), beta.clone()));
+        for residual in [None, Some(r.clone())] {
+            let want = plain.forward(residual.clone().map_or(x.clone(), |r| x.clone() + r));
+            layer_norm(x.clone(), residual, &plain, eps)
+                .into_data()
+                .assert_approx_eq::<f32>(&want.into_data(), tol);
+        }
+        // Gradients to x, the residual, γ and β against burn's autodiff LayerNorm.
+        let upstream = Tensor::<Ad, 3>::random([3, 7, 10], normal, &device);
+        let run = |fast: bool, with_residual: bool| {
+            let module = ln(gamma.clone(), beta.clone());
+            let xa = Tensor::<Ad, 3>::from_inner(x.clone()).require_grad();
+            let ra = Tensor::<Ad, 3>::from_inner(r.clone()).require_grad();
+            let residual = with_residual.then(|| ra.clone());
+            let y = if fast {
+                layer_norm(xa.clone(), residual, &module, eps)
+            } else {
+                module.forward(residual.map_or(xa.clone(), |r| xa.clone() + r))
+            };
+            let grads = (y * upstream.clone()).sum().backward();
+            let mut out = vec![
+                xa.grad(&grads).unwrap().into_data(),
+                module.gamma.val().grad(&grads).unwrap().into_data(),
+                module
+                    .beta
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data(),
+            ];
+            if with_residual {
+                out.push(ra.grad(&grads).unwrap().into_data());
+            } else {
+                assert!(ra.grad(&grads).is_none());
+            }
+            out
+        };
+        for with_residual in [true, false] {
+            let (fast, burn) = (run(true, with_residual), run(false, with_residual));
+            for (f, b) in fast.iter().zip(&burn) {
+                f.assert_approx_eq::<f32>(b, tol);
+            }
+        }
     }
 
     #[test]
