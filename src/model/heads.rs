@@ -12,7 +12,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
 
-use crate::model::fast::dense;
+use crate::model::fast::{dense, dropout};
 
 /// Number of aggregation classes ("", MAX, MIN, COUNT, SUM, AVG).
 pub const N_AGG: usize = 6;
@@ -97,7 +97,7 @@ impl<B: Backend> SlotHeads<B> {
     pub fn forward(&self, hidden: Tensor<B, 3>, s: &SlotStructure<B>) -> SlotLogits<B> {
         let [batch, seq, _d] = hidden.dims();
         let n_cols = s.column_pad.dims()[1];
-        let hidden = self.dropout.forward(hidden);
+        let hidden = dropout(&self.dropout, hidden);
 
         // Column vectors: mean of each header's word pieces.
         let columns = s.column_pool.clone().matmul(hidden.clone()); // [b, c, d]

@@ -6,7 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::model::config::BertConfig;
-use crate::model::fast::layer_norm;
+use crate::model::fast::{dropout, layer_norm};
 use crate::model::weights::{ParamSource, WeightsError};
 
 #[derive(Module, Debug)]
@@ -64,6 +64,6 @@ impl<B: Backend> BertEmbeddings<B> {
             + positions;
         // One multi-threaded pass on ndarray (see `model::fast`).
         let normalized = layer_norm(summed, None, &self.layer_norm, self.layer_norm_eps);
-        self.dropout.forward(normalized)
+        dropout(&self.dropout, normalized)
     }
 }

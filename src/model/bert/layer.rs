@@ -7,7 +7,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::model::config::BertConfig;
-use crate::model::fast::{attention_context, attention_scores, gelu, layer_norm, masked_softmax};
+use crate::model::fast::{
+    attention_context, attention_scores, dropout, gelu, layer_norm, masked_softmax,
+};
 use crate::model::lora::{AdaptedLinear, LoraAdapter, LoraConfig, LoraTargets};
 use crate::model::weights::{ParamSource, WeightsError};
 
@@ -35,7 +37,7 @@ impl<B: Backend> BertSelfAttention<B> {
         // split/merge copies); mask and softmax in one pass (see `model::fast`).
         let scores = attention_scores(q, k, self.num_heads, scale); // [b, h, s, s]
         let probs = masked_softmax(scores, mask_bias);
-        attention_context(self.dropout.forward(probs), v)
+        attention_context(dropout(&self.dropout, probs), v)
     }
 }
 
@@ -52,7 +54,7 @@ pub struct BertResidualOutput<B: Backend> {
 
 impl<B: Backend> BertResidualOutput<B> {
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
-        let projected = self.dropout.forward(self.dense.forward(x));
+        let projected = dropout(&self.dropout, self.dense.forward(x));
         // Residual add and LayerNorm in one pass on ndarray (see `model::fast`).
         layer_norm(
             projected,

@@ -144,7 +144,7 @@ fn ndarray_step(
 ) -> (NdArrayTensor, usize, NdArrayTensor, NdArrayTensor) {
     let grad = f32_array(grad, "AdamW gradient");
     let grad = grad.as_slice().expect("standard layout");
-    let mut param = owned(param, "AdamW parameter");
+    let param = f32_array(param, "AdamW parameter");
     assert_eq!(param.len(), grad.len(), "AdamW: parameter vs gradient size");
     let coef = s.clip_norm.and_then(|max| clip_coefficient(grad, max));
     let (time, mut m, mut v, fresh) = match state {
@@ -160,21 +160,43 @@ fn ndarray_step(
         }
     };
     let step = Step::new(s, lr, time, coef, fresh);
-    let (p, mm, vv) = (
-        values_mut(&mut param),
-        values_mut(&mut m),
-        values_mut(&mut v),
-    );
+    let (mm, vv) = (values_mut(&mut m), values_mut(&mut v));
     assert!(
-        mm.len() == p.len() && vv.len() == p.len(),
+        mm.len() == grad.len() && vv.len() == grad.len(),
         "AdamW state size"
     );
-    p.par_chunks_mut(CHUNK)
-        .zip(mm.par_chunks_mut(CHUNK))
+    let moments = mm
+        .par_chunks_mut(CHUNK)
         .zip(vv.par_chunks_mut(CHUNK))
-        .zip(grad.par_chunks(CHUNK))
-        .for_each(|(((p, m), v), g)| adamw_chunk(&step, p, m, v, g));
-    (param.into(), time, m.into(), v.into())
+        .zip(grad.par_chunks(CHUNK));
+    let param = if param.is_unique() {
+        // Rewrite the parameter in place.
+        let mut param = param;
+        values_mut(&mut param)
+            .par_chunks_mut(CHUNK)
+            .zip(moments)
+            .for_each(|(p, ((m, v), g))| {
+                for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
+                    *p = adamw_one(&step, *p, m, v, g);
+                }
+            });
+        param.into()
+    } else {
+        // Shared (the caller still holds the old module): write a new array in the same pass
+        // rather than copying first on one thread.
+        let old = param.as_slice().expect("standard layout");
+        let mut out = vec![0.0f32; old.len()];
+        out.par_chunks_mut(CHUNK)
+            .zip(old.par_chunks(CHUNK))
+            .zip(moments)
+            .for_each(|((o, p), ((m, v), g))| {
+                for ((((o, &p), m), v), &g) in o.iter_mut().zip(p).zip(m).zip(v).zip(g) {
+                    *o = adamw_one(&step, p, m, v, g);
+                }
+            });
+        super::from_vec(out, param.shape().to_vec())
+    };
+    (param, time, m.into(), v.into())
 }
 
 /// burn's `clip_by_norm` coefficient: `min(1, max / (‖g‖ + f32::MIN_POSITIVE))`.
@@ -231,29 +253,29 @@ impl Step {
     }
 }
 
-/// burn's AdamW on one chunk, in burn's operation order.
-fn adamw_chunk(s: &Step, p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
-    for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
-        let g = match s.clip {
-            Some(c) => g * c,
-            None => g,
-        };
-        if s.fresh {
-            *m = g * s.factor_1;
-            *v = (g * g) * s.factor_2;
-        } else {
-            *m = *m * s.beta_1 + g * s.factor_1;
-            *v = *v * s.beta_2 + (g * g) * s.factor_2;
-        }
-        let m_hat = *m / s.correction_1;
-        let v_hat = *v / s.correction_2;
-        let delta = m_hat / (v_hat.sqrt() + s.epsilon);
-        let decayed = match s.keep {
-            Some(k) => *p * k,
-            None => *p,
-        };
-        *p = decayed - delta * s.lr;
+/// burn's AdamW on one element, in burn's operation order: updates the moments, returns the
+/// new parameter value.
+#[inline(always)]
+fn adamw_one(s: &Step, p: f32, m: &mut f32, v: &mut f32, g: f32) -> f32 {
+    let g = match s.clip {
+        Some(c) => g * c,
+        None => g,
+    };
+    if s.fresh {
+        *m = g * s.factor_1;
+        *v = (g * g) * s.factor_2;
+    } else {
+        *m = *m * s.beta_1 + g * s.factor_1;
+        *v = *v * s.beta_2 + (g * g) * s.factor_2;
     }
+    let m_hat = *m / s.correction_1;
+    let v_hat = *v / s.correction_2;
+    let delta = m_hat / (v_hat.sqrt() + s.epsilon);
+    let decayed = match s.keep {
+        Some(k) => p * k,
+        None => p,
+    };
+    decayed - delta * s.lr
 }
 
 #[cfg(test)]

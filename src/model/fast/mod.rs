@@ -14,6 +14,7 @@
 
 pub mod adamw;
 pub mod attention;
+pub mod dropout;
 pub mod gemm;
 pub mod kernels;
 pub mod norm;
@@ -26,7 +27,7 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 use burn::backend::{Autodiff, NdArray};
-use burn::nn::{LayerNorm, Linear};
+use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::tensor::activation;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
@@ -52,16 +53,19 @@ pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     activation::gelu(x)
 }
 
-/// A dense layer `x·weight + bias` on `[rows, d_in]` inputs, `weight` `[d_in, d_out]`.
+/// A dense layer `x·weight + bias` on `[..., d_in]` inputs, `weight` `[d_in, d_out]`.
 ///
 /// On ndarray (plain or autodiff) the products run on [`gemm`] (bias written first, the product
-/// accumulated onto it); elsewhere, and without a bias under autodiff, it is
-/// `burn::tensor::module::linear`.
-pub fn linear<B: Backend>(
-    x: Tensor<B, 2>,
+/// accumulated onto it), reading the leading dimensions as rows in place: burn-ndarray's
+/// `reshape` copies even a contiguous array, on one thread. Elsewhere, and without a bias under
+/// autodiff, the input is flattened to `[rows, d_in]` for `burn::tensor::module::linear` (one
+/// product, where burn's 3-d linear is a batched matmul whose weight gradient is one product
+/// per batch item summed afterwards).
+pub fn linear<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
     weight: Tensor<B, 2>,
     bias: Option<Tensor<B, 1>>,
-) -> Tensor<B, 2> {
+) -> Tensor<B, D> {
     if is::<B, Nd>() {
         return from_prim(ndarray_linear(
             into_prim(x),
@@ -77,25 +81,21 @@ pub fn linear<B: Backend>(
                 into_prim(bias),
             ));
         }
-        return burn::tensor::module::linear(x, weight, None);
     }
-    burn::tensor::module::linear(x, weight, bias)
-}
-
-/// A burn `Linear` layer on `[..., d_in]` inputs, flattened to one `[rows, d_in]` product
-/// through [`linear`].
-///
-/// burn's `Linear::forward` on a 3-d input is a batched matmul whose weight gradient is one
-/// `[d_in, d_out]` product per batch item, summed afterwards (a `[batch, d_in, d_out]`
-/// temporary, on one thread); flattened, it is one product on every backend.
-pub fn dense<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    if D <= 2 {
+        return burn::tensor::module::linear(x, weight, bias);
+    }
     let mut dims = x.dims();
     let rows = dims[..D - 1].iter().product::<usize>();
     let flat: Tensor<B, 2> = x.reshape([rows, dims[D - 1]]);
-    let bias = layer.bias.as_ref().map(|b| b.val());
-    let out = linear(flat, layer.weight.val(), bias);
+    let out = burn::tensor::module::linear(flat, weight, bias);
     dims[D - 1] = out.dims()[1];
     out.reshape(dims)
+}
+
+/// A burn `Linear` layer through [`linear`] (on `[..., d_in]` inputs).
+pub fn dense<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
 }
 
 /// `softmax(scores + bias, 3)` for attention: `scores` `[batch, heads, q, k]`, `bias`
@@ -259,6 +259,19 @@ pub fn layer_norm<B: Backend, const D: usize>(
     })
 }
 
+/// Dropout as `burn::nn::Dropout::forward` (active only under autodiff, identity at p = 0).
+///
+/// On `Autodiff<NdArray>` the mask comes from a counter-based hash seeded from the backend's
+/// RNG, made and applied on rayon's threads and recomputed for the backward pass (see
+/// [`dropout`](self::dropout)): reproducible from `Backend::seed`, but not the same draws as
+/// burn's. Elsewhere it is burn's `Dropout::forward`.
+pub fn dropout<B: Backend, const D: usize>(dropout: &Dropout, x: Tensor<B, D>) -> Tensor<B, D> {
+    if is::<B, Ad>() && dropout.prob > 0.0 {
+        return from_prim(autodiff_dropout(into_prim(x), dropout.prob));
+    }
+    dropout.forward(x)
+}
+
 /// Whether backend `B` is exactly `T`.
 fn is<B: 'static, T: 'static>() -> bool {
     TypeId::of::<B>() == TypeId::of::<T>()
@@ -373,6 +386,22 @@ fn matrix_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
     }
 }
 
+/// `(rows, width)` of an array read as rows of its last dimension.
+fn row_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
+    match a.shape().last() {
+        Some(&width) if width > 0 => (a.len() / width, width),
+        Some(_) => (0, 0),
+        None => panic!("{what}: a scalar has no rows"),
+    }
+}
+
+/// The shape of `a` with its last dimension replaced by `last`.
+fn with_last(a: &SharedArray<f32>, last: usize) -> Vec<usize> {
+    let mut shape = a.shape().to_vec();
+    *shape.last_mut().expect("at least one dimension") = last;
+    shape
+}
+
 fn ndarray_linear(
     x: NdArrayTensor,
     weight: NdArrayTensor,
@@ -382,10 +411,11 @@ fn ndarray_linear(
         f32_array(x, "linear input"),
         f32_array(weight, "linear weight"),
     );
-    let ((rows, d_in), (d_in_w, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+    let ((rows, d_in), (d_in_w, d_out)) = (row_dims(&x, "input"), matrix_dims(&w, "weight"));
     assert_eq!(
-        d_in, d_in_w,
-        "linear: input width {d_in} vs weight rows {d_in_w}"
+        *x.shape().last().expect("checked"),
+        d_in_w,
+        "linear: input width vs weight rows {d_in_w}"
     );
     let mut out = match bias {
         Some(b) => {
@@ -402,7 +432,7 @@ fn ndarray_linear(
         &mut out,
         bias.is_some(),
     );
-    NdArrayTensor::from_data(TensorData::new(out, [rows, d_out]))
+    from_vec(out, with_last(&x, d_out))
 }
 
 #[derive(Debug)]
@@ -417,14 +447,14 @@ impl Backward<Nd, 3> for LinearBackward {
         let grad = f32_array(grads.consume::<Nd>(&ops.node), "linear gradient");
         let (x, w) = ops.state;
         let (x, w) = (f32_array(x, "linear input"), f32_array(w, "linear weight"));
-        let ((rows, d_in), (_, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+        let ((rows, d_in), (_, d_out)) = (row_dims(&x, "input"), matrix_dims(&w, "weight"));
         let g = Mat::new(grad.as_slice().expect("standard layout"), rows, d_out);
         if let Some(node) = node_x {
-            // dx = g · wᵀ
+            // dx = g · wᵀ, in the input's shape
             let mut dx = vec![0.0; rows * d_in];
             let w = Mat::new(w.as_slice().expect("standard layout"), d_in, d_out);
             matmul(g, w.t(), &mut dx, false);
-            grads.register::<Nd>(node.id, from_vec(dx, vec![rows, d_in]));
+            grads.register::<Nd>(node.id, from_vec(dx, x.shape().to_vec()));
         }
         if let Some(node) = node_w {
             // dw = xᵀ · g
@@ -736,6 +766,49 @@ fn autodiff_layer_norm(
     }
 }
 
+/// A 64-bit seed from the ndarray backend's RNG (so `Backend::seed` fixes it).
+fn backend_seed() -> u64 {
+    let draws = Tensor::<Nd, 1>::random(
+        [2],
+        burn::tensor::Distribution::Uniform(0.0, 16_777_216.0),
+        &Default::default(),
+    );
+    let draws: Vec<f32> = draws.into_data().to_vec().expect("f32 draws");
+    ((draws[0] as u64) << 24) ^ (draws[1] as u64)
+}
+
+#[derive(Debug)]
+struct DropoutBackward {
+    mask: dropout::Mask,
+}
+
+impl Backward<Nd, 1> for DropoutBackward {
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        unary::<Nd, _>(ops.parents, ops.node, grads, |grad| {
+            let mut grad = f32_array(grad, "dropout gradient");
+            if !grad.is_unique() {
+                grad = grad.to_owned().into_shared();
+            }
+            dropout::apply_in_place(grad.as_slice_mut().expect("standard layout"), &self.mask);
+            NdArrayTensor::from(grad)
+        });
+    }
+}
+
+fn autodiff_dropout(x: FloatTensor<Ad>, prob: f64) -> FloatTensor<Ad> {
+    let mask = dropout::Mask::new(backend_seed(), prob);
+    let input = f32_array(x.primitive.clone(), "dropout input");
+    let mut out = vec![0.0; input.len()];
+    dropout::apply(slice(&input), &mut out, &mask);
+    let out = from_vec(out, input.shape().to_vec());
+    DropoutBackward { mask }
+        .prepare::<NoCheckpointing>([x.node.clone()])
+        .compute_bound()
+        .stateless(out)
+}
+
 /// Exact GELU in f64 (`x·Φ(x)`), the reference the kernels' tests compare against.
 #[cfg(test)]
 fn exact_gelu(x: f64) -> f64 {
@@ -1004,6 +1077,41 @@ mod tests {
                 f.assert_approx_eq::<f32>(b, tol);
             }
         }
+    }
+
+    #[test]
+    fn dropout_scales_survivors_and_routes_the_gradient_through_the_same_mask() {
+        let device = Default::default();
+        let layer = burn::nn::DropoutConfig::new(0.25).init();
+        let x = Tensor::<Nd, 2>::random([64, 300], Distribution::Normal(0.0, 1.0), &device);
+        // Without autodiff: identity, as burn's.
+        dropout(&layer, x.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&x.clone().into_data(), Tolerance::absolute(0.0));
+        let xa = Tensor::<Ad, 2>::from_inner(x.clone()).require_grad();
+        let y = dropout(&layer, xa.clone());
+        let (xs, ys): (Vec<f32>, Vec<f32>) =
+            (x.to_data().to_vec().unwrap(), y.to_data().to_vec().unwrap());
+        let grads = (y * 3.0).sum().backward();
+        let g: Vec<f32> = xa.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        let mut dropped = 0;
+        for ((x, y), g) in xs.iter().zip(&ys).zip(&g) {
+            if *y == 0.0 {
+                dropped += 1;
+                assert_eq!(*g, 0.0, "a dropped element passes no gradient");
+            } else {
+                assert!((y - x / 0.75).abs() <= 1e-6 * x.abs().max(1.0));
+                assert!((g - 3.0 / 0.75).abs() < 1e-6, "{g}");
+            }
+        }
+        // 25% of 19200, within 5 standard deviations (60).
+        assert!((dropped as f64 - 4800.0).abs() < 300.0, "{dropped} dropped");
+        // Seeding the backend fixes the mask.
+        let run = || {
+            <Ad as Backend>::seed(&device, 3);
+            dropout(&layer, Tensor::<Ad, 2>::from_inner(x.clone())).into_data()
+        };
+        run().assert_approx_eq::<f32>(&run(), Tolerance::absolute(0.0));
     }
 
     #[test]
