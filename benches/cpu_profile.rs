@@ -372,22 +372,25 @@ fn optimizer_step() {
     use burn::optim::grad_clipping::GradientClipping;
     use burn::optim::{AdamWConfig, SimpleOptimizer};
     let shape = [30522, HIDDEN];
-    let (param, grad) = (rand::<Nd, 2>(shape), rand::<Nd, 2>(shape) * 1e-3);
+    let grad = rand::<Nd, 2>(shape) * 1e-3;
     let burn_optim = AdamWConfig::new().with_weight_decay(0.01).build();
     let fast_optim = fast::adamw::AdamWSettings::new(0.01, Some(1.0)).build();
-    let (_, mut state) = burn_optim.step(1e-4, param.clone(), grad.clone(), None);
+    // Each step takes the previous one's parameter (its only copy, as in the trainer).
+    let (p, mut state) = burn_optim.step(1e-4, rand(shape), grad.clone(), None);
+    let mut param = Some(p);
     let burn_time = time(|| {
         let clipped = GradientClipping::Norm(1.0).clip_gradient(grad.clone());
-        let (p, s) = burn_optim.step(1e-4, param.clone(), clipped, state.take());
-        state = s;
-        done(p);
+        let (p, s) = burn_optim.step(1e-4, param.take().unwrap(), clipped, state.take());
+        (param, state) = (Some(p), s);
     });
-    let (_, mut state) = fast_optim.step(1e-4, param.clone(), grad.clone(), None);
+    done(param.unwrap());
+    let (p, mut state) = fast_optim.step(1e-4, rand(shape), grad.clone(), None);
+    let mut param = Some(p);
     let fast_time = time(|| {
-        let (p, s) = fast_optim.step(1e-4, param.clone(), grad.clone(), state.take());
-        state = s;
-        done(p);
+        let (p, s) = fast_optim.step(1e-4, param.take().unwrap(), grad.clone(), state.take());
+        (param, state) = (Some(p), s);
     });
+    done(param.unwrap());
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("\n== optimizer: one AdamW step with norm clipping on a [30522, 384] parameter ==");
     println!(

@@ -254,8 +254,9 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
         "training inputs: {} batches of {TRAIN_BATCH}, padded to {seqs:?} tokens",
         batches.len()
     );
-    let (mut model, _) =
+    let (model, _) =
         SlotModel::<B>::pretrained(&encoder_dir(), &spec(), &device).expect("pretrained encoder");
+    let mut model = Some(model);
     // As the trainer builds it (burn's AdamW, fused on ndarray: `model::fast::adamw`).
     let optim = || AdamWSettings::new(0.01, Some(1.0)).init::<B, SlotModel<B>>();
     let (mut opt_encoder, mut opt_heads) = (optim(), optim());
@@ -273,16 +274,19 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
             .collect();
         let targets = SlotTargets::from_labels(&label_rows, batch.n_cols());
         phases.start();
-        let loss = slot_loss(&model.forward(batch), &targets);
+        let current = model.as_ref().expect("model");
+        let loss = slot_loss(&current.forward(batch), &targets);
         let value: f64 = loss.total.clone().into_scalar().elem();
         assert!(value.is_finite(), "loss {value}");
         phases.lap(0);
         let mut grads = loss.total.backward();
-        let heads = GradientsParams::from_module(&mut grads, &model.heads);
-        let encoder = GradientsParams::from_module(&mut grads, &model.encoder);
+        let heads = GradientsParams::from_module(&mut grads, &current.heads);
+        let encoder = GradientsParams::from_module(&mut grads, &current.encoder);
         phases.lap(1);
-        model = opt_heads.step(1e-4, model.clone(), heads);
-        model = opt_encoder.step(1e-4, model.clone(), encoder);
+        // The trainer hands the optimizers its only copy of the model (updated in place).
+        let m = model.take().expect("model");
+        let m = opt_heads.step(1e-4, m, heads);
+        model = Some(opt_encoder.step(1e-4, m, encoder));
         phases.lap(2);
     };
     let (ex_per_s, calls, cpu_ms) = throughput(budget, 3, |_| TRAIN_BATCH, &mut step);

@@ -144,7 +144,8 @@ fn ndarray_step(
 ) -> (NdArrayTensor, usize, NdArrayTensor, NdArrayTensor) {
     let grad = f32_array(grad, "AdamW gradient");
     let grad = grad.as_slice().expect("standard layout");
-    let param = f32_array(param, "AdamW parameter");
+    // The trainer hands over its only copy, so this is normally in place (a copy otherwise).
+    let mut param = owned(param, "AdamW parameter");
     assert_eq!(param.len(), grad.len(), "AdamW: parameter vs gradient size");
     let coef = s.clip_norm.and_then(|max| clip_coefficient(grad, max));
     let (time, mut m, mut v, fresh) = match state {
@@ -165,38 +166,17 @@ fn ndarray_step(
         mm.len() == grad.len() && vv.len() == grad.len(),
         "AdamW state size"
     );
-    let moments = mm
+    values_mut(&mut param)
         .par_chunks_mut(CHUNK)
+        .zip(mm.par_chunks_mut(CHUNK))
         .zip(vv.par_chunks_mut(CHUNK))
-        .zip(grad.par_chunks(CHUNK));
-    let param = if param.is_unique() {
-        // Rewrite the parameter in place.
-        let mut param = param;
-        values_mut(&mut param)
-            .par_chunks_mut(CHUNK)
-            .zip(moments)
-            .for_each(|(p, ((m, v), g))| {
-                for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
-                    *p = adamw_one(&step, *p, m, v, g);
-                }
-            });
-        param.into()
-    } else {
-        // Shared (the caller still holds the old module): write a new array in the same pass
-        // rather than copying first on one thread.
-        let old = param.as_slice().expect("standard layout");
-        let mut out = vec![0.0f32; old.len()];
-        out.par_chunks_mut(CHUNK)
-            .zip(old.par_chunks(CHUNK))
-            .zip(moments)
-            .for_each(|((o, p), ((m, v), g))| {
-                for ((((o, &p), m), v), &g) in o.iter_mut().zip(p).zip(m).zip(v).zip(g) {
-                    *o = adamw_one(&step, p, m, v, g);
-                }
-            });
-        super::from_vec(out, param.shape().to_vec())
-    };
-    (param, time, m.into(), v.into())
+        .zip(grad.par_chunks(CHUNK))
+        .for_each(|(((p, m), v), g)| {
+            for (((p, m), v), &g) in p.iter_mut().zip(m).zip(v).zip(g) {
+                *p = adamw_one(&step, *p, m, v, g);
+            }
+        });
+    (param.into(), time, m.into(), v.into())
 }
 
 /// burn's `clip_by_norm` coefficient: `min(1, max / (‖g‖ + f32::MIN_POSITIVE))`.
