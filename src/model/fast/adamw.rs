@@ -130,7 +130,7 @@ fn owned(t: NdArrayTensor, what: &str) -> SharedArray<f32> {
     a
 }
 
-fn values_mut<'a>(a: &'a mut SharedArray<f32>) -> &'a mut [f32] {
+fn values_mut(a: &mut SharedArray<f32>) -> &mut [f32] {
     a.as_slice_mut().expect("standard layout")
 }
 

@@ -28,7 +28,7 @@ pub fn forward(
 ) {
     let width = gamma.len();
     assert!(
-        width > 0 && x.len() % width == 0,
+        width > 0 && x.len().is_multiple_of(width),
         "LayerNorm: rows of {width}"
     );
     assert_eq!(out.len(), x.len());
