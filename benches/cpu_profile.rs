@@ -298,6 +298,22 @@ fn profile(b: usize, s: usize, train: bool) {
         |c| c.swap_dims(1, 2).reshape([b * s, HIDDEN]) * 1.0,
         |c| c.swap_dims(1, 2).reshape([b * s, HIDDEN]) * 1.0,
     );
+    ops.op(
+        "  fast::attention_scores (heads in place)",
+        LAYERS,
+        [b, s, HIDDEN],
+        |x| fast::attention_scores(x.clone(), x, HEADS, 1.0),
+        |x| fast::attention_scores(x.clone(), x, HEADS, 1.0),
+    );
+    let vn3 = rand::<Nd, 3>([b, s, HIDDEN]);
+    let va3 = rand::<Ad, 3>([b, s, HIDDEN]).require_grad();
+    ops.op(
+        "  fast::attention_context (probs·v + merge)",
+        LAYERS,
+        [b, HEADS, s, s],
+        |p| fast::attention_context(p, vn3.clone()),
+        |p| fast::attention_context(p, va3.clone()),
+    );
     let (ln, la) = (layer_norm::<Nd>(), layer_norm::<Ad>());
     let rn = rand::<Nd, 2>([rows, HIDDEN]);
     let ra = rand::<Ad, 2>([rows, HIDDEN]).require_grad();
@@ -307,6 +323,13 @@ fn profile(b: usize, s: usize, train: bool) {
         [rows, HIDDEN],
         |x| ln.forward(x + rn.clone()),
         |x| la.forward(x + ra.clone()),
+    );
+    ops.op(
+        "  fast::layer_norm (residual add + LayerNorm)",
+        2 * LAYERS + 1,
+        [rows, HIDDEN],
+        |x| fast::layer_norm(x, Some(rn.clone()), &ln, 1e-5),
+        |x| fast::layer_norm(x, Some(ra.clone()), &la, 1e-5),
     );
 
     // The whole encoder (random weights: same cost as the pretrained ones).
@@ -343,6 +366,45 @@ fn profile(b: usize, s: usize, train: bool) {
     ops.print(whole_forward, whole_backward);
 }
 
+/// One AdamW step (with norm clipping, as the trainer configures it) on a parameter of the
+/// word embedding's shape, burn's against `fast::adamw`, with the moments already initialised.
+fn optimizer_step() {
+    use burn::optim::grad_clipping::GradientClipping;
+    use burn::optim::{AdamWConfig, SimpleOptimizer};
+    let shape = [30522, HIDDEN];
+    let grad = rand::<Nd, 2>(shape) * 1e-3;
+    let burn_optim = AdamWConfig::new().with_weight_decay(0.01).build();
+    let fast_optim = fast::adamw::AdamWSettings::new(0.01, Some(1.0)).build();
+    // Each step takes the previous one's parameter (its only copy, as in the trainer).
+    let (p, mut state) = burn_optim.step(1e-4, rand(shape), grad.clone(), None);
+    let mut param = Some(p);
+    let burn_time = time(|| {
+        let clipped = GradientClipping::Norm(1.0).clip_gradient(grad.clone());
+        let (p, s) = burn_optim.step(1e-4, param.take().unwrap(), clipped, state.take());
+        (param, state) = (Some(p), s);
+    });
+    done(param.unwrap());
+    let (p, mut state) = fast_optim.step(1e-4, rand(shape), grad.clone(), None);
+    let mut param = Some(p);
+    let fast_time = time(|| {
+        let (p, s) = fast_optim.step(1e-4, param.take().unwrap(), grad.clone(), state.take());
+        (param, state) = (Some(p), s);
+    });
+    done(param.unwrap());
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!("\n== optimizer: one AdamW step with norm clipping on a [30522, 384] parameter ==");
+    println!(
+        "{:<44} {:>10.1} ms",
+        "burn clip_gradient + AdamW",
+        ms(burn_time)
+    );
+    println!(
+        "{:<44} {:>10.1} ms",
+        "  fast::adamw (fused, multi-threaded)",
+        ms(fast_time)
+    );
+}
+
 fn main() {
     println!(
         "rayon threads: {}; {} logical CPUs; each figure is a mean over ≥ {:?}",
@@ -352,4 +414,5 @@ fn main() {
     );
     profile(16, 40, false);
     profile(32, 42, true);
+    optimizer_step();
 }

@@ -16,13 +16,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use burn::backend::{Autodiff, NdArray};
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::ElementConversion;
 use serde_json::json;
 use sqlcoder::data::io::write_atomic;
 use sqlcoder::data::{self, Split};
 use sqlcoder::model::batch::ModelBatch;
+use sqlcoder::model::fast::adamw::AdamWSettings;
 use sqlcoder::model::input::{EncodedInput, InputBuilder};
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder::model::trainable::FineTune;
@@ -120,6 +121,49 @@ fn throughput(
     (done as f64 / wall, calls, cpu_ms)
 }
 
+/// Wall and CPU time per phase of a step, summed over the calls (warm-up included), to see
+/// which phases keep both cores busy: a phase with "CPUs busy" near 1 runs on one thread.
+struct Phases {
+    names: &'static [&'static str],
+    wall: Vec<f64>,
+    cpu: Vec<f64>,
+    mark: (Instant, f64),
+}
+
+impl Phases {
+    fn new(names: &'static [&'static str]) -> Self {
+        Self {
+            names,
+            wall: vec![0.0; names.len()],
+            cpu: vec![0.0; names.len()],
+            mark: (Instant::now(), cpu_seconds()),
+        }
+    }
+
+    fn start(&mut self) {
+        self.mark = (Instant::now(), cpu_seconds());
+    }
+
+    /// Ends phase `i` (and starts the next).
+    fn lap(&mut self, i: usize) {
+        let (now, cpu) = (Instant::now(), cpu_seconds());
+        self.wall[i] += (now - self.mark.0).as_secs_f64();
+        self.cpu[i] += cpu - self.mark.1;
+        self.mark = (now, cpu);
+    }
+
+    fn print(&self) {
+        let total: f64 = self.wall.iter().sum();
+        for ((name, wall), cpu) in self.names.iter().zip(&self.wall).zip(&self.cpu) {
+            println!(
+                "    {name:<36} {:>5.1}% of the wall time, {:.2} CPUs busy",
+                100.0 * wall / total,
+                cpu / wall
+            );
+        }
+    }
+}
+
 /// Host-side copy of a batch's token tensors, for the PyTorch script.
 fn batch_json<B: Backend>(b: &ModelBatch<B>) -> serde_json::Value {
     let [rows, seq] = b.ids.dims();
@@ -162,11 +206,13 @@ fn infer(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
     );
     let (model, _) =
         SlotModel::<B>::pretrained(&encoder_dir(), &spec(), &device).expect("pretrained encoder");
+    let mut phases = Phases::new(&["encoder + heads, logits read back"]);
     let (q_per_s, calls, cpu_ms) = throughput(
         budget,
         2 * batches.len(),
         |i| batches[i % batches.len()].ids.dims()[0],
         |i| {
+            phases.start();
             let logits = model.forward(&batches[i % batches.len()]);
             // Read every slot back, as decoding does.
             for t in [logits.sel, logits.where_count, logits.where_col] {
@@ -175,8 +221,10 @@ fn infer(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
             for t in [logits.agg, logits.op, logits.value_start, logits.value_end] {
                 let _ = t.into_data();
             }
+            phases.lap(0);
         },
     );
+    phases.print();
     println!(
         "inference, encoder + heads (NdArray)  batch {INFER_BATCH}: {q_per_s:>7.1} questions/s  ({calls} batches)"
     );
@@ -206,19 +254,17 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
         "training inputs: {} batches of {TRAIN_BATCH}, padded to {seqs:?} tokens",
         batches.len()
     );
-    let (mut model, _) =
+    let (model, _) =
         SlotModel::<B>::pretrained(&encoder_dir(), &spec(), &device).expect("pretrained encoder");
-    let optim = || {
-        AdamWConfig::new()
-            .with_weight_decay(0.01)
-            .with_grad_clipping(Some(burn::grad_clipping::GradientClippingConfig::Norm(1.0)))
-            .init::<B, SlotModel<B>>()
-    };
+    let mut model = Some(model);
+    // As the trainer builds it (burn's AdamW, fused on ndarray: `model::fast::adamw`).
+    let optim = || AdamWSettings::new(0.01, Some(1.0)).init::<B, SlotModel<B>>();
     let (mut opt_encoder, mut opt_heads) = (optim(), optim());
     let model_batches: Vec<ModelBatch<B>> = batches
         .iter()
         .map(|rows| ModelBatch::new(rows, &device))
         .collect();
+    let mut phases = Phases::new(&["forward + loss", "backward", "optimizer (heads + encoder)"]);
     let mut step = |i: usize| {
         let rows = &batches[i % batches.len()];
         let batch = &model_batches[i % batches.len()];
@@ -227,16 +273,24 @@ fn train(budget: Duration, builder: &InputBuilder) -> (f64, f64, Vec<serde_json:
             .map(|r| (&r.labels, r.question_tokens.start, r.header_spans.len()))
             .collect();
         let targets = SlotTargets::from_labels(&label_rows, batch.n_cols());
-        let loss = slot_loss(&model.forward(batch), &targets);
+        phases.start();
+        let current = model.as_ref().expect("model");
+        let loss = slot_loss(&current.forward(batch), &targets);
         let value: f64 = loss.total.clone().into_scalar().elem();
         assert!(value.is_finite(), "loss {value}");
+        phases.lap(0);
         let mut grads = loss.total.backward();
-        let heads = GradientsParams::from_module(&mut grads, &model.heads);
-        let encoder = GradientsParams::from_module(&mut grads, &model.encoder);
-        model = opt_heads.step(1e-4, model.clone(), heads);
-        model = opt_encoder.step(1e-4, model.clone(), encoder);
+        let heads = GradientsParams::from_module(&mut grads, &current.heads);
+        let encoder = GradientsParams::from_module(&mut grads, &current.encoder);
+        phases.lap(1);
+        // The trainer hands the optimizers its only copy of the model (updated in place).
+        let m = model.take().expect("model");
+        let m = opt_heads.step(1e-4, m, heads);
+        model = Some(opt_encoder.step(1e-4, m, encoder));
+        phases.lap(2);
     };
     let (ex_per_s, calls, cpu_ms) = throughput(budget, 3, |_| TRAIN_BATCH, &mut step);
+    phases.print();
     println!(
         "training step, full fine-tune (Autodiff<NdArray>) batch {TRAIN_BATCH}: {ex_per_s:>7.1} examples/s  ({calls} steps)"
     );

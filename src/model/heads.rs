@@ -7,6 +7,7 @@
 //! features because the heads ask different things of the same column.
 
 use crate::model::content::{COLUMN_KINDS, TOKEN_KINDS};
+use crate::model::fast::{dense, dropout};
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
@@ -149,7 +150,7 @@ impl<B: Backend> SlotHeads<B> {
     pub fn forward(&self, hidden: Tensor<B, 3>, s: &SlotStructure<B>) -> SlotLogits<B> {
         let [batch, seq, _d] = hidden.dims();
         let n_cols = s.column_pad.dims()[1];
-        let hidden = self.dropout.forward(hidden);
+        let hidden = dropout(&self.dropout, hidden);
 
         // Column vectors: mean of each header's word pieces.
         let columns = s.column_pool.clone().matmul(hidden.clone()); // [b, c, d]
@@ -160,10 +161,9 @@ impl<B: Backend> SlotHeads<B> {
             .clone()
             .unsqueeze_dim::<3>(1)
             .expand([batch, n_cols, seq]);
-        let mut att = self
-            .column_attention
-            .forward(columns.clone())
-            .matmul(hidden.clone().swap_dims(1, 2)); // [b, c, seq]
+        // Every dense layer through `fast::dense`: one flattened product (gemm on ndarray).
+        let mut att =
+            dense(&self.column_attention, columns.clone()).matmul(hidden.clone().swap_dims(1, 2)); // [b, c, seq]
         if let Some(content) = &self.content {
             att = att + ContentHeads::tokens(&content.attention, s);
         }
@@ -172,12 +172,12 @@ impl<B: Backend> SlotHeads<B> {
         let features = Tensor::cat(vec![columns, context], 2); // [b, c, 2d]
 
         let column_pad = s.column_pad.clone();
-        let project = |layer: &Linear<B>| layer.forward(features.clone()).tanh();
+        let project = |layer: &Linear<B>| dense(layer, features.clone()).tanh();
 
-        let mut sel = self.sel_out.forward(project(&self.sel_features));
-        let mut agg = self.agg_out.forward(project(&self.agg_features));
-        let mut where_col = self.where_out.forward(project(&self.where_features));
-        let mut op = self.op_out.forward(project(&self.op_features));
+        let mut sel = dense(&self.sel_out, project(&self.sel_features));
+        let mut agg = dense(&self.agg_out, project(&self.agg_features));
+        let mut where_col = dense(&self.where_out, project(&self.where_features));
+        let mut op = dense(&self.op_out, project(&self.op_features));
         if let Some(content) = &self.content {
             let columns = &s.content_columns;
             sel = sel + content.sel.forward(columns.clone());
@@ -201,9 +201,7 @@ impl<B: Backend> SlotHeads<B> {
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
-        let mut where_count = self
-            .count_out
-            .forward(self.count_hidden.forward(count_in).tanh());
+        let mut where_count = dense(&self.count_out, dense(&self.count_hidden, count_in).tanh());
         if let Some(content) = &self.content {
             // Padding columns have no matches, so the sum runs over the table's columns.
             let matched = s.content_columns.clone().sum_dim(1).squeeze_dim::<2>(1); // [b, kc]
@@ -212,11 +210,8 @@ impl<B: Backend> SlotHeads<B> {
 
         // Value pointers: bilinear column × token scores, restricted to question word pieces.
         let tokens_t = hidden.swap_dims(1, 2); // [b, d, seq]
-        let mut value_start = self
-            .start_query
-            .forward(features.clone())
-            .matmul(tokens_t.clone());
-        let mut value_end = self.end_query.forward(features).matmul(tokens_t);
+        let mut value_start = dense(&self.start_query, features.clone()).matmul(tokens_t.clone());
+        let mut value_end = dense(&self.end_query, features).matmul(tokens_t);
         if let Some(content) = &self.content {
             value_start = value_start + ContentHeads::tokens(&content.value_start, s);
             value_end = value_end + ContentHeads::tokens(&content.value_end, s);

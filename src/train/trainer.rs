@@ -14,14 +14,14 @@ use super::metrics::MetricsLog;
 use super::val::{ValReport, ValSet};
 use crate::data::io::AtomicFile;
 use crate::model::batch::{ModelBatch, ShapePolicy};
+use crate::model::fast::adamw::{AdamW, AdamWSettings};
 use crate::model::slot_model::SlotModel;
 use crate::model::trainable::apply_mode;
 use crate::train::cache::CachedExample;
 use anyhow::{bail, Context, Result};
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{AutodiffModule, Module};
 use burn::optim::adaptor::OptimizerAdaptor;
-use burn::optim::{AdamW, AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{GradientsParams, Optimizer};
 use burn::record::Recorder;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
@@ -156,13 +156,10 @@ impl<B: AutodiffBackend> Trainer<B> {
             ),
             (false, false) => TrainState::default(),
         };
+        // burn's AdamW with per-tensor norm clipping; fused and multi-threaded on ndarray.
         let optim = || {
-            AdamWConfig::new()
-                .with_weight_decay(config.optim.weight_decay as f32)
-                .with_grad_clipping(Some(GradientClippingConfig::Norm(
-                    config.optim.grad_clip as f32,
-                )))
-                .init::<B, SlotModel<B>>()
+            let (decay, clip) = (config.optim.weight_decay, config.optim.grad_clip);
+            AdamWSettings::new(decay as f32, Some(clip as f32)).init::<B, SlotModel<B>>()
         };
         let compiles = super::gpu::compiles_kernels(&B::name(&device));
         let mut trainer = Trainer {

@@ -6,6 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::model::config::BertConfig;
+use crate::model::fast::{dropout, layer_norm};
 use crate::model::weights::{ParamSource, WeightsError};
 
 #[derive(Module, Debug)]
@@ -16,6 +17,8 @@ pub struct BertEmbeddings<B: Backend> {
     /// HF `LayerNorm`.
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
+    /// `layer_norm`'s epsilon (burn keeps the module's private; not a parameter, not recorded).
+    layer_norm_eps: f64,
 }
 
 impl<B: Backend> BertEmbeddings<B> {
@@ -42,6 +45,7 @@ impl<B: Backend> BertEmbeddings<B> {
             )?,
             layer_norm: source.layer_norm("embeddings.LayerNorm", h, config.layer_norm_eps)?,
             dropout: DropoutConfig::new(config.hidden_dropout_prob).init(),
+            layer_norm_eps: config.layer_norm_eps,
         })
     }
 
@@ -58,6 +62,8 @@ impl<B: Backend> BertEmbeddings<B> {
         let summed = self.word_embeddings.forward(ids)
             + self.token_type_embeddings.forward(type_ids)
             + positions;
-        self.dropout.forward(self.layer_norm.forward(summed))
+        // One multi-threaded pass on ndarray (see `model::fast`).
+        let normalized = layer_norm(summed, None, &self.layer_norm, self.layer_norm_eps);
+        dropout(&self.dropout, normalized)
     }
 }

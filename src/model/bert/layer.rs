@@ -7,7 +7,9 @@ use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
 use crate::model::config::BertConfig;
-use crate::model::fast::{gelu, masked_softmax};
+use crate::model::fast::{
+    attention_context, attention_scores, dropout, gelu, layer_norm, masked_softmax,
+};
 use crate::model::lora::{AdaptedLinear, LoraConfig, LoraTargets};
 use crate::model::weights::{ParamSource, WeightsError};
 
@@ -27,28 +29,15 @@ impl<B: Backend> BertSelfAttention<B> {
     /// `x`: `[batch, seq, hidden]`; `mask_bias`: `[batch, 1, 1, seq]`, 0 for tokens and a large
     /// negative number for padding, added to every query row's scores.
     pub fn forward(&self, x: Tensor<B, 3>, mask_bias: Tensor<B, 4>) -> Tensor<B, 3> {
-        let [batch, seq, hidden] = x.dims();
-        let (heads, dim) = (self.num_heads, self.head_dim);
-        // Scaling q (batch·seq·hidden values) is cheaper than scaling the scores
-        // (batch·heads·seq² values) once seq > head_dim.
-        let scale = 1.0 / (dim as f64).sqrt();
-        let q = (self.query.forward(x.clone()) * scale)
-            .reshape([batch, seq, heads, dim])
-            .swap_dims(1, 2); // [b, h, s, d]
-        let k = self
-            .key
-            .forward(x.clone())
-            .reshape([batch, seq, heads, dim])
-            .permute([0, 2, 3, 1]); // [b, h, d, s]
-        let v = self
-            .value
-            .forward(x)
-            .reshape([batch, seq, heads, dim])
-            .swap_dims(1, 2); // [b, h, s, d]
-                              // Mask and softmax in one pass (fused on ndarray, see `model::fast`).
-        let probs = masked_softmax(q.matmul(k), mask_bias);
-        let context = self.dropout.forward(probs).matmul(v); // [b, h, s, d]
-        context.swap_dims(1, 2).reshape([batch, seq, hidden])
+        let scale = 1.0 / (self.head_dim as f64).sqrt();
+        let q = self.query.forward(x.clone());
+        let k = self.key.forward(x.clone());
+        let v = self.value.forward(x);
+        // Heads are read and written in place in the [batch, seq, hidden] layout on ndarray (no
+        // split/merge copies); mask and softmax in one pass (see `model::fast`).
+        let scores = attention_scores(q, k, self.num_heads, scale); // [b, h, s, s]
+        let probs = masked_softmax(scores, mask_bias);
+        attention_context(dropout(&self.dropout, probs), v)
     }
 }
 
@@ -59,12 +48,20 @@ pub struct BertResidualOutput<B: Backend> {
     /// HF `LayerNorm`.
     pub layer_norm: LayerNorm<B>,
     pub dropout: Dropout,
+    /// `layer_norm`'s epsilon (burn keeps the module's private; not a parameter, not recorded).
+    layer_norm_eps: f64,
 }
 
 impl<B: Backend> BertResidualOutput<B> {
     pub fn forward(&self, x: Tensor<B, 3>, residual: Tensor<B, 3>) -> Tensor<B, 3> {
-        let projected = self.dropout.forward(self.dense.forward(x));
-        self.layer_norm.forward(projected + residual)
+        let projected = dropout(&self.dropout, self.dense.forward(x));
+        // Residual add and LayerNorm in one pass on ndarray (see `model::fast`).
+        layer_norm(
+            projected,
+            Some(residual),
+            &self.layer_norm,
+            self.layer_norm_eps,
+        )
     }
 }
 
@@ -131,6 +128,7 @@ impl<B: Backend> BertLayer<B> {
                         eps,
                     )?,
                     dropout: hidden_dropout.clone(),
+                    layer_norm_eps: eps,
                 },
             },
             intermediate: BertIntermediate {
@@ -140,6 +138,7 @@ impl<B: Backend> BertLayer<B> {
                 dense: output_dense,
                 layer_norm: source.layer_norm(&format!("{p}.output.LayerNorm"), h, eps)?,
                 dropout: hidden_dropout,
+                layer_norm_eps: eps,
             },
         })
     }

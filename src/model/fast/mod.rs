@@ -12,8 +12,12 @@
 //! approximation's derivative), and its matmuls run on `matrixmultiply`'s AVX2 kernels, while
 //! the dense layers are most of the remaining time.
 
+pub mod adamw;
+pub mod attention;
+pub mod dropout;
 pub mod gemm;
 pub mod kernels;
+pub mod norm;
 
 use std::any::{Any, TypeId};
 
@@ -23,11 +27,13 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 use burn::backend::{Autodiff, NdArray};
+use burn::nn::{Dropout, LayerNorm, Linear};
 use burn::tensor::activation;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::{Tensor, TensorData, TensorMetadata, TensorPrimitive};
 
+use self::attention::Heads;
 use self::gemm::{matmul, Mat};
 
 type Nd = NdArray<f32>;
@@ -47,16 +53,19 @@ pub fn gelu<B: Backend, const D: usize>(x: Tensor<B, D>) -> Tensor<B, D> {
     activation::gelu(x)
 }
 
-/// A dense layer `x·weight + bias` on `[rows, d_in]` inputs, `weight` `[d_in, d_out]`.
+/// A dense layer `x·weight + bias` on `[..., d_in]` inputs, `weight` `[d_in, d_out]`.
 ///
 /// On ndarray (plain or autodiff) the products run on [`gemm`] (bias written first, the product
-/// accumulated onto it); elsewhere, and without a bias under autodiff, it is
-/// `burn::tensor::module::linear`.
-pub fn linear<B: Backend>(
-    x: Tensor<B, 2>,
+/// accumulated onto it), reading the leading dimensions as rows in place: burn-ndarray's
+/// `reshape` copies even a contiguous array, on one thread. Elsewhere, and without a bias under
+/// autodiff, the input is flattened to `[rows, d_in]` for `burn::tensor::module::linear` (one
+/// product, where burn's 3-d linear is a batched matmul whose weight gradient is one product
+/// per batch item summed afterwards).
+pub fn linear<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
     weight: Tensor<B, 2>,
     bias: Option<Tensor<B, 1>>,
-) -> Tensor<B, 2> {
+) -> Tensor<B, D> {
     if is::<B, Nd>() {
         return from_prim(ndarray_linear(
             into_prim(x),
@@ -72,9 +81,21 @@ pub fn linear<B: Backend>(
                 into_prim(bias),
             ));
         }
-        return burn::tensor::module::linear(x, weight, None);
     }
-    burn::tensor::module::linear(x, weight, bias)
+    if D <= 2 {
+        return burn::tensor::module::linear(x, weight, bias);
+    }
+    let mut dims = x.dims();
+    let rows = dims[..D - 1].iter().product::<usize>();
+    let flat: Tensor<B, 2> = x.reshape([rows, dims[D - 1]]);
+    let out = burn::tensor::module::linear(flat, weight, bias);
+    dims[D - 1] = out.dims()[1];
+    out.reshape(dims)
+}
+
+/// A burn `Linear` layer through [`linear`] (on `[..., d_in]` inputs).
+pub fn dense<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
+    linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
 }
 
 /// `softmax(scores + bias, 3)` for attention: `scores` `[batch, heads, q, k]`, `bias`
@@ -105,6 +126,150 @@ pub fn masked_softmax<B: Backend>(scores: Tensor<B, 4>, bias: Tensor<B, 4>) -> T
         ));
     }
     activation::softmax(scores + bias, 3)
+}
+
+/// Attention scores per head, `scale · q·kᵀ`: `q`, `k` `[batch, seq, heads·dim]` (as the dense
+/// layers give them) → `[batch, heads, seq, seq]`.
+///
+/// On ndarray (plain or autodiff) the heads are read in place through strides, one rayon task
+/// per (batch item, head), with its own backward node; elsewhere it is burn's split heads
+/// (`reshape` + `swap_dims`) and batched matmul, with `q` scaled first.
+pub fn attention_scores<B: Backend>(
+    q: Tensor<B, 3>,
+    k: Tensor<B, 3>,
+    heads: usize,
+    scale: f64,
+) -> Tensor<B, 4> {
+    let [batch, seq, hidden] = q.dims();
+    assert_eq!(k.dims(), [batch, seq, hidden], "attention: q and k shapes");
+    assert_eq!(
+        hidden % heads,
+        0,
+        "attention: {hidden} values in {heads} heads"
+    );
+    let dim = hidden / heads;
+    let shape = Heads {
+        batch,
+        seq,
+        heads,
+        dim,
+    };
+    if is::<B, Nd>() {
+        return from_prim(ndarray_scores(
+            into_prim(q),
+            into_prim(k),
+            shape,
+            scale as f32,
+        ));
+    }
+    if is::<B, Ad>() {
+        return from_prim(autodiff_scores(
+            into_prim(q),
+            into_prim(k),
+            shape,
+            scale as f32,
+        ));
+    }
+    let q = (q * scale)
+        .reshape([batch, seq, heads, dim])
+        .swap_dims(1, 2); // [b, h, s, d]
+    let k = k.reshape([batch, seq, heads, dim]).permute([0, 2, 3, 1]); // [b, h, d, s]
+    q.matmul(k)
+}
+
+/// The attention output, `probs · v` per head merged back: `probs` `[batch, heads, seq, seq]`,
+/// `v` `[batch, seq, heads·dim]` → `[batch, seq, heads·dim]`.
+///
+/// On ndarray (plain or autodiff) each head's block is written in place (no merge copy), one
+/// rayon task per (batch item, head), with its own backward node; elsewhere it is burn's split
+/// heads, batched matmul and merge.
+pub fn attention_context<B: Backend>(probs: Tensor<B, 4>, v: Tensor<B, 3>) -> Tensor<B, 3> {
+    let [batch, heads, seq, seq_k] = probs.dims();
+    let [vb, vs, hidden] = v.dims();
+    assert_eq!(
+        (vb, vs, seq_k),
+        (batch, seq, seq),
+        "attention: probs {:?} vs v {:?}",
+        probs.dims(),
+        v.dims()
+    );
+    assert_eq!(
+        hidden % heads,
+        0,
+        "attention: {hidden} values in {heads} heads"
+    );
+    let dim = hidden / heads;
+    let shape = Heads {
+        batch,
+        seq,
+        heads,
+        dim,
+    };
+    if is::<B, Nd>() {
+        return from_prim(ndarray_context(into_prim(probs), into_prim(v), shape));
+    }
+    if is::<B, Ad>() {
+        return from_prim(autodiff_context(into_prim(probs), into_prim(v), shape));
+    }
+    let v = v.reshape([batch, seq, heads, dim]).swap_dims(1, 2); // [b, h, s, d]
+    probs
+        .matmul(v)
+        .swap_dims(1, 2)
+        .reshape([batch, seq, hidden])
+}
+
+/// `layer_norm(x + residual)` over the last dimension (`x` alone without a residual): the
+/// module's γ and β, with `eps` (the one `layer_norm` was built with; burn keeps it private).
+///
+/// On ndarray (plain or autodiff) it is one multi-threaded pass per row with its own backward
+/// node (the residual gets the same gradient as `x`); elsewhere, or without β, it is burn's
+/// add and `LayerNorm::forward`.
+pub fn layer_norm<B: Backend, const D: usize>(
+    x: Tensor<B, D>,
+    residual: Option<Tensor<B, D>>,
+    layer_norm: &LayerNorm<B>,
+    eps: f64,
+) -> Tensor<B, D> {
+    let gamma = layer_norm.gamma.val();
+    let beta = layer_norm.beta.as_ref().map(|b| b.val());
+    if let Some(beta) = beta {
+        if is::<B, Nd>() {
+            let (out, _, _) = ndarray_layer_norm(
+                into_prim(x),
+                residual.map(into_prim),
+                into_prim(gamma),
+                into_prim(beta),
+                eps as f32,
+            );
+            return from_prim(out);
+        }
+        if is::<B, Ad>() {
+            return from_prim(autodiff_layer_norm(
+                into_prim(x),
+                residual.map(into_prim),
+                into_prim(gamma),
+                into_prim(beta),
+                eps as f32,
+            ));
+        }
+    }
+    layer_norm.forward(match residual {
+        Some(r) => x + r,
+        None => x,
+    })
+}
+
+/// Dropout as `burn::nn::Dropout::forward` (active only under autodiff, identity at p = 0).
+///
+/// On `Autodiff<NdArray>` the mask comes from a counter-based hash seeded from the backend's
+/// RNG, made and applied on rayon's threads and recomputed for the backward pass (see
+/// [`dropout`](self::dropout)): reproducible from `Backend::seed`, but not the same draws as
+/// burn's. Elsewhere it is burn's `Dropout::forward`.
+pub fn dropout<B: Backend, const D: usize>(dropout: &Dropout, x: Tensor<B, D>) -> Tensor<B, D> {
+    if is::<B, Ad>() && dropout.prob > 0.0 {
+        return from_prim(autodiff_dropout(into_prim(x), dropout.prob));
+    }
+    dropout.forward(x)
 }
 
 /// Whether backend `B` is exactly `T`.
@@ -221,6 +386,22 @@ fn matrix_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
     }
 }
 
+/// `(rows, width)` of an array read as rows of its last dimension.
+fn row_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
+    match a.shape().last() {
+        Some(&width) if width > 0 => (a.len() / width, width),
+        Some(_) => (0, 0),
+        None => panic!("{what}: a scalar has no rows"),
+    }
+}
+
+/// The shape of `a` with its last dimension replaced by `last`.
+fn with_last(a: &SharedArray<f32>, last: usize) -> Vec<usize> {
+    let mut shape = a.shape().to_vec();
+    *shape.last_mut().expect("at least one dimension") = last;
+    shape
+}
+
 fn ndarray_linear(
     x: NdArrayTensor,
     weight: NdArrayTensor,
@@ -230,10 +411,11 @@ fn ndarray_linear(
         f32_array(x, "linear input"),
         f32_array(weight, "linear weight"),
     );
-    let ((rows, d_in), (d_in_w, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+    let ((rows, d_in), (d_in_w, d_out)) = (row_dims(&x, "input"), matrix_dims(&w, "weight"));
     assert_eq!(
-        d_in, d_in_w,
-        "linear: input width {d_in} vs weight rows {d_in_w}"
+        *x.shape().last().expect("checked"),
+        d_in_w,
+        "linear: input width vs weight rows {d_in_w}"
     );
     let mut out = match bias {
         Some(b) => {
@@ -250,7 +432,7 @@ fn ndarray_linear(
         &mut out,
         bias.is_some(),
     );
-    NdArrayTensor::from_data(TensorData::new(out, [rows, d_out]))
+    from_vec(out, with_last(&x, d_out))
 }
 
 #[derive(Debug)]
@@ -265,14 +447,14 @@ impl Backward<Nd, 3> for LinearBackward {
         let grad = f32_array(grads.consume::<Nd>(&ops.node), "linear gradient");
         let (x, w) = ops.state;
         let (x, w) = (f32_array(x, "linear input"), f32_array(w, "linear weight"));
-        let ((rows, d_in), (_, d_out)) = (matrix_dims(&x, "input"), matrix_dims(&w, "weight"));
+        let ((rows, d_in), (_, d_out)) = (row_dims(&x, "input"), matrix_dims(&w, "weight"));
         let g = Mat::new(grad.as_slice().expect("standard layout"), rows, d_out);
         if let Some(node) = node_x {
-            // dx = g · wᵀ
+            // dx = g · wᵀ, in the input's shape
             let mut dx = vec![0.0; rows * d_in];
             let w = Mat::new(w.as_slice().expect("standard layout"), d_in, d_out);
             matmul(g, w.t(), &mut dx, false);
-            grads.register::<Nd>(node.id, from_vec(dx, vec![rows, d_in]));
+            grads.register::<Nd>(node.id, from_vec(dx, x.shape().to_vec()));
         }
         if let Some(node) = node_w {
             // dw = xᵀ · g
@@ -361,6 +543,270 @@ fn autodiff_masked_softmax(
         OpsKind::Tracked(prep) => prep.finish(probs.clone(), probs),
         OpsKind::UnTracked(prep) => prep.finish(probs),
     }
+}
+
+fn slice(a: &SharedArray<f32>) -> &[f32] {
+    a.as_slice().expect("standard layout")
+}
+
+fn ndarray_scores(q: NdArrayTensor, k: NdArrayTensor, s: Heads, scale: f32) -> NdArrayTensor {
+    let (q, k) = (f32_array(q, "attention q"), f32_array(k, "attention k"));
+    let mut out = vec![0.0; s.score_len()];
+    attention::scores(slice(&q), slice(&k), &mut out, s, scale);
+    from_vec(out, vec![s.batch, s.heads, s.seq, s.seq])
+}
+
+fn ndarray_context(probs: NdArrayTensor, v: NdArrayTensor, s: Heads) -> NdArrayTensor {
+    let (p, v) = (
+        f32_array(probs, "attention probabilities"),
+        f32_array(v, "attention v"),
+    );
+    let mut out = vec![0.0; s.token_len()];
+    attention::context(slice(&p), slice(&v), &mut out, s);
+    from_vec(out, vec![s.batch, s.seq, s.heads * s.dim])
+}
+
+#[derive(Debug)]
+struct ScoresBackward {
+    shape: Heads,
+    scale: f32,
+}
+
+impl Backward<Nd, 2> for ScoresBackward {
+    /// q and k.
+    type State = (NdArrayTensor, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_q, node_k] = ops.parents;
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "attention scores gradient");
+        let (q, k) = ops.state;
+        let (q, k) = (f32_array(q, "attention q"), f32_array(k, "attention k"));
+        let s = self.shape;
+        let (dq, dk) = attention::scores_backward(
+            slice(&grad),
+            slice(&q),
+            slice(&k),
+            s,
+            self.scale,
+            (node_q.is_some(), node_k.is_some()),
+        );
+        let tokens = vec![s.batch, s.seq, s.heads * s.dim];
+        for (node, d) in [(node_q, dq), (node_k, dk)] {
+            if let (Some(node), Some(d)) = (node, d) {
+                grads.register::<Nd>(node.id, from_vec(d, tokens.clone()));
+            }
+        }
+    }
+}
+
+fn autodiff_scores(
+    q: FloatTensor<Ad>,
+    k: FloatTensor<Ad>,
+    shape: Heads,
+    scale: f32,
+) -> FloatTensor<Ad> {
+    let out = ndarray_scores(q.primitive.clone(), k.primitive.clone(), shape, scale);
+    match (ScoresBackward { shape, scale })
+        .prepare::<NoCheckpointing>([q.node.clone(), k.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((q.primitive, k.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+#[derive(Debug)]
+struct ContextBackward {
+    shape: Heads,
+}
+
+impl Backward<Nd, 2> for ContextBackward {
+    /// The probabilities and v.
+    type State = (NdArrayTensor, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_p, node_v] = ops.parents;
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "attention output gradient");
+        let (p, v) = ops.state;
+        let (p, v) = (
+            f32_array(p, "attention probabilities"),
+            f32_array(v, "attention v"),
+        );
+        let s = self.shape;
+        let (dp, dv) = attention::context_backward(
+            slice(&grad),
+            slice(&p),
+            slice(&v),
+            s,
+            (node_p.is_some(), node_v.is_some()),
+        );
+        if let (Some(node), Some(dp)) = (node_p, dp) {
+            grads.register::<Nd>(node.id, from_vec(dp, vec![s.batch, s.heads, s.seq, s.seq]));
+        }
+        if let (Some(node), Some(dv)) = (node_v, dv) {
+            grads.register::<Nd>(node.id, from_vec(dv, vec![s.batch, s.seq, s.heads * s.dim]));
+        }
+    }
+}
+
+fn autodiff_context(p: FloatTensor<Ad>, v: FloatTensor<Ad>, shape: Heads) -> FloatTensor<Ad> {
+    let out = ndarray_context(p.primitive.clone(), v.primitive.clone(), shape);
+    match (ContextBackward { shape })
+        .prepare::<NoCheckpointing>([p.node.clone(), v.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((p.primitive, v.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+/// LayerNorm on ndarray: (output, normalised rows, per-row √(var + eps)).
+fn ndarray_layer_norm(
+    x: NdArrayTensor,
+    residual: Option<NdArrayTensor>,
+    gamma: NdArrayTensor,
+    beta: NdArrayTensor,
+    eps: f32,
+) -> (NdArrayTensor, NdArrayTensor, Vec<f32>) {
+    let x = f32_array(x, "LayerNorm input");
+    let r = residual.map(|r| f32_array(r, "LayerNorm residual"));
+    if let Some(r) = &r {
+        assert_eq!(r.shape(), x.shape(), "LayerNorm: residual shape");
+    }
+    let (gamma, beta) = (
+        f32_array(gamma, "LayerNorm γ"),
+        f32_array(beta, "LayerNorm β"),
+    );
+    let shape = x.shape().to_vec();
+    assert_eq!(shape.last(), Some(&gamma.len()), "LayerNorm width");
+    let (mut out, mut normalized) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    let mut denom = vec![0.0; x.len() / gamma.len().max(1)];
+    norm::forward(
+        slice(&x),
+        r.as_ref().map(slice),
+        slice(&gamma),
+        Some(slice(&beta)),
+        eps,
+        &mut out,
+        &mut normalized,
+        &mut denom,
+    );
+    (
+        from_vec(out, shape.clone()),
+        from_vec(normalized, shape),
+        denom,
+    )
+}
+
+/// Parents: the inputs (`x`, and the residual when there is one), then γ, then β.
+#[derive(Debug)]
+struct LayerNormBackward;
+
+impl<const N: usize> Backward<Nd, N> for LayerNormBackward {
+    /// The normalised rows, per-row √(var + eps), and γ.
+    type State = (NdArrayTensor, Vec<f32>, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "LayerNorm gradient");
+        let (normalized, denom, gamma) = ops.state;
+        let (normalized, gamma) = (
+            f32_array(normalized, "LayerNorm saved rows"),
+            f32_array(gamma, "LayerNorm γ"),
+        );
+        let (dx, dgamma, dbeta) =
+            norm::backward(slice(&grad), slice(&normalized), &denom, slice(&gamma));
+        let [inputs @ .., node_gamma, node_beta] = ops.parents.as_slice() else {
+            unreachable!("LayerNorm has γ and β parents")
+        };
+        let dx = from_vec(dx, grad.shape().to_vec());
+        for node in inputs.iter().flatten() {
+            grads.register::<Nd>(node.id, dx.clone());
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Nd>(node.id, from_vec(dgamma, vec![gamma.len()]));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Nd>(node.id, from_vec(dbeta, vec![gamma.len()]));
+        }
+    }
+}
+
+fn autodiff_layer_norm(
+    x: FloatTensor<Ad>,
+    residual: Option<FloatTensor<Ad>>,
+    gamma: FloatTensor<Ad>,
+    beta: FloatTensor<Ad>,
+    eps: f32,
+) -> FloatTensor<Ad> {
+    let (out, normalized, denom) = ndarray_layer_norm(
+        x.primitive.clone(),
+        residual.as_ref().map(|r| r.primitive.clone()),
+        gamma.primitive.clone(),
+        beta.primitive.clone(),
+        eps,
+    );
+    let state = (normalized, denom, gamma.primitive.clone());
+    macro_rules! record {
+        ($nodes:expr) => {
+            match LayerNormBackward
+                .prepare::<NoCheckpointing>($nodes)
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish(state, out),
+                OpsKind::UnTracked(prep) => prep.finish(out),
+            }
+        };
+    }
+    match residual {
+        Some(r) => record!([x.node, r.node, gamma.node, beta.node]),
+        None => record!([x.node, gamma.node, beta.node]),
+    }
+}
+
+/// A 64-bit seed from the ndarray backend's RNG (so `Backend::seed` fixes it).
+fn backend_seed() -> u64 {
+    let draws = Tensor::<Nd, 1>::random(
+        [2],
+        burn::tensor::Distribution::Uniform(0.0, 16_777_216.0),
+        &Default::default(),
+    );
+    let draws: Vec<f32> = draws.into_data().to_vec().expect("f32 draws");
+    ((draws[0] as u64) << 24) ^ (draws[1] as u64)
+}
+
+#[derive(Debug)]
+struct DropoutBackward {
+    mask: dropout::Mask,
+}
+
+impl Backward<Nd, 1> for DropoutBackward {
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        unary::<Nd, _>(ops.parents, ops.node, grads, |grad| {
+            let mut grad = f32_array(grad, "dropout gradient");
+            if !grad.is_unique() {
+                grad = grad.to_owned().into_shared();
+            }
+            dropout::apply_in_place(grad.as_slice_mut().expect("standard layout"), &self.mask);
+            NdArrayTensor::from(grad)
+        });
+    }
+}
+
+fn autodiff_dropout(x: FloatTensor<Ad>, prob: f64) -> FloatTensor<Ad> {
+    let mask = dropout::Mask::new(backend_seed(), prob);
+    let input = f32_array(x.primitive.clone(), "dropout input");
+    let mut out = vec![0.0; input.len()];
+    dropout::apply(slice(&input), &mut out, &mask);
+    let out = from_vec(out, input.shape().to_vec());
+    DropoutBackward { mask }
+        .prepare::<NoCheckpointing>([x.node.clone()])
+        .compute_bound()
+        .stateless(out)
 }
 
 /// Exact GELU in f64 (`x·Φ(x)`), the reference the kernels' tests compare against.
@@ -502,6 +948,172 @@ mod tests {
             .into_data()
             .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-5));
     }
+    #[test]
+    fn attention_products_match_burn_forward_and_gradients() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 1.0);
+        let (b, s, heads, hidden) = (2, 5, 3, 12);
+        let q = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let k = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let v = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let p = Tensor::<Nd, 4>::random([b, heads, s, s], normal, &device);
+        let tol = Tolerance::absolute(1e-5);
+        // burn's own ops (the generic fallback's formulas).
+        let burn_scores = |q: Tensor<Ad, 3>, k: Tensor<Ad, 3>| {
+            let q = (q * 0.5).reshape([b, s, heads, 4]).swap_dims(1, 2);
+            q.matmul(k.reshape([b, s, heads, 4]).permute([0, 2, 3, 1]))
+        };
+        let burn_context = |p: Tensor<Ad, 4>, v: Tensor<Ad, 3>| {
+            p.matmul(v.reshape([b, s, heads, 4]).swap_dims(1, 2))
+                .swap_dims(1, 2)
+                .reshape([b, s, hidden])
+        };
+        let want = burn_scores(Tensor::from_inner(q.clone()), Tensor::from_inner(k.clone()));
+        attention_scores(q.clone(), k.clone(), heads, 0.5)
+            .into_data()
+            .assert_approx_eq::<f32>(&want.inner().into_data(), tol);
+        let want = burn_context(Tensor::from_inner(p.clone()), Tensor::from_inner(v.clone()));
+        attention_context(p.clone(), v.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&want.inner().into_data(), tol);
+
+        // Gradients of weighted sums, fast vs burn, under autodiff.
+        let up_s = Tensor::<Ad, 4>::random([b, heads, s, s], normal, &device);
+        let up_c = Tensor::<Ad, 3>::random([b, s, hidden], normal, &device);
+        let run = |fast: bool| {
+            let leaf3 = |t: &Tensor<Nd, 3>| Tensor::<Ad, 3>::from_inner(t.clone()).require_grad();
+            let (qa, ka, va) = (leaf3(&q), leaf3(&k), leaf3(&v));
+            let pa = Tensor::<Ad, 4>::from_inner(p.clone()).require_grad();
+            let (scores, ctx) = if fast {
+                (
+                    attention_scores(qa.clone(), ka.clone(), heads, 0.5),
+                    attention_context(pa.clone(), va.clone()),
+                )
+            } else {
+                (
+                    burn_scores(qa.clone(), ka.clone()),
+                    burn_context(pa.clone(), va.clone()),
+                )
+            };
+            let grads = ((scores * up_s.clone()).sum() + (ctx * up_c.clone()).sum()).backward();
+            let g3 = |t: &Tensor<Ad, 3>| t.grad(&grads).unwrap().into_data();
+            (
+                g3(&qa),
+                g3(&ka),
+                g3(&va),
+                pa.grad(&grads).unwrap().into_data(),
+            )
+        };
+        let (fast, burn) = (run(true), run(false));
+        fast.0.assert_approx_eq::<f32>(&burn.0, tol);
+        fast.1.assert_approx_eq::<f32>(&burn.1, tol);
+        fast.2.assert_approx_eq::<f32>(&burn.2, tol);
+        fast.3.assert_approx_eq::<f32>(&burn.3, tol);
+    }
+
+    #[test]
+    fn layer_norm_matches_burn_forward_and_gradients() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 2.0);
+        let eps = 1e-5;
+        let x = Tensor::<Nd, 3>::random([3, 7, 10], normal, &device);
+        let r = Tensor::<Nd, 3>::random([3, 7, 10], normal, &device);
+        let ln = |gamma: Tensor<Nd, 1>, beta: Tensor<Nd, 1>| -> LayerNorm<Ad> {
+            let mut ln = burn::nn::LayerNormConfig::new(10)
+                .with_epsilon(eps)
+                .init::<Ad>(&device);
+            ln.gamma = burn::module::Param::from_tensor(Tensor::from_inner(gamma).require_grad());
+            ln.beta = Some(burn::module::Param::from_tensor(
+                Tensor::from_inner(beta).require_grad(),
+            ));
+            ln
+        };
+        let gamma = Tensor::<Nd, 1>::random([10], normal, &device);
+        let beta = Tensor::<Nd, 1>::random([10], normal, &device);
+        let tol = Tolerance::rel_abs(1e-4, 1e-5);
+        // Plain ndarray forward, with and without a residual.
+        let plain = burn::module::AutodiffModule::valid(&ln(gamma.clone(), beta.clone()));
+        for residual in [None, Some(r.clone())] {
+            let want = plain.forward(residual.clone().map_or(x.clone(), |r| x.clone() + r));
+            layer_norm(x.clone(), residual, &plain, eps)
+                .into_data()
+                .assert_approx_eq::<f32>(&want.into_data(), tol);
+        }
+        // Gradients to x, the residual, γ and β against burn's autodiff LayerNorm.
+        let upstream = Tensor::<Ad, 3>::random([3, 7, 10], normal, &device);
+        let run = |fast: bool, with_residual: bool| {
+            let module = ln(gamma.clone(), beta.clone());
+            let xa = Tensor::<Ad, 3>::from_inner(x.clone()).require_grad();
+            let ra = Tensor::<Ad, 3>::from_inner(r.clone()).require_grad();
+            let residual = with_residual.then(|| ra.clone());
+            let y = if fast {
+                layer_norm(xa.clone(), residual, &module, eps)
+            } else {
+                module.forward(residual.map_or(xa.clone(), |r| xa.clone() + r))
+            };
+            let grads = (y * upstream.clone()).sum().backward();
+            let mut out = vec![
+                xa.grad(&grads).unwrap().into_data(),
+                module.gamma.val().grad(&grads).unwrap().into_data(),
+                module
+                    .beta
+                    .as_ref()
+                    .unwrap()
+                    .val()
+                    .grad(&grads)
+                    .unwrap()
+                    .into_data(),
+            ];
+            if with_residual {
+                out.push(ra.grad(&grads).unwrap().into_data());
+            } else {
+                assert!(ra.grad(&grads).is_none());
+            }
+            out
+        };
+        for with_residual in [true, false] {
+            let (fast, burn) = (run(true, with_residual), run(false, with_residual));
+            for (f, b) in fast.iter().zip(&burn) {
+                f.assert_approx_eq::<f32>(b, tol);
+            }
+        }
+    }
+
+    #[test]
+    fn dropout_scales_survivors_and_routes_the_gradient_through_the_same_mask() {
+        let device = Default::default();
+        let layer = burn::nn::DropoutConfig::new(0.25).init();
+        let x = Tensor::<Nd, 2>::random([64, 300], Distribution::Normal(0.0, 1.0), &device);
+        // Without autodiff: identity, as burn's.
+        dropout(&layer, x.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&x.clone().into_data(), Tolerance::absolute(0.0));
+        let xa = Tensor::<Ad, 2>::from_inner(x.clone()).require_grad();
+        let y = dropout(&layer, xa.clone());
+        let (xs, ys): (Vec<f32>, Vec<f32>) =
+            (x.to_data().to_vec().unwrap(), y.to_data().to_vec().unwrap());
+        let grads = (y * 3.0).sum().backward();
+        let g: Vec<f32> = xa.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        let mut dropped = 0;
+        for ((x, y), g) in xs.iter().zip(&ys).zip(&g) {
+            if *y == 0.0 {
+                dropped += 1;
+                assert_eq!(*g, 0.0, "a dropped element passes no gradient");
+            } else {
+                assert!((y - x / 0.75).abs() <= 1e-6 * x.abs().max(1.0));
+                assert!((g - 3.0 / 0.75).abs() < 1e-6, "{g}");
+            }
+        }
+        // 25% of 19200, within 5 standard deviations (60).
+        assert!((dropped as f64 - 4800.0).abs() < 300.0, "{dropped} dropped");
+        // Seeding the backend fixes the mask.
+        let run = || {
+            <Ad as Backend>::seed(&device, 3);
+            dropout(&layer, Tensor::<Ad, 2>::from_inner(x.clone())).into_data()
+        };
+        run().assert_approx_eq::<f32>(&run(), Tolerance::absolute(0.0));
+    }
+
     #[test]
     fn masked_softmax_matches_burn_forward_and_gradient() {
         let device = Default::default();
