@@ -1,5 +1,6 @@
 //! Where an encoder step's time goes on ndarray, op by op:
-//! `cargo bench --bench cpu_profile` → experiments/results/cpu_profile.txt.
+//! `cargo bench --bench cpu_profile` → experiments/results/cpu_profile.txt
+//! (`-- optimizer`: only the AdamW step comparison).
 //!
 //! Each op of one MiniLM layer (and the embeddings) runs alone at the shapes of an inference
 //! batch (16 × 40 tokens) and of a training batch (32 × 42 tokens). Forward times use `NdArray`;
@@ -412,7 +413,10 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         BUDGET
     );
-    profile(16, 40, false);
-    profile(32, 42, true);
+    // `-- optimizer`: the optimizer comparison alone.
+    if !std::env::args().any(|a| a == "optimizer") {
+        profile(16, 40, false);
+        profile(32, 42, true);
+    }
     optimizer_step();
 }
