@@ -13,6 +13,7 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Tensor};
+use serde::{Deserialize, Serialize};
 
 /// Number of aggregation classes ("", MAX, MIN, COUNT, SUM, AVG).
 pub const N_AGG: usize = 6;
@@ -22,6 +23,21 @@ pub const N_OP: usize = 3;
 pub const N_WHERE: usize = 5;
 /// Logit given to masked positions: large enough to vanish under softmax, finite so 0·mask stays 0.
 pub const MASKED_LOGIT: f32 = -1.0e4;
+
+/// Optional head variants (issue 13, item 2), each measured against the plain heads with
+/// `experiments/ablation/run.sh` before a recipe turns it on. Off in stored specs that predate them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeadOptions {
+    /// The operator head also reads the words at the value's predicted edges (the start and end
+    /// pointers' attention over the question): "more than 3" is decided next to the 3, which
+    /// the column's attention summary of the whole question blurs.
+    pub op_reads_value: bool,
+    /// The where-side heads (where column, operator, value pointers) get their own column →
+    /// question attention instead of sharing the select head's: a select column and a condition
+    /// column look for different words.
+    pub where_attention: bool,
+}
 
 /// The structural tensors a batch needs besides token ids (all built on the host from spans).
 #[derive(Clone, Debug)]
@@ -74,6 +90,10 @@ pub struct SlotHeads<B: Backend> {
     op_out: Linear<B>,
     start_query: Linear<B>,
     end_query: Linear<B>,
+    /// [`HeadOptions::op_reads_value`]: value-edge context → operator features.
+    op_value: Option<Linear<B>>,
+    /// [`HeadOptions::where_attention`]: the where-side heads' own column → question attention.
+    where_attention: Option<Linear<B>>,
     dropout: Dropout,
     /// Weights on the table-content features, when the model reads table content.
     content: Option<ContentHeads<B>>,
@@ -125,7 +145,13 @@ impl<B: Backend> ContentHeads<B> {
 
 impl<B: Backend> SlotHeads<B> {
     /// Heads over `hidden`-wide encoder states; `content`: with weights on table-content features.
-    pub fn new(hidden: usize, dropout: f64, content: bool, device: &B::Device) -> Self {
+    pub fn new(
+        hidden: usize,
+        dropout: f64,
+        content: bool,
+        options: &HeadOptions,
+        device: &B::Device,
+    ) -> Self {
         let lin = |i: usize, o: usize| LinearConfig::new(i, o).init(device);
         Self {
             column_attention: lin(hidden, hidden),
@@ -141,6 +167,12 @@ impl<B: Backend> SlotHeads<B> {
             op_out: lin(hidden, N_OP),
             start_query: lin(2 * hidden, hidden),
             end_query: lin(2 * hidden, hidden),
+            op_value: options.op_reads_value.then(|| {
+                LinearConfig::new(hidden, hidden)
+                    .with_bias(false)
+                    .init(device)
+            }),
+            where_attention: options.where_attention.then(|| lin(hidden, hidden)),
             dropout: DropoutConfig::new(dropout).init(),
             content: content.then(|| ContentHeads::new(device)),
         }
@@ -161,23 +193,53 @@ impl<B: Backend> SlotHeads<B> {
             .clone()
             .unsqueeze_dim::<3>(1)
             .expand([batch, n_cols, seq]);
-        // Every dense layer through `fast::dense`: one flattened product (gemm on ndarray).
-        let mut att =
-            dense(&self.column_attention, columns.clone()).matmul(hidden.clone().swap_dims(1, 2)); // [b, c, seq]
-        if let Some(content) = &self.content {
-            att = att + ContentHeads::tokens(&content.attention, s);
-        }
-        let att = att.mask_fill(question_mask.clone(), MASKED_LOGIT);
-        let context = softmax(att, 2).matmul(hidden.clone()); // [b, c, d]
-        let features = Tensor::cat(vec![columns, context], 2); // [b, c, 2d]
+        // Column features: each column beside its attention summary of the question.
+        let attend = |query: &Linear<B>| {
+            // Every dense layer through `fast::dense`: one flattened product (gemm on ndarray).
+            let mut att = dense(query, columns.clone()).matmul(hidden.clone().swap_dims(1, 2)); // [b, c, seq]
+            if let Some(content) = &self.content {
+                att = att + ContentHeads::tokens(&content.attention, s);
+            }
+            let att = att.mask_fill(question_mask.clone(), MASKED_LOGIT);
+            let context = softmax(att, 2).matmul(hidden.clone()); // [b, c, d]
+            Tensor::cat(vec![columns.clone(), context], 2) // [b, c, 2d]
+        };
+        let features = attend(&self.column_attention);
+        let where_features = match &self.where_attention {
+            Some(query) => attend(query),
+            None => features.clone(),
+        };
 
         let column_pad = s.column_pad.clone();
-        let project = |layer: &Linear<B>| dense(layer, features.clone()).tanh();
+        let project = |layer: &Linear<B>, x: &Tensor<B, 3>| dense(layer, x.clone()).tanh();
 
-        let mut sel = dense(&self.sel_out, project(&self.sel_features));
-        let mut agg = dense(&self.agg_out, project(&self.agg_features));
-        let mut where_col = dense(&self.where_out, project(&self.where_features));
-        let mut op = dense(&self.op_out, project(&self.op_features));
+        // Value pointers: bilinear column × token scores, restricted to question word pieces.
+        let tokens_t = hidden.clone().swap_dims(1, 2); // [b, d, seq]
+        let mut value_start =
+            dense(&self.start_query, where_features.clone()).matmul(tokens_t.clone());
+        let mut value_end = dense(&self.end_query, where_features.clone()).matmul(tokens_t);
+        if let Some(content) = &self.content {
+            value_start = value_start + ContentHeads::tokens(&content.value_start, s);
+            value_end = value_end + ContentHeads::tokens(&content.value_end, s);
+        }
+        let value_start = value_start.mask_fill(question_mask.clone(), MASKED_LOGIT);
+        let value_end = value_end.mask_fill(question_mask, MASKED_LOGIT);
+
+        let mut op_hidden = dense(&self.op_features, where_features.clone());
+        if let Some(op_value) = &self.op_value {
+            // The words at the value's likely edges: half the start pointer's attention and half
+            // the end pointer's, over the question.
+            let edges = (softmax(value_start.clone(), 2) + softmax(value_end.clone(), 2)) * 0.5;
+            op_hidden = op_hidden + dense(op_value, edges.matmul(hidden.clone()));
+        }
+
+        let mut sel = dense(&self.sel_out, project(&self.sel_features, &features));
+        let mut agg = dense(&self.agg_out, project(&self.agg_features, &features));
+        let mut where_col = dense(
+            &self.where_out,
+            project(&self.where_features, &where_features),
+        );
+        let mut op = dense(&self.op_out, op_hidden.tanh());
         if let Some(content) = &self.content {
             let columns = &s.content_columns;
             sel = sel + content.sel.forward(columns.clone());
@@ -196,8 +258,8 @@ impl<B: Backend> SlotHeads<B> {
         // question talks about), masked to real columns.
         let real_cols = column_pad.clone().bool_not().float().unsqueeze_dim::<3>(2); // [b, c, 1]
         let n_real = real_cols.clone().sum_dim(1).clamp_min(1.0); // [b, 1, 1]
-        let context_summary = (features.clone() * real_cols).sum_dim(1).div(n_real); // [b, 1, 2d]
-        let cls = hidden.clone().narrow(1, 0, 1); // [b, 1, d]
+        let context_summary = (features * real_cols).sum_dim(1).div(n_real); // [b, 1, 2d]
+        let cls = hidden.narrow(1, 0, 1); // [b, 1, d]
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
@@ -207,17 +269,6 @@ impl<B: Backend> SlotHeads<B> {
             let matched = s.content_columns.clone().sum_dim(1).squeeze_dim::<2>(1); // [b, kc]
             where_count = where_count + content.count.forward(matched);
         }
-
-        // Value pointers: bilinear column × token scores, restricted to question word pieces.
-        let tokens_t = hidden.swap_dims(1, 2); // [b, d, seq]
-        let mut value_start = dense(&self.start_query, features.clone()).matmul(tokens_t.clone());
-        let mut value_end = dense(&self.end_query, features).matmul(tokens_t);
-        if let Some(content) = &self.content {
-            value_start = value_start + ContentHeads::tokens(&content.value_start, s);
-            value_end = value_end + ContentHeads::tokens(&content.value_end, s);
-        }
-        let value_start = value_start.mask_fill(question_mask.clone(), MASKED_LOGIT);
-        let value_end = value_end.mask_fill(question_mask, MASKED_LOGIT);
 
         SlotLogits {
             sel,
@@ -287,7 +338,7 @@ mod tests {
     #[test]
     fn shapes_and_masks() {
         let device = Default::default();
-        let heads = SlotHeads::<B>::new(8, 0.0, false, &device);
+        let heads = SlotHeads::<B>::new(8, 0.0, false, &HeadOptions::default(), &device);
         let out = heads.forward(hidden(), &structure(&[]));
         assert_eq!(out.sel.dims(), [2, 2]);
         assert_eq!(out.agg.dims(), [2, 2, N_AGG]);
@@ -305,12 +356,12 @@ mod tests {
     fn content_weights_start_at_zero_and_then_move_the_matched_scores() {
         use crate::model::content::{CELL, CELL_START};
         let device = Default::default();
-        let plain = SlotHeads::<B>::new(8, 0.0, false, &device);
+        let plain = SlotHeads::<B>::new(8, 0.0, false, &HeadOptions::default(), &device);
         let s = structure(&[(0, 1, 2, CELL | CELL_START)]);
         let x = hidden();
         // (Also materialises the lazily initialised weights, so that copies share them.)
         let a = plain.forward(x.clone(), &s);
-        let mut with = SlotHeads::<B>::new(8, 0.0, true, &device);
+        let mut with = SlotHeads::<B>::new(8, 0.0, true, &HeadOptions::default(), &device);
         // Same weights everywhere else: copy the plain heads' layers.
         with.column_attention = plain.column_attention.clone();
         with.where_features = plain.where_features.clone();
@@ -346,5 +397,48 @@ mod tests {
         // [b=0, c=1, t=2] is index 7 + 2; CELL and CELL_START each add 1.
         assert!((s1[9] - s0[9] - 2.0).abs() < 1e-5);
         assert_eq!(s1[8], s0[8]);
+    }
+
+    #[test]
+    fn operator_reads_the_value_pointers_only_when_asked() {
+        let device = Default::default();
+        let (x, s) = (hidden(), structure(&[]));
+        let flat = |t: Tensor<B, 3>| t.into_data().to_vec::<f32>().unwrap();
+        for op_reads_value in [false, true] {
+            let options = HeadOptions {
+                op_reads_value,
+                where_attention: true,
+            };
+            let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            let a = heads.forward(x.clone(), &s); // materialise the lazy weights before cloning
+            assert_eq!(a.op.dims(), [2, 2, N_OP]);
+            let mut moved = heads.clone();
+            moved.start_query = LinearConfig::new(16, 8).init(&device);
+            let b = moved.forward(x.clone(), &s);
+            assert_ne!(flat(a.value_start), flat(b.value_start));
+            let changed = flat(a.op)
+                .iter()
+                .zip(flat(b.op))
+                .any(|(p, q)| (p - q).abs() > 1e-6);
+            assert_eq!(changed, op_reads_value);
+        }
+    }
+
+    #[test]
+    fn where_attention_separates_where_from_select() {
+        let device = Default::default();
+        let (x, s) = (hidden(), structure(&[]));
+        let options = HeadOptions {
+            op_reads_value: false,
+            where_attention: true,
+        };
+        let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+        let a = heads.forward(x.clone(), &s);
+        let mut moved = heads.clone();
+        moved.where_attention = Some(LinearConfig::new(8, 8).init(&device));
+        let b = moved.forward(x, &s);
+        let flat = |t: Tensor<B, 2>| t.into_data().to_vec::<f32>().unwrap();
+        assert_eq!(flat(a.sel), flat(b.sel), "select keeps its own attention");
+        assert_ne!(flat(a.where_col), flat(b.where_col));
     }
 }

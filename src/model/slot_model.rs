@@ -8,7 +8,7 @@ use crate::data::io::{AtomicFile, StagedPath};
 use crate::model::batch::ModelBatch;
 use crate::model::bert::BertModel;
 use crate::model::config::BertConfig;
-use crate::model::heads::{SlotHeads, SlotLogits};
+use crate::model::heads::{HeadOptions, SlotHeads, SlotLogits};
 use crate::model::lora::LoraConfig;
 use crate::model::trainable::{apply_mode, FineTune, ParamCounts};
 use crate::model::weights::load_pretrained;
@@ -44,6 +44,8 @@ pub struct ModelSpec {
     /// The heads read table-content features ([`crate::model::content`]): which question words
     /// match a column's cells or header. The WikiSQL leaderboard marks such models.
     pub content: bool,
+    /// Optional head variants (`[model.heads]`), all off unless a recipe turns them on.
+    pub heads: HeadOptions,
 }
 
 impl Default for ModelSpec {
@@ -53,6 +55,7 @@ impl Default for ModelSpec {
             lora: LoraConfig::default(),
             dropout: 0.1,
             content: true,
+            heads: HeadOptions::default(),
         }
     }
 }
@@ -88,6 +91,7 @@ impl From<StoredSpec> for ModelSpec {
                 },
                 dropout,
                 content: false,
+                heads: HeadOptions::default(),
             },
         }
     }
@@ -130,7 +134,7 @@ impl<B: Backend> SlotModel<B> {
         };
         let model = Self {
             encoder,
-            heads: SlotHeads::new(hidden, spec.dropout, spec.content, device),
+            heads: SlotHeads::new(hidden, spec.dropout, spec.content, &spec.heads, device),
         };
         apply_mode(model, spec.mode)
     }
@@ -270,6 +274,7 @@ mod tests {
             },
             dropout: 0.2,
             content: false,
+            heads: HeadOptions::default(),
         };
         assert_eq!(meta.spec, expected);
 
