@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Val and test accuracy of the shipped model: greedy, execution-guided, and execution-guided with
 # value snapping (reads table cells), each through `predict` + `eval` (REPORT.md §4). Guided
-# decoding uses the settings chosen on val in models/sqlcoder-lora/decoding.json
+# decoding uses the settings chosen on val in the model's decoding.json
 # (experiments/tune_shipped.sh writes it).
-# Usage: experiments/eval_shipped.sh [BINARY]   (default target/release/sqlcoder)
+# Usage: experiments/eval_shipped.sh [BINARY] [MODEL_DIR] [NAME]
+#   (defaults target/release/sqlcoder, models/sqlcoder-lora, shipped → results/shipped_*.json)
 set -euo pipefail
 bin=${1:-target/release/sqlcoder}
+model=${2:-models/sqlcoder-lora}
+name=${3:-shipped}
 out=experiments/results
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,7 +19,7 @@ for split in val test; do
       guided) flags=() ;;
       guided_snap) flags=(--snap-values) ;;
     esac
-    "$bin" predict --split "$split" "${flags[@]}" --out "$tmp/$split.$mode.jsonl" 2>&1 | tail -1
-    "$bin" eval --split "$split" --pred "$tmp/$split.$mode.jsonl" --out "$out/shipped_${split}_${mode}.json" > "$out/shipped_${split}_${mode}.txt"
+    "$bin" predict --model "$model" --split "$split" "${flags[@]}" --out "$tmp/$split.$mode.jsonl" 2>&1 | tail -1
+    "$bin" eval --split "$split" --pred "$tmp/$split.$mode.jsonl" --out "$out/${name}_${split}_${mode}.json" > "$out/${name}_${split}_${mode}.txt"
   done
 done

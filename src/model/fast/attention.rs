@@ -20,6 +20,21 @@ pub struct Heads {
 }
 
 impl Heads {
+    /// `hidden` values per token split into `heads` heads (which must divide it).
+    pub fn split(batch: usize, seq: usize, hidden: usize, heads: usize) -> Self {
+        assert_eq!(
+            hidden % heads,
+            0,
+            "attention: {hidden} values in {heads} heads"
+        );
+        Self {
+            batch,
+            seq,
+            heads,
+            dim: hidden / heads,
+        }
+    }
+
     fn hidden(&self) -> usize {
         self.heads * self.dim
     }

@@ -142,18 +142,8 @@ pub fn attention_scores<B: Backend>(
 ) -> Tensor<B, 4> {
     let [batch, seq, hidden] = q.dims();
     assert_eq!(k.dims(), [batch, seq, hidden], "attention: q and k shapes");
-    assert_eq!(
-        hidden % heads,
-        0,
-        "attention: {hidden} values in {heads} heads"
-    );
-    let dim = hidden / heads;
-    let shape = Heads {
-        batch,
-        seq,
-        heads,
-        dim,
-    };
+    let shape = Heads::split(batch, seq, hidden, heads);
+    let dim = shape.dim;
     if is::<B, Nd>() {
         return from_prim(ndarray_scores(
             into_prim(q),
@@ -193,18 +183,8 @@ pub fn attention_context<B: Backend>(probs: Tensor<B, 4>, v: Tensor<B, 3>) -> Te
         probs.dims(),
         v.dims()
     );
-    assert_eq!(
-        hidden % heads,
-        0,
-        "attention: {hidden} values in {heads} heads"
-    );
-    let dim = hidden / heads;
-    let shape = Heads {
-        batch,
-        seq,
-        heads,
-        dim,
-    };
+    let shape = Heads::split(batch, seq, hidden, heads);
+    let dim = shape.dim;
     if is::<B, Nd>() {
         return from_prim(ndarray_context(into_prim(probs), into_prim(v), shape));
     }
