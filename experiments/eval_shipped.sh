@@ -5,13 +5,14 @@
 # (experiments/tune_shipped.sh writes it).
 # Usage: experiments/eval_shipped.sh [BINARY] [MODEL_DIR] [NAME]
 #   (defaults target/release/sqlcoder, models/sqlcoder-lora, shipped → results/shipped_*.json)
+# The prediction files stay in runs/<NAME>_pred/ (experiments/error_analysis.py reads them).
 set -euo pipefail
 bin=${1:-target/release/sqlcoder}
 model=${2:-models/sqlcoder-lora}
 name=${3:-shipped}
 out=experiments/results
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+preds=runs/${name}_pred
+mkdir -p "$preds"
 for split in val test; do
   for mode in greedy guided guided_snap; do
     case $mode in
@@ -19,7 +20,7 @@ for split in val test; do
       guided) flags=() ;;
       guided_snap) flags=(--snap-values) ;;
     esac
-    "$bin" predict --model "$model" --split "$split" "${flags[@]}" --out "$tmp/$split.$mode.jsonl" 2>&1 | tail -1
-    "$bin" eval --split "$split" --pred "$tmp/$split.$mode.jsonl" --out "$out/${name}_${split}_${mode}.json" > "$out/${name}_${split}_${mode}.txt"
+    "$bin" predict --model "$model" --split "$split" "${flags[@]}" --out "$preds/$split.$mode.jsonl" 2>&1 | tail -1
+    "$bin" eval --split "$split" --pred "$preds/$split.$mode.jsonl" --out "$out/${name}_${split}_${mode}.json" > "$out/${name}_${split}_${mode}.txt"
   done
 done

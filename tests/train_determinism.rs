@@ -5,6 +5,7 @@ mod support;
 
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder::data::{self, Split};
+use sqlcoder::model::heads::HeadOptions;
 use sqlcoder::model::lora::LoraConfig;
 use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder::train::config::{FineTune, TrainConfig};

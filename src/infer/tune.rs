@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// `keep_above` values tried (2.0: never keep an empty greedy query, the original guidance).
-pub const KEEP_ABOVE_GRID: [f32; 7] = [2.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5];
+pub const KEEP_ABOVE_GRID: [f32; 11] = [2.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
 /// Width of a calibration bin.
 const BIN: f64 = 0.1;
 /// A bin needs this many questions before its accuracy decides the abstain threshold.
