@@ -98,17 +98,26 @@ pub trait SlotRow: TokenRow {
     fn content(&self) -> &[ContentMatch];
 }
 
-impl SlotRow for EncodedInput {
-    fn question_tokens(&self) -> Range<usize> {
-        self.question_tokens.clone()
-    }
-    fn header_spans(&self) -> &[Range<usize>] {
-        &self.header_spans
-    }
-    fn content(&self) -> &[ContentMatch] {
-        &self.content
-    }
+/// [`SlotRow`] for a row type that stores `question_tokens`, `header_spans` and `content` as
+/// fields under those names (the encoded input here, the training cache's row in `train`).
+macro_rules! slot_row_from_fields {
+    ($row:ty) => {
+        impl $crate::model::batch::SlotRow for $row {
+            fn question_tokens(&self) -> std::ops::Range<usize> {
+                self.question_tokens.clone()
+            }
+            fn header_spans(&self) -> &[std::ops::Range<usize>] {
+                &self.header_spans
+            }
+            fn content(&self) -> &[$crate::model::content::ContentMatch] {
+                &self.content
+            }
+        }
+    };
 }
+pub(crate) use slot_row_from_fields;
+
+slot_row_from_fields!(EncodedInput);
 
 /// The shape of one question inside its batch: real column count and question token positions.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,7 +19,7 @@
 
 use crate::data::io::StagedPath;
 use crate::data::{CondOp, AGG_NAMES};
-use crate::model::batch::SlotRow;
+use crate::model::batch::slot_row_from_fields;
 use crate::model::content::{ContentMatch, TOKEN_KINDS};
 use crate::model::input::{InputBuilder, TokenRow};
 use crate::train::labels::SlotLabels;
@@ -67,17 +67,7 @@ impl TokenRow for CachedExample {
     }
 }
 
-impl SlotRow for CachedExample {
-    fn question_tokens(&self) -> Range<usize> {
-        self.question_tokens.clone()
-    }
-    fn header_spans(&self) -> &[Range<usize>] {
-        &self.header_spans
-    }
-    fn content(&self) -> &[ContentMatch] {
-        &self.content
-    }
-}
+slot_row_from_fields!(CachedExample);
 
 /// What a cache was built with; a cache is only valid for the same tokenizer.
 #[derive(Clone, Debug, PartialEq, Eq)]
