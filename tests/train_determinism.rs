@@ -40,10 +40,11 @@ fn training_is_deterministic_for_a_seed() {
         },
         dropout: 0.1,
         content: true,
-        // Both optional head variants on, so their training is held to determinism too.
+        // Every optional head variant on, so their training is held to determinism too.
         heads: HeadOptions {
             op_reads_value: true,
             where_attention: true,
+            agg_reads_question: true,
         },
     };
     let losses = |name: &str| -> Vec<(u64, f64)> {

@@ -9,6 +9,7 @@
 #   content    plain (no table content) vs content (the default recipe's heads)
 #   heads      base (default recipe) vs op_value (operator head reads the value's edges)
 #              vs where_att (where-side heads get their own column attention)
+#              vs agg_q (aggregation head also reads [CLS])
 #   finetune   base (LoRA r=8, lr 1e-3) vs full (whole encoder, lr 1e-4 encoder / 1e-3 heads)
 #
 # Runs go to runs/ablation/<arm>-s<seed>/ (an arm shared by two studies is trained once) and are
@@ -25,7 +26,7 @@ mkdir -p "$OUT"
 
 case "$STUDY" in
   content) ARMS="plain content" ;;
-  heads) ARMS="base op_value where_att" ;;
+  heads) ARMS="base op_value where_att agg_q" ;;
   finetune) ARMS="base full" ;;
   *) echo "unknown study: $STUDY" >&2; exit 2 ;;
 esac
@@ -38,6 +39,7 @@ arm_config() {
     content | base) ;;
     op_value) heads="op_reads_value = true" ;;
     where_att) heads="where_attention = true" ;;
+    agg_q) heads="agg_reads_question = true" ;;
     full) mode=full lr_encoder=1e-4 ;;
     *) echo "unknown arm: $1" >&2; exit 2 ;;
   esac

@@ -37,6 +37,10 @@ pub struct HeadOptions {
     /// question attention instead of sharing the select head's: a select column and a condition
     /// column look for different words.
     pub where_attention: bool,
+    /// The aggregation head also reads [CLS], the question as a whole: "how many", "total" and
+    /// "highest" ask for an aggregation wherever they stand, and the column's attention summary
+    /// looks at the words about that column.
+    pub agg_reads_question: bool,
 }
 
 /// The structural tensors a batch needs besides token ids (all built on the host from spans).
@@ -94,6 +98,8 @@ pub struct SlotHeads<B: Backend> {
     op_value: Option<Linear<B>>,
     /// [`HeadOptions::where_attention`]: the where-side heads' own column → question attention.
     where_attention: Option<Linear<B>>,
+    /// [`HeadOptions::agg_reads_question`]: [CLS] → aggregation features.
+    agg_question: Option<Linear<B>>,
     dropout: Dropout,
     /// Weights on the table-content features, when the model reads table content.
     content: Option<ContentHeads<B>>,
@@ -173,6 +179,11 @@ impl<B: Backend> SlotHeads<B> {
                     .init(device)
             }),
             where_attention: options.where_attention.then(|| lin(hidden, hidden)),
+            agg_question: options.agg_reads_question.then(|| {
+                LinearConfig::new(hidden, hidden)
+                    .with_bias(false)
+                    .init(device)
+            }),
             dropout: DropoutConfig::new(dropout).init(),
             content: content.then(|| ContentHeads::new(device)),
         }
@@ -234,7 +245,14 @@ impl<B: Backend> SlotHeads<B> {
         }
 
         let mut sel = dense(&self.sel_out, project(&self.sel_features, &features));
-        let mut agg = dense(&self.agg_out, project(&self.agg_features, &features));
+        let cls = hidden.clone().narrow(1, 0, 1); // [b, 1, d]
+        let mut agg_hidden = dense(&self.agg_features, features.clone());
+        if let Some(agg_question) = &self.agg_question {
+            let [_, _, width] = agg_hidden.dims();
+            agg_hidden =
+                agg_hidden + dense(agg_question, cls.clone()).expand([batch, n_cols, width]);
+        }
+        let mut agg = dense(&self.agg_out, agg_hidden.tanh());
         let mut where_col = dense(
             &self.where_out,
             project(&self.where_features, &where_features),
@@ -259,7 +277,6 @@ impl<B: Backend> SlotHeads<B> {
         let real_cols = column_pad.clone().bool_not().float().unsqueeze_dim::<3>(2); // [b, c, 1]
         let n_real = real_cols.clone().sum_dim(1).clamp_min(1.0); // [b, 1, 1]
         let context_summary = (features * real_cols).sum_dim(1).div(n_real); // [b, 1, 2d]
-        let cls = hidden.narrow(1, 0, 1); // [b, 1, d]
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
@@ -408,6 +425,7 @@ mod tests {
             let options = HeadOptions {
                 op_reads_value,
                 where_attention: true,
+                agg_reads_question: true,
             };
             let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
             let a = heads.forward(x.clone(), &s); // materialise the lazy weights before cloning
@@ -431,6 +449,7 @@ mod tests {
         let options = HeadOptions {
             op_reads_value: false,
             where_attention: true,
+            agg_reads_question: false,
         };
         let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
         let a = heads.forward(x.clone(), &s);
@@ -440,5 +459,33 @@ mod tests {
         let flat = |t: Tensor<B, 2>| t.into_data().to_vec::<f32>().unwrap();
         assert_eq!(flat(a.sel), flat(b.sel), "select keeps its own attention");
         assert_ne!(flat(a.where_col), flat(b.where_col));
+    }
+
+    #[test]
+    fn aggregation_reads_the_question_only_when_asked() {
+        let device = Default::default();
+        let s = structure(&[]);
+        // Two inputs that differ only at [CLS] (position 0 is no question piece and no header).
+        let x = hidden();
+        let mut cls_moved = x.clone().into_data().to_vec::<f32>().unwrap();
+        for v in &mut cls_moved[..8] {
+            *v += 1.0;
+        }
+        let y = Tensor::<B, 3>::from_data(TensorData::new(cls_moved, [2, 7, 8]), &device);
+        let flat = |t: Tensor<B, 3>| t.into_data().to_vec::<f32>().unwrap();
+        for agg_reads_question in [false, true] {
+            let options = HeadOptions {
+                agg_reads_question,
+                ..Default::default()
+            };
+            let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            let (a, b) = (heads.forward(x.clone(), &s), heads.forward(y.clone(), &s));
+            assert_eq!(a.agg.dims(), [2, 2, N_AGG]);
+            let changed = flat(a.agg)
+                .iter()
+                .zip(flat(b.agg))
+                .any(|(p, q)| (p - q).abs() > 1e-6);
+            assert_eq!(changed, agg_reads_question);
+        }
     }
 }
