@@ -149,6 +149,16 @@ impl<B: Backend> ContentHeads<B> {
     }
 }
 
+/// A layer whose output is added to a head's hidden layer: no bias, zero at initialisation, so a
+/// model with it starts exactly as one without and draws no random numbers for it (the arms of a
+/// seed in an ablation then share every other initial weight).
+fn added_term<B: Backend>(input: usize, output: usize, device: &B::Device) -> Linear<B> {
+    LinearConfig::new(input, output)
+        .with_bias(false)
+        .with_initializer(Initializer::Zeros)
+        .init(device)
+}
+
 impl<B: Backend> SlotHeads<B> {
     /// Heads over `hidden`-wide encoder states; `content`: with weights on table-content features.
     pub fn new(
@@ -173,17 +183,13 @@ impl<B: Backend> SlotHeads<B> {
             op_out: lin(hidden, N_OP),
             start_query: lin(2 * hidden, hidden),
             end_query: lin(2 * hidden, hidden),
-            op_value: options.op_reads_value.then(|| {
-                LinearConfig::new(hidden, hidden)
-                    .with_bias(false)
-                    .init(device)
-            }),
+            op_value: options
+                .op_reads_value
+                .then(|| added_term(hidden, hidden, device)),
             where_attention: options.where_attention.then(|| lin(hidden, hidden)),
-            agg_question: options.agg_reads_question.then(|| {
-                LinearConfig::new(hidden, hidden)
-                    .with_bias(false)
-                    .init(device)
-            }),
+            agg_question: options
+                .agg_reads_question
+                .then(|| added_term(hidden, hidden, device)),
             dropout: DropoutConfig::new(dropout).init(),
             content: content.then(|| ContentHeads::new(device)),
         }
@@ -427,7 +433,11 @@ mod tests {
                 where_attention: true,
                 agg_reads_question: true,
             };
-            let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            let mut heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            if op_reads_value {
+                // Zero at initialisation; random weights make the dependence visible.
+                heads.op_value = Some(LinearConfig::new(8, 8).init(&device));
+            }
             let a = heads.forward(x.clone(), &s); // materialise the lazy weights before cloning
             assert_eq!(a.op.dims(), [2, 2, N_OP]);
             let mut moved = heads.clone();
@@ -478,7 +488,16 @@ mod tests {
                 agg_reads_question,
                 ..Default::default()
             };
-            let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            let mut heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
+            let (a, b) = (heads.forward(x.clone(), &s), heads.forward(y.clone(), &s));
+            assert_eq!(
+                flat(a.agg),
+                flat(b.agg),
+                "zero at initialisation: no effect yet"
+            );
+            if agg_reads_question {
+                heads.agg_question = Some(LinearConfig::new(8, 8).init(&device));
+            }
             let (a, b) = (heads.forward(x.clone(), &s), heads.forward(y.clone(), &s));
             assert_eq!(a.agg.dims(), [2, 2, N_AGG]);
             let changed = flat(a.agg)
