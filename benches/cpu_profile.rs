@@ -9,7 +9,7 @@
 //! the op's count in the 6-layer encoder. The whole forward and forward+backward of the encoder
 //! are timed too, so what the ops do not account for (graph bookkeeping, allocation) shows.
 //! Rows indented with "fast::" are the replacements the encoder now uses on ndarray
-//! (`sqlcoder::model::fast`), beside burn's own op; the sum counts burn's ops only.
+//! (`sqlcoder_kernels`), beside burn's own op; the sum counts burn's ops only.
 
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, Linea
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
-use sqlcoder::model::{fast, BertConfig, BertModel};
+use sqlcoder_model::{fast, BertConfig, BertModel};
 
 const HIDDEN: usize = 384;
 const HEADS: usize = 12;
@@ -202,7 +202,7 @@ fn profile(b: usize, s: usize, train: bool) {
         burn::tensor::activation::gelu,
         burn::tensor::activation::gelu,
     );
-    // The replacements in `sqlcoder::model::fast` (what the encoder now runs on ndarray).
+    // The replacements in `sqlcoder_kernels` (what the encoder now runs on ndarray).
     let (wn, bn) = (qn.weight.val(), qn.bias.as_ref().map(|b| b.val()));
     let (wa, ba) = (qa.weight.val(), qa.bias.as_ref().map(|b| b.val()));
     ops.op(

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use burn::backend::{Autodiff, NdArray};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
-use sqlcoder::model::trainable::{apply_mode, FineTune};
-use sqlcoder::model::weights::load_pretrained;
-use sqlcoder::model::{BertModel, LoraConfig};
+use sqlcoder_model::trainable::{apply_mode, FineTune};
+use sqlcoder_model::weights::load_pretrained;
+use sqlcoder_model::{BertModel, LoraConfig};
 
 const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/all-MiniLM-L6-v2");
 /// Measure each configuration for at least this long (after one warm-up run).

@@ -10,13 +10,13 @@
 //! heads (same cost: only the heads' weights differ). Every measurement is time-boxed.
 
 use burn::tensor::backend::Backend;
-use sqlcoder::data::{self, Split, Table};
-use sqlcoder::infer::testing::random_head_artifact;
-use sqlcoder::infer::{AnswerOptions, Answerer};
-use sqlcoder::model::batch::ModelBatch;
-use sqlcoder::model::input::EncodedInput;
-use sqlcoder::model::slot_model::shipped_model_dir;
-use sqlcoder::sql::Executor;
+use sqlcoder_data::{self as data, Split, Table};
+use sqlcoder_infer::testing::random_head_artifact;
+use sqlcoder_infer::{AnswerOptions, Answerer};
+use sqlcoder_model::batch::ModelBatch;
+use sqlcoder_model::input::EncodedInput;
+use sqlcoder_model::slot_model::shipped_model_dir;
+use sqlcoder_sql::Executor;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -98,7 +98,7 @@ fn main() {
         "requests_per_s": (ms.len() as f64 / wall.as_secs_f64() * 10.0).round() / 10.0,
     });
     println!("{report}");
-    sqlcoder::data::io::write_atomic(std::path::Path::new(out), format!("{report:#}\n"))
+    sqlcoder_data::io::write_atomic(std::path::Path::new(out), format!("{report:#}\n"))
         .expect("writing the report");
     if !errors.is_empty() {
         std::process::exit(1);

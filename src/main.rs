@@ -1,5 +1,5 @@
-//! The `sqlcoder` command line: everything lives in the library (`sqlcoder::app`).
+//! The `sqlcoder` command line: everything lives in the library (`sqlcoder::cli`).
 
 fn main() {
-    std::process::exit(sqlcoder::app::cli::main());
+    std::process::exit(sqlcoder::cli::main());
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use sqlcoder::eval::predictions::parse_prediction_line;
+use sqlcoder_eval::predictions::parse_prediction_line;
 use std::ffi::OsStr;
 use std::path::Path;
 use support::{random_model, run, run_with_input, sample, sqlcoder, with_model, QUESTION, TABLE};

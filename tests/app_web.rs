@@ -4,10 +4,10 @@
 mod support;
 
 use serde_json::{json, Value};
-use sqlcoder::app::http::{Limits, RunningServer};
-use sqlcoder::app::web::{start, WebApp};
-use sqlcoder::data::{self, Split};
-use sqlcoder::infer::{AnswerOptions, Answerer};
+use sqlcoder::http::{Limits, RunningServer};
+use sqlcoder::web::{start, WebApp};
+use sqlcoder_data::{self as data, Split};
+use sqlcoder_infer::{AnswerOptions, Answerer};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, OnceLock};

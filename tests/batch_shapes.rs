@@ -4,18 +4,18 @@
 mod support;
 
 use burn::backend::NdArray;
-use sqlcoder::data::{self, wikisql, Split};
-use sqlcoder::infer::predictor::Scorer;
-use sqlcoder::infer::scores::SlotScores;
-use sqlcoder::model::batch::{BatchShape, ShapePolicy};
-use sqlcoder::model::input::{EncodedInput, InputBuilder};
-use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder::model::BertConfig;
-use sqlcoder::train::cache::CachedExample;
-use sqlcoder::train::cache_build::build_cache;
-use sqlcoder::train::config::FineTune;
-use sqlcoder::train::loss::slot_loss;
-use sqlcoder::train::trainer::{epoch_batches, training_batch};
+use sqlcoder_data::{self as data, wikisql, Split};
+use sqlcoder_infer::predictor::Scorer;
+use sqlcoder_infer::scores::SlotScores;
+use sqlcoder_model::batch::{BatchShape, ShapePolicy};
+use sqlcoder_model::input::{EncodedInput, InputBuilder};
+use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder_model::BertConfig;
+use sqlcoder_train::cache::CachedExample;
+use sqlcoder_train::cache_build::build_cache;
+use sqlcoder_train::config::FineTune;
+use sqlcoder_train::loss::slot_loss;
+use sqlcoder_train::trainer::{epoch_batches, training_batch};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

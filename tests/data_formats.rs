@@ -5,15 +5,15 @@ mod support;
 
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use sqlcoder::app::prepare;
-use sqlcoder::data::io::StagedPath;
-use sqlcoder::data::{
+use sqlcoder::prepare;
+use sqlcoder_data::io::StagedPath;
+use sqlcoder_data::{
     challenge, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue, Dataset, Split,
     Table,
 };
-use sqlcoder::sql::naming::{column_names, quote_ident, table_name};
-use sqlcoder::sql::schema;
-use sqlcoder::sql::value::parse_official_number;
+use sqlcoder_sql::naming::{column_names, quote_ident, table_name};
+use sqlcoder_sql::schema;
+use sqlcoder_sql::value::parse_official_number;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use support::{sample, shared_wikisql};

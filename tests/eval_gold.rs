@@ -4,9 +4,9 @@
 
 mod support;
 
-use sqlcoder::data::types::CondValue;
-use sqlcoder::eval::{run_eval, write_predictions, Prediction};
-use sqlcoder::sql::schema::build_db;
+use sqlcoder_data::types::CondValue;
+use sqlcoder_eval::{run_eval, write_predictions, Prediction};
+use sqlcoder_sql::schema::build_db;
 
 #[test]
 fn dev_gold_and_equivalent_predictions_score_full_marks() {

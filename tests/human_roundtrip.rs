@@ -3,8 +3,8 @@
 
 mod support;
 
-use sqlcoder::data::human::{collapse_whitespace, parse, render};
-use sqlcoder::data::types::{Agg, CondOp, Query};
+use sqlcoder_data::human::{collapse_whitespace, parse, render};
+use sqlcoder_data::types::{Agg, CondOp, Query};
 use std::collections::BTreeSet;
 
 /// (split, 1-based line in `<split>.jsonl`, why the string cannot be read back).

@@ -2,15 +2,15 @@
 //! greedy query returns nothing must be replaced by a lower-ranked candidate that returns rows;
 //! and with a real (random-head) model every guided answer executes.
 
-use sqlcoder::data::types::{Agg, CondOp, Table};
-use sqlcoder::data::{self, Split};
-use sqlcoder::infer::answer::decode_answer;
-use sqlcoder::infer::guided::{answers_nothing, decode_guided, GuidanceConfig};
-use sqlcoder::infer::scores::SlotScores;
-use sqlcoder::infer::testing::random_head_artifact;
-use sqlcoder::infer::{AnswerOptions, Answerer};
-use sqlcoder::model::input::{EncodedInput, InputBuilder};
-use sqlcoder::sql::{Executor, SqlValue};
+use sqlcoder_data::types::{Agg, CondOp, Table};
+use sqlcoder_data::{self as data, Split};
+use sqlcoder_infer::answer::decode_answer;
+use sqlcoder_infer::guided::{answers_nothing, decode_guided, GuidanceConfig};
+use sqlcoder_infer::scores::SlotScores;
+use sqlcoder_infer::testing::random_head_artifact;
+use sqlcoder_infer::{AnswerOptions, Answerer};
+use sqlcoder_model::input::{EncodedInput, InputBuilder};
+use sqlcoder_sql::{Executor, SqlValue};
 use std::path::Path;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -102,7 +102,7 @@ fn a_condition_on_the_wrong_column_is_replaced_by_the_next_column() {
     let cfg = GuidanceConfig::default();
     let g = decode_guided(&scores, QUESTION, offsets, &table, &exec, &cfg, false);
     // Greedy asks for the player named "butler cc (ks)": no rows.
-    let greedy = sqlcoder::infer::decode::decode_greedy(&scores, QUESTION, offsets);
+    let greedy = sqlcoder_infer::decode::decode_greedy(&scores, QUESTION, offsets);
     assert_eq!(greedy.conds[0].col, PLAYER);
     assert_eq!(exec.run_query(&greedy.query(), &table).unwrap(), vec![]);
     assert!(g.changed);
@@ -123,7 +123,7 @@ fn a_sure_greedy_query_stands_even_without_rows() {
     let (exec, table, input) = setup();
     let scores = player_then_school_scores(&table, &input);
     let offsets = &input.question_offsets;
-    let greedy = sqlcoder::infer::decode::decode_greedy(&scores, QUESTION, offsets);
+    let greedy = sqlcoder_infer::decode::decode_greedy(&scores, QUESTION, offsets);
     let p = greedy.confidence();
     assert!(p > 0.1 && p < 0.9, "{p}");
     // Below the threshold guidance replaces the empty query (previous test); at it, it stands.
@@ -292,7 +292,7 @@ fn every_guided_answer_of_a_random_model_executes_and_returns_rows_when_greedy_d
         .iter()
         .map(|e| (e.question.as_str(), &ds.tables[&e.table_id]))
         .collect();
-    let with_rows = |a: &sqlcoder::infer::Answer| {
+    let with_rows = |a: &sqlcoder_infer::Answer| {
         !answers_nothing(a.query.agg, !a.query.conds.is_empty(), &a.rows)
     };
     let (mut guided_rows, mut greedy_rows, mut changed) = (0, 0, 0);

@@ -3,7 +3,7 @@
 
 mod support;
 
-use sqlcoder::model::input::{pad_batch, InputBuilder, InputError, PAD_ID};
+use sqlcoder_model::input::{pad_batch, InputBuilder, InputError, PAD_ID};
 
 fn builder() -> InputBuilder {
     InputBuilder::from_file(support::upstream_encoder().join("tokenizer.json")).unwrap()
@@ -270,6 +270,6 @@ fn pad_batch_pads_to_longest_with_mask() {
     }
     assert_eq!(batch.attention_mask()[short.len()], 0);
     assert_eq!(batch.attention_mask()[n + short.len()], 1);
-    let empty = pad_batch::<sqlcoder::model::input::EncodedInput>(&[]);
+    let empty = pad_batch::<sqlcoder_model::input::EncodedInput>(&[]);
     assert_eq!((empty.batch, empty.seq_len, empty.ids.len()), (0, 0, 0));
 }

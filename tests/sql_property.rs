@@ -6,10 +6,10 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
-use sqlcoder::data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue, Query, Table};
-use sqlcoder::sql::schema::build_db;
-use sqlcoder::sql::value::{fold_text, parse_official_number};
-use sqlcoder::sql::{assemble, display, Executor, SqlStatement, SqlValue};
+use sqlcoder_data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue, Query, Table};
+use sqlcoder_sql::schema::build_db;
+use sqlcoder_sql::value::{fold_text, parse_official_number};
+use sqlcoder_sql::{assemble, display, Executor, SqlStatement, SqlValue};
 use std::cmp::Ordering;
 
 const QUERIES: usize = 12_000;

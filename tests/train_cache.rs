@@ -2,11 +2,11 @@
 
 mod support;
 
-use sqlcoder::data::{Agg, CondOp, Example, Query, Table};
-use sqlcoder::model::input::{pad_batch, InputBuilder};
-use sqlcoder::train::cache::{read_cache, write_cache, CacheHeader, CacheReader, CacheWriter};
-use sqlcoder::train::cache_build::{build_cache, build_cache_file};
-use sqlcoder::train::labels::SlotLabels;
+use sqlcoder_data::{Agg, CondOp, Example, Query, Table};
+use sqlcoder_model::input::{pad_batch, InputBuilder};
+use sqlcoder_train::cache::{read_cache, write_cache, CacheHeader, CacheReader, CacheWriter};
+use sqlcoder_train::cache_build::{build_cache, build_cache_file};
+use sqlcoder_train::labels::SlotLabels;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -82,7 +82,7 @@ fn build(
     dir: &Path,
 ) -> (
     std::path::PathBuf,
-    Vec<sqlcoder::train::cache::CachedExample>,
+    Vec<sqlcoder_train::cache::CachedExample>,
 ) {
     let b = builder();
     let (cached, _) = build_cache(&examples(), &tables(), &b, false).unwrap();

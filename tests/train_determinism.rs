@@ -4,13 +4,13 @@
 mod support;
 
 use burn::backend::{Autodiff, NdArray};
-use sqlcoder::data::{self, Split};
-use sqlcoder::model::heads::HeadOptions;
-use sqlcoder::model::lora::LoraConfig;
-use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder::train::config::{FineTune, TrainConfig};
-use sqlcoder::train::trainer::Trainer;
-use sqlcoder::train::val::ValSet;
+use sqlcoder_data::{self as data, Split};
+use sqlcoder_model::heads::HeadOptions;
+use sqlcoder_model::lora::LoraConfig;
+use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder_train::config::{FineTune, TrainConfig};
+use sqlcoder_train::trainer::Trainer;
+use sqlcoder_train::val::ValSet;
 
 type B = Autodiff<NdArray>;
 

@@ -2,10 +2,10 @@
 
 mod support;
 
-use sqlcoder::data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
-use sqlcoder::model::input::InputBuilder;
-use sqlcoder::train::labels::{value_coverage, LabelError, SlotLabels};
-use sqlcoder::train::value_span::{find_value, MatchKind};
+use sqlcoder_data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
+use sqlcoder_model::input::InputBuilder;
+use sqlcoder_train::labels::{value_coverage, LabelError, SlotLabels};
+use sqlcoder_train::value_span::{find_value, MatchKind};
 use std::collections::BTreeMap;
 
 fn builder() -> InputBuilder {

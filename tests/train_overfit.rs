@@ -5,12 +5,12 @@
 mod support;
 
 use burn::backend::{Autodiff, NdArray};
-use sqlcoder::data::{self, Example, Split};
-use sqlcoder::model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder::train::cache::CachedExample;
-use sqlcoder::train::config::{FineTune, OptimConfig, TrainConfig};
-use sqlcoder::train::trainer::Trainer;
-use sqlcoder::train::val::ValSet;
+use sqlcoder_data::{self as data, Example, Split};
+use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder_train::cache::CachedExample;
+use sqlcoder_train::config::{FineTune, OptimConfig, TrainConfig};
+use sqlcoder_train::trainer::Trainer;
+use sqlcoder_train::val::ValSet;
 
 type B = Autodiff<NdArray>;
 

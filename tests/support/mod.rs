@@ -7,7 +7,7 @@
 use liblzma::read::XzDecoder;
 use serde::Deserialize;
 use serde_json::Value;
-use sqlcoder::data::types::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
+use sqlcoder_data::types::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
 use std::borrow::BorrowMut;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -54,7 +54,7 @@ pub fn shipped_model() -> PathBuf {
 /// A LoRA artifact with the pretrained encoder and random heads, in a folder removed on drop.
 pub fn random_model() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    sqlcoder::infer::testing::random_head_artifact(dir.path(), &encoder(), 5)
+    sqlcoder_infer::testing::random_head_artifact(dir.path(), &encoder(), 5)
         .expect("writing the random-head artifact");
     dir
 }
@@ -275,26 +275,26 @@ pub fn encoder_fixture() -> Option<Fixture> {
 }
 
 /// A tiny random BERT (width 64, 2 layers, 4 heads, the shipped vocabulary) for training tests.
-pub fn tiny_bert(dropout: f64) -> sqlcoder::model::BertConfig {
-    sqlcoder::model::BertConfig::tiny(30522, 64, 2, 4, dropout)
+pub fn tiny_bert(dropout: f64) -> sqlcoder_model::BertConfig {
+    sqlcoder_model::BertConfig::tiny(30522, 64, 2, 4, dropout)
 }
 
 /// The committed sample's training questions, ready to train on.
 pub struct SampleTrain {
     /// The shipped encoder's tokenizer.
-    pub builder: sqlcoder::model::input::InputBuilder,
-    pub ds: sqlcoder::data::Dataset,
+    pub builder: sqlcoder_model::input::InputBuilder,
+    pub ds: sqlcoder_data::Dataset,
     /// The training cache of every question of `ds`.
-    pub cached: Vec<sqlcoder::train::cache::CachedExample>,
+    pub cached: Vec<sqlcoder_train::cache::CachedExample>,
 }
 
 pub fn sample_train() -> SampleTrain {
-    use sqlcoder::data::{self, Split};
+    use sqlcoder_data::{self, Split};
     let builder =
-        sqlcoder::model::input::InputBuilder::from_file(encoder().join("tokenizer.json")).unwrap();
+        sqlcoder_model::input::InputBuilder::from_file(encoder().join("tokenizer.json")).unwrap();
     let ds = data::load_split(&sample(), Split::Train).unwrap();
     let (cached, _) =
-        sqlcoder::train::cache_build::build_cache(&ds.examples, &ds.tables, &builder, false)
+        sqlcoder_train::cache_build::build_cache(&ds.examples, &ds.tables, &builder, false)
             .unwrap();
     SampleTrain {
         builder,

@@ -1,0 +1,303 @@
+//! A user's own table from CSV text: a header row, then one row per record.
+//!
+//! RFC 4180 quoting (`"a, b"`, `""` inside quotes, line breaks inside quotes). The delimiter is
+//! `,` unless the header row has none and has `;` or tabs. Column types are inferred as WikiSQL's
+//! are: `real` when every non-empty cell is a number (grouping commas allowed), else `text`.
+//! Every problem (not UTF-8, a row with the wrong number of fields, an unclosed quote, a limit
+//! passed) is an error naming the line.
+
+use crate::types::{Cell, ColumnType, Table};
+use anyhow::{bail, Result};
+
+/// Bounds on an own table (CSV or SQLite), so one upload cannot exhaust memory.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TableLimits {
+    pub max_rows: usize,
+    pub max_columns: usize,
+    /// Characters in one cell (or header).
+    pub max_cell_chars: usize,
+}
+
+impl Default for TableLimits {
+    fn default() -> Self {
+        Self {
+            max_rows: 100_000,
+            max_columns: 64,
+            max_cell_chars: 1_000,
+        }
+    }
+}
+
+impl TableLimits {
+    /// An error unless a table of `rows` × `columns` fits.
+    pub fn check_shape(&self, rows: usize, columns: usize) -> Result<()> {
+        if columns > self.max_columns {
+            bail!(
+                "{columns} columns: at most {} are accepted",
+                self.max_columns
+            );
+        }
+        if rows > self.max_rows {
+            bail!("{rows} rows: at most {} are accepted", self.max_rows);
+        }
+        Ok(())
+    }
+
+    /// An error unless `cell` is short enough.
+    pub fn check_cell(&self, cell: &str) -> Result<()> {
+        let n = cell.chars().count();
+        if n > self.max_cell_chars {
+            bail!(
+                "a cell of {n} characters: at most {} are accepted",
+                self.max_cell_chars
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The table `id` from CSV `bytes` (`source` names it in errors: a file name).
+pub fn parse_csv(id: &str, source: &str, bytes: &[u8], limits: &TableLimits) -> Result<Table> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            bail!("{source}:{line}: not UTF-8 text (save the file as UTF-8)");
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first_line = text.lines().next().unwrap_or("");
+    let delimiter = if !first_line.contains(',') && first_line.contains(';') {
+        ';'
+    } else if !first_line.contains(',') && first_line.contains('\t') {
+        '\t'
+    } else {
+        ','
+    };
+    let records = records(text, delimiter, source, limits)?;
+    let Some(((_, header), rows)) = records.split_first() else {
+        bail!("{source}: empty file: the first line must be the header row");
+    };
+    if header.iter().all(|h| h.trim().is_empty()) {
+        bail!("{source}:1: the header row is empty");
+    }
+    limits
+        .check_shape(rows.len(), header.len())
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    for (line, row) in rows {
+        if row.len() != header.len() {
+            bail!(
+                "{source}:{line}: {} fields, but the header has {} (delimiter {:?}; quote fields \
+                 that contain it)",
+                row.len(),
+                header.len(),
+                delimiter
+            );
+        }
+    }
+    let types: Vec<ColumnType> = (0..header.len())
+        .map(|c| {
+            let mut cells = rows
+                .iter()
+                .map(|(_, r)| r[c].trim())
+                .filter(|s| !s.is_empty());
+            let first = cells.next();
+            if first.is_some() && first.into_iter().chain(cells).all(|s| number(s).is_some()) {
+                ColumnType::Real
+            } else {
+                ColumnType::Text
+            }
+        })
+        .collect();
+    let rows = rows
+        .iter()
+        .map(|(_, r)| {
+            r.iter()
+                .zip(&types)
+                .map(|(cell, t)| match (t, number(cell.trim())) {
+                    (ColumnType::Real, Some(n)) => Cell::Number(n),
+                    _ => Cell::Text(cell.clone()),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Table {
+        id: id.to_string(),
+        header: header.iter().map(|h| h.trim().to_string()).collect(),
+        types,
+        rows,
+    })
+}
+
+/// A number as WikiSQL's real columns hold them: optional sign, digits with grouping commas,
+/// one decimal point (or an exponent).
+fn number(s: &str) -> Option<f64> {
+    if s.is_empty() || !s.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let plain: String = s.chars().filter(|&c| c != ',').collect();
+    plain.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// The records of `text` with the line each starts on.
+fn records(
+    text: &str,
+    delimiter: char,
+    source: &str,
+    limits: &TableLimits,
+) -> Result<Vec<(usize, Vec<String>)>> {
+    let mut out = Vec::new();
+    let mut record: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut line = 1;
+    let mut start_line = 1;
+    let mut field_chars = 0usize;
+    let mut chars = text.chars().peekable();
+    let mut pending = false; // something read since the last record ended
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            match c {
+                '"' if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                '"' => in_quotes = false,
+                c => {
+                    if c == '\n' {
+                        line += 1;
+                    }
+                    field.push(c);
+                }
+            }
+        } else {
+            match c {
+                '"' if field.is_empty() => in_quotes = true,
+                c if c == delimiter => {
+                    record.push(std::mem::take(&mut field));
+                    field_chars = 0;
+                    pending = true;
+                    if record.len() > limits.max_columns {
+                        bail!(
+                            "{source}:{line}: over {0} fields: at most {0} columns are accepted",
+                            limits.max_columns
+                        );
+                    }
+                    continue;
+                }
+                '\r' if chars.peek() == Some(&'\n') => {}
+                '\n' | '\r' => {
+                    record.push(std::mem::take(&mut field));
+                    field_chars = 0;
+                    if !(record.len() == 1 && record[0].is_empty()) {
+                        out.push((start_line, std::mem::take(&mut record)));
+                        if out.len() > limits.max_rows + 1 {
+                            bail!(
+                                "{source}: over {0} rows: at most {0} are accepted",
+                                limits.max_rows
+                            );
+                        }
+                    }
+                    record.clear();
+                    line += 1;
+                    start_line = line;
+                    pending = false;
+                    continue;
+                }
+                c => field.push(c),
+            }
+        }
+        pending = true;
+        field_chars += 1;
+        if field_chars > limits.max_cell_chars {
+            bail!(
+                "{source}:{line}: a cell over {} characters",
+                limits.max_cell_chars
+            );
+        }
+    }
+    if in_quotes {
+        bail!("{source}:{start_line}: a quoted field is never closed");
+    }
+    if pending {
+        record.push(field);
+        if !(record.len() == 1 && record[0].is_empty()) {
+            out.push((start_line, record));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Table> {
+        parse_csv("t", "t.csv", text.as_bytes(), &TableLimits::default())
+    }
+
+    #[test]
+    fn headers_quotes_and_types() {
+        let t = parse("City,Population,Note\r\nPorto,\"1,300\",\"say \"\"hi\"\"\"\nFaro,64000,\"two\nlines\"\n\nÉvora,,x\n").unwrap();
+        assert_eq!(t.header, vec!["City", "Population", "Note"]);
+        assert_eq!(
+            t.types,
+            vec![ColumnType::Text, ColumnType::Real, ColumnType::Text]
+        );
+        assert_eq!(t.rows.len(), 3);
+        assert_eq!(t.rows[0][1], Cell::Number(1300.0));
+        assert_eq!(t.rows[0][2], Cell::Text("say \"hi\"".into()));
+        assert_eq!(t.rows[1][2], Cell::Text("two\nlines".into()));
+        assert_eq!(t.rows[2][1], Cell::Text(String::new()));
+    }
+
+    #[test]
+    fn semicolons_and_tabs_are_found_from_the_header() {
+        let t = parse("a;b\n1;x\n").unwrap();
+        assert_eq!(t.header, vec!["a", "b"]);
+        let t = parse("a\tb\n1\tx").unwrap();
+        assert_eq!(t.rows[0][1], Cell::Text("x".into()));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = parse("a,b\n1,2\n3\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv:3: 1 fields, but the header has 2"),
+            "{err}"
+        );
+        let err = parse_csv("t", "t.csv", b"a,b\n1,2\n\xff,3\n", &TableLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("t.csv:3: not UTF-8"), "{err}");
+        let err = parse("a,b\n\"1,2\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("t.csv:2: a quoted field is never closed"),
+            "{err}"
+        );
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = TableLimits {
+            max_rows: 2,
+            max_columns: 3,
+            max_cell_chars: 5,
+        };
+        let p = |s: &str| parse_csv("t", "t.csv", s.as_bytes(), &limits);
+        assert!(p("a,b\n1,2\n3,4\n").is_ok());
+        assert!(p("a,b\n1,2\n3,4\n5,6\n")
+            .unwrap_err()
+            .to_string()
+            .contains("rows"));
+        assert!(p("a,b,c,d\n").unwrap_err().to_string().contains("columns"));
+        assert!(p("a,b\n123456,1\n")
+            .unwrap_err()
+            .to_string()
+            .contains("t.csv:2: a cell over 5"));
+    }
+}

@@ -1,0 +1,259 @@
+//! Prediction files in the official WikiSQL format: one JSON line per question, in the split's
+//! order, `{"query": {"sel": 3, "agg": 0, "conds": [[5, 0, "Butler CC (KS)"]]}}` or
+//! `{"error": "…"}` for a question the model could not answer.
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use sqlcoder_data::io::AtomicFile;
+use sqlcoder_data::types::{Agg, Cond, CondOp, CondValue, Query};
+use std::io::Write;
+use std::path::Path;
+
+/// A model's answer to one question: its query, or why it has none.
+pub type Prediction = std::result::Result<Query, String>;
+
+/// A query as the official format writes it, fields in the official order.
+#[derive(Serialize)]
+struct OfficialQuery<'a> {
+    sel: usize,
+    agg: usize,
+    conds: Vec<(usize, usize, &'a CondValue)>,
+}
+
+impl<'a> From<&'a Query> for OfficialQuery<'a> {
+    fn from(q: &'a Query) -> Self {
+        OfficialQuery {
+            sel: q.sel,
+            agg: q.agg.index(),
+            conds: q
+                .conds
+                .iter()
+                .map(|c| (c.col, c.op.index(), &c.value))
+                .collect(),
+        }
+    }
+}
+
+/// One line of a prediction file.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum OfficialLine<'a> {
+    Query(OfficialQuery<'a>),
+    Error(&'a str),
+}
+
+/// The official JSON object of a query: `{"sel": …, "agg": …, "conds": [[col, op, value], …]}`.
+pub fn query_to_json(q: &Query) -> Value {
+    serde_json::to_value(OfficialQuery::from(q)).expect("a query always serialises")
+}
+
+/// Reads a query object. `Err(Malformed)` when it is not shaped like one (missing keys, wrong JSON
+/// types); `Ok(Err(reason))` when it is shaped right but names an aggregation or operator index
+/// outside WikiSQL's lists: the official script scores such a query wrong instead of stopping.
+pub fn query_from_json(v: &Value) -> std::result::Result<Prediction, String> {
+    let index = |v: &Value, what: &str| -> std::result::Result<usize, String> {
+        v.as_u64()
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| format!("{what} must be a non-negative integer, found {v}"))
+    };
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("\"query\" must be an object, found {v}"))?;
+    let field = |k: &str| obj.get(k).ok_or_else(|| format!("\"query\" has no {k:?}"));
+    let sel = index(field("sel")?, "\"sel\"")?;
+    let agg_index = index(field("agg")?, "\"agg\"")?;
+    let raw_conds = field("conds")?
+        .as_array()
+        .ok_or("\"conds\" must be a list of [column, operator, value]")?;
+    let mut conds = Vec::with_capacity(raw_conds.len());
+    let mut bad_op = None;
+    for c in raw_conds {
+        let triple = c
+            .as_array()
+            .filter(|t| t.len() == 3)
+            .ok_or_else(|| format!("a condition must be [column, operator, value], found {c}"))?;
+        let col = index(&triple[0], "a condition column")?;
+        let op_index = index(&triple[1], "a condition operator")?;
+        let value = match &triple[2] {
+            Value::String(s) => CondValue::Text(s.clone()),
+            Value::Number(n) => CondValue::Number(n.clone()),
+            other => {
+                return Err(format!(
+                    "a condition value must be a string or a number, found {other}"
+                ))
+            }
+        };
+        match CondOp::from_index(op_index) {
+            Some(op) => conds.push(Cond { col, op, value }),
+            None => bad_op = Some(op_index),
+        }
+    }
+    let Some(agg) = Agg::from_index(agg_index) else {
+        return Ok(Err(format!(
+            "aggregation index {agg_index} is not one of WikiSQL's 0..=5"
+        )));
+    };
+    if let Some(op) = bad_op {
+        return Ok(Err(format!(
+            "operator index {op} is not one of WikiSQL's 0..=2"
+        )));
+    }
+    Ok(Ok(Query { sel, agg, conds }))
+}
+
+/// One line of a prediction file. A non-empty `"error"` wins over `"query"` (as in the official
+/// script, where lines may carry both, with `"error": ""` for none); other keys are ignored.
+pub fn parse_prediction_line(line: &str) -> std::result::Result<Prediction, String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    match obj.get("error") {
+        Some(Value::String(e)) if !e.is_empty() => return Ok(Err(e.clone())),
+        Some(Value::Null | Value::String(_)) | None => {}
+        Some(other) => return Ok(Err(other.to_string())),
+    }
+    match obj.get("query") {
+        Some(q) => query_from_json(q),
+        None => Err("neither \"query\" nor \"error\"".into()),
+    }
+}
+
+/// Reads a prediction file holding exactly `expected` lines; a malformed line is an error naming
+/// its line number.
+pub fn read_predictions(path: &Path, expected: usize) -> Result<Vec<Prediction>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read predictions {}", path.display()))?;
+    let mut preds = Vec::with_capacity(expected);
+    for (i, line) in text.lines().enumerate() {
+        let pred = parse_prediction_line(line).map_err(|e| {
+            anyhow::anyhow!("{}:{}: malformed prediction: {e}", path.display(), i + 1)
+        })?;
+        preds.push(pred);
+    }
+    if preds.len() != expected {
+        bail!(
+            "{} has {} predictions but the split has {expected} questions (one line per question, in order)",
+            path.display(),
+            preds.len()
+        );
+    }
+    Ok(preds)
+}
+
+/// Writes predictions in the official format, atomically ([`AtomicFile`]: on any failure
+/// neither the file nor its temporary name is left, and the error names the path).
+pub fn write_predictions(path: &Path, preds: &[Prediction]) -> Result<()> {
+    let write = || -> Result<()> {
+        let mut out = AtomicFile::create(path)?;
+        for pred in preds {
+            let line = match pred {
+                Ok(q) => OfficialLine::Query(q.into()),
+                Err(e) => OfficialLine::Error(e),
+            };
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        out.commit()
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Prediction> {
+        vec![
+            Ok(Query {
+                sel: 3,
+                agg: Agg::Count,
+                conds: vec![
+                    Cond {
+                        col: 5,
+                        op: CondOp::Eq,
+                        value: CondValue::Text("Butler \"CC\" (KS)".into()),
+                    },
+                    Cond {
+                        col: 1,
+                        op: CondOp::Gt,
+                        value: CondValue::Number(serde_json::Number::from_f64(2.5).unwrap()),
+                    },
+                ],
+            }),
+            Err("no column fits".into()),
+            Ok(Query {
+                sel: 0,
+                agg: Agg::None,
+                conds: vec![],
+            }),
+        ]
+    }
+
+    #[test]
+    fn written_predictions_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out/preds.jsonl");
+        write_predictions(&path, &sample()).unwrap();
+        assert!(!dir.path().join("out/preds.jsonl.tmp").exists());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().next().unwrap(),
+            r#"{"query":{"sel":3,"agg":3,"conds":[[5,0,"Butler \"CC\" (KS)"],[1,1,2.5]]}}"#
+        );
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            r#"{"error":"no column fits"}"#
+        );
+        assert_eq!(read_predictions(&path, 3).unwrap(), sample());
+    }
+
+    #[test]
+    fn official_lines_with_extra_keys_parse() {
+        let line = r#"{"query": {"sel": 1, "agg": 0, "conds": [[0, 2, 7]]}, "error": "", "table_id": "1-2"}"#;
+        let q = parse_prediction_line(line).unwrap().unwrap();
+        assert_eq!(q.conds[0].value, CondValue::Number(7.into()));
+        let err = parse_prediction_line(
+            r#"{"query": {"sel": 1, "agg": 0, "conds": []}, "error": "boom"}"#,
+        );
+        assert_eq!(err, Ok(Err("boom".into())));
+        let bad_agg =
+            parse_prediction_line(r#"{"query": {"sel": 1, "agg": 9, "conds": []}}"#).unwrap();
+        assert!(bad_agg.unwrap_err().contains("aggregation index 9"));
+        let bad_op =
+            parse_prediction_line(r#"{"query": {"sel": 1, "agg": 0, "conds": [[0, 3, "x"]]}}"#)
+                .unwrap();
+        assert!(bad_op.unwrap_err().contains("operator index 3"));
+    }
+
+    #[test]
+    fn malformed_lines_and_wrong_counts_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let good = r#"{"query": {"sel": 0, "agg": 0, "conds": []}}"#;
+        for bad in [
+            "not json",
+            "[1]",
+            "{}",
+            r#"{"query": {"sel": -1, "agg": 0, "conds": []}}"#,
+            r#"{"query": {"sel": 0, "conds": []}}"#,
+            r#"{"query": {"sel": 0, "agg": 0, "conds": [[0, 0]]}}"#,
+            r#"{"query": {"sel": 0, "agg": 0, "conds": [[0, 0, null]]}}"#,
+            "",
+        ] {
+            std::fs::write(&path, format!("{good}\n{bad}\n{good}\n")).unwrap();
+            let err = read_predictions(&path, 3).unwrap_err().to_string();
+            assert!(
+                err.contains("p.jsonl:2: malformed prediction"),
+                "{bad:?}: {err}"
+            );
+        }
+        std::fs::write(&path, format!("{good}\n{good}\n")).unwrap();
+        let err = read_predictions(&path, 3).unwrap_err().to_string();
+        assert!(
+            err.contains("has 2 predictions but the split has 3"),
+            "{err}"
+        );
+        let err = read_predictions(&dir.path().join("none.jsonl"), 3).unwrap_err();
+        assert!(format!("{err:#}").contains("none.jsonl"));
+    }
+}

@@ -1,0 +1,196 @@
+//! Answering questions: question + table → query, SQL, rows and confidence.
+//!
+//! [`Answerer`] holds the model and the tokenizer; decoding ([`decode_answer`]) only needs the
+//! slot scores, the table and its database, so batched callers can decode in parallel.
+
+use super::decide::{decide, AnswerOptions};
+use super::predictor::Scorer;
+use super::scores::SlotScores;
+use super::tuned::TunedDecoding;
+use anyhow::{bail, Context, Result};
+use burn::backend::NdArray;
+use burn::tensor::backend::Backend;
+use sqlcoder_data::types::{Query, Table};
+use sqlcoder_model::batch::ShapePolicy;
+use sqlcoder_model::input::{EncodedInput, InputBuilder};
+use sqlcoder_model::slot_model::SlotModel;
+use sqlcoder_sql::{self as sql, Executor, SqlValue};
+use std::path::Path;
+
+/// The answer to one question.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub table_id: String,
+    pub query: Query,
+    /// The executed SQL with its values inlined ([`sql::display`]).
+    pub sql: String,
+    /// WikiSQL's human-readable form ([`sqlcoder_data::human::render`]).
+    pub human: String,
+    /// First column of every result row.
+    pub rows: Vec<SqlValue>,
+    /// Probability of the decoded query under the model.
+    pub confidence: f32,
+    /// `confidence` reaches the model's abstain threshold: below it the model is more often
+    /// wrong than right (measured on val), and the answer is only a best guess.
+    pub confident: bool,
+    /// Execution guidance replaced the greedy query (which failed or returned nothing).
+    pub guidance_changed: bool,
+    /// Values replaced by a table cell (with `snap_values`).
+    pub snapped_values: usize,
+}
+
+/// The model, its tokenizer and the decoding options. Inference only (NdArray by default).
+pub struct Answerer<B: Backend = NdArray> {
+    model: SlotModel<B>,
+    builder: InputBuilder,
+    device: B::Device,
+    pub options: AnswerOptions,
+    /// How batches are padded ([`ShapePolicy::Buckets`] on GPU backends).
+    pub shapes: ShapePolicy,
+}
+
+impl<B: Backend> Answerer<B> {
+    pub fn new(
+        model: SlotModel<B>,
+        builder: InputBuilder,
+        device: B::Device,
+        options: AnswerOptions,
+    ) -> Self {
+        Self {
+            model,
+            builder,
+            device,
+            options,
+            shapes: ShapePolicy::Exact,
+        }
+    }
+
+    /// A trained model folder (`slots.json` + `slots.safetensors`, and `decoding.json` when it
+    /// was tuned, which overrides the matching `options`) on top of the pretrained encoder in
+    /// `encoder_dir` (whose `tokenizer.json` is used too).
+    pub fn load(
+        model_dir: &Path,
+        encoder_dir: &Path,
+        device: B::Device,
+        mut options: AnswerOptions,
+    ) -> Result<Self> {
+        if !model_dir
+            .join(sqlcoder_model::slot_model::ARTIFACT_META)
+            .is_file()
+        {
+            bail!(
+                "no trained model in {}: the model has not been trained or shipped yet \
+                 (train with `sqlcoder train`, copy runs/<name>/best there, or pass --model DIR)",
+                model_dir.display()
+            );
+        }
+        let builder = InputBuilder::from_file(encoder_dir.join("tokenizer.json"))
+            .with_context(|| format!("loading the tokenizer of {}", encoder_dir.display()))?;
+        let (model, _spec) = SlotModel::load_artifact(model_dir, encoder_dir, &device)
+            .with_context(|| format!("loading the model {}", model_dir.display()))?;
+        if let Some(tuned) = TunedDecoding::load(model_dir)? {
+            tuned.apply(&mut options);
+        }
+        Ok(Self::new(model, builder, device, options))
+    }
+
+    pub fn builder(&self) -> &InputBuilder {
+        &self.builder
+    }
+
+    pub fn model(&self) -> &SlotModel<B> {
+        &self.model
+    }
+
+    pub fn device(&self) -> &B::Device {
+        &self.device
+    }
+
+    /// Encodes a question against a table; empty and over-long questions are errors.
+    pub fn encode(&self, question: &str, table: &Table) -> Result<EncodedInput> {
+        encode_question(&self.builder, question, table)
+    }
+
+    /// Answers one question about `table`, executing on `exec` (the database holding it).
+    pub fn answer(&self, question: &str, table: &Table, exec: &Executor) -> Result<Answer> {
+        self.answer_many(&[(question, table)], exec, 1)
+            .pop()
+            .expect("one answer per question")
+    }
+
+    /// Answers many questions with batched model calls; results in input order.
+    pub fn answer_many(
+        &self,
+        items: &[(&str, &Table)],
+        exec: &Executor,
+        batch_size: usize,
+    ) -> Vec<Result<Answer>> {
+        let inputs: Vec<Result<EncodedInput>> =
+            items.iter().map(|(q, t)| self.encode(q, t)).collect();
+        let scores = self.scorer(batch_size).score_encoded(&inputs, |_, _| {});
+        items
+            .iter()
+            .zip(inputs)
+            .zip(scores)
+            .map(|(((q, t), input), s)| {
+                let (input, s) = (input?, s.expect("encoded questions are scored"));
+                decode_answer(&self.options, &s, q, &input, t, exec)
+            })
+            .collect()
+    }
+
+    /// The model, fed in batches of `batch_size` shaped for this answerer's backend.
+    pub fn scorer(&self, batch_size: usize) -> Scorer<'_, B> {
+        Scorer {
+            model: &self.model,
+            batch_size,
+            shapes: self.shapes,
+            device: &self.device,
+        }
+    }
+}
+
+/// Encodes a question against a table; an empty (or whitespace) question and the input
+/// builder's refusals (question too long, too many columns) are errors.
+pub fn encode_question(
+    builder: &InputBuilder,
+    question: &str,
+    table: &Table,
+) -> Result<EncodedInput> {
+    if question.trim().is_empty() {
+        bail!("empty question: type a question about table {}", table.id);
+    }
+    Ok(builder.encode_table(question, table)?)
+}
+
+/// Decides one question's query from its slot scores ([`decide`]), runs it unless guidance
+/// already did, and builds the answer. A query that fails to execute is an error.
+pub fn decode_answer(
+    options: &AnswerOptions,
+    scores: &SlotScores,
+    question: &str,
+    input: &EncodedInput,
+    table: &Table,
+    exec: &Executor,
+) -> Result<Answer> {
+    let offsets = &input.question_offsets;
+    let d = decide(options, scores, question, offsets, table, Some(exec));
+    let query = d.decoded.query();
+    let rows = d
+        .rows
+        .unwrap_or_else(|| exec.run_query(&query, table))
+        .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
+    let stmt = sql::assemble(&query, table)?;
+    let confidence = d.decoded.confidence();
+    Ok(Answer {
+        table_id: table.id.clone(),
+        sql: sql::display(&stmt),
+        human: sqlcoder_data::human::render(&query, &table.header),
+        query,
+        rows,
+        confidence,
+        confident: confidence >= options.abstain_below,
+        guidance_changed: d.changed,
+        snapped_values: d.snapped,
+    })
+}

@@ -1,0 +1,144 @@
+//! Predicting a whole split: every question encoded, scored in batches, decoded (greedy or
+//! execution-guided) into the official prediction list.
+
+use super::answer::{encode_question, Answerer};
+use super::decide::{decide, AnswerOptions};
+use super::decode::Decoded;
+use super::scores::SlotScores;
+use anyhow::{anyhow, Context, Result};
+use burn::tensor::backend::Backend;
+use rayon::prelude::*;
+use serde::Serialize;
+use sqlcoder_data::types::{Example, Table};
+use sqlcoder_eval::Prediction;
+use sqlcoder_model::input::EncodedInput;
+use sqlcoder_sql::Executor;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What happened while predicting a split.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SplitStats {
+    pub questions: usize,
+    /// Questions that could not be encoded (their line is an error).
+    pub not_encoded: usize,
+    /// Queries execution guidance replaced.
+    pub guidance_changed: usize,
+    /// Conditions whose value was snapped to a cell.
+    pub snapped_values: usize,
+}
+
+/// Predictions for `examples` (in order), executing on `db` when guidance needs it.
+pub fn predict_split<B: Backend>(
+    answerer: &Answerer<B>,
+    examples: &[Example],
+    tables: &BTreeMap<String, Table>,
+    db: &Path,
+    batch_size: usize,
+    progress: bool,
+) -> Result<(Vec<Prediction>, SplitStats)> {
+    if answerer.options.guided {
+        Executor::open(db).context("execution guidance needs the split's database")?;
+    }
+    let scored = score_split(answerer, examples, tables, batch_size, progress);
+    let (decoded, stats) = decode_split(&scored, &answerer.options, db)?;
+    let preds = decoded.into_iter().map(|d| d.map(|d| d.query())).collect();
+    Ok((preds, stats))
+}
+
+/// A split's questions, encoded and scored by the model, ready to be decoded in any way.
+pub struct ScoredSplit<'a> {
+    examples: &'a [Example],
+    /// Per question: its table, and its encoding or why it has none.
+    encoded: Vec<(Option<&'a Table>, Result<EncodedInput, String>)>,
+    /// Per question: its slot scores (`None` where it could not be encoded).
+    scores: Vec<Option<SlotScores>>,
+}
+
+/// Encodes every question of `examples` and scores the encodable ones in batches.
+pub fn score_split<'a, B: Backend>(
+    answerer: &Answerer<B>,
+    examples: &'a [Example],
+    tables: &'a BTreeMap<String, Table>,
+    batch_size: usize,
+    progress: bool,
+) -> ScoredSplit<'a> {
+    let builder = answerer.builder();
+    let (tables_of, encoded): (Vec<Option<&Table>>, Vec<Result<EncodedInput, String>>) = examples
+        .par_iter()
+        .map(|e| match tables.get(&e.table_id) {
+            Some(t) => (
+                Some(t),
+                encode_question(builder, &e.question, t).map_err(|err| format!("{err:#}")),
+            ),
+            None => (None, Err(format!("unknown table {:?}", e.table_id))),
+        })
+        .unzip();
+    let scores = answerer
+        .scorer(batch_size)
+        .score_encoded(&encoded, |done, all| {
+            if progress {
+                eprintln!("scored {done}/{all} questions");
+            }
+        });
+    ScoredSplit {
+        examples,
+        encoded: tables_of.into_iter().zip(encoded).collect(),
+        scores,
+    }
+}
+
+/// Decodes a scored split (greedy or guided, as `options` say), in the split's order; a question
+/// that could not be encoded is an `Err` with the reason.
+pub fn decode_split(
+    scored: &ScoredSplit<'_>,
+    options: &AnswerOptions,
+    db: &Path,
+) -> Result<(Vec<Result<Decoded, String>>, SplitStats)> {
+    let ScoredSplit {
+        examples,
+        encoded,
+        scores,
+    } = scored;
+    let decisions: Vec<Result<Option<(Decoded, bool, usize)>>> = encoded
+        .par_iter()
+        .zip(scores)
+        .zip(examples.par_iter())
+        .map_init(
+            || options.guided.then(|| Executor::open(db)),
+            |exec, (((table, input), s), example)| {
+                let (Some(table), Ok(input), Some(s)) = (table, input, s) else {
+                    return Ok(None);
+                };
+                let exec = match exec {
+                    Some(Ok(exec)) => Some(&*exec),
+                    Some(Err(e)) => return Err(anyhow!("cannot open {}: {e:#}", db.display())),
+                    None => None,
+                };
+                let offsets = &input.question_offsets;
+                let d = decide(options, s, &example.question, offsets, table, exec);
+                Ok(Some((d.decoded, d.changed, d.snapped)))
+            },
+        )
+        .collect();
+
+    let mut stats = SplitStats {
+        questions: examples.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::with_capacity(examples.len());
+    for ((_, input), decision) in encoded.iter().zip(decisions) {
+        match decision? {
+            Some((decoded, changed, snapped)) => {
+                stats.guidance_changed += usize::from(changed);
+                stats.snapped_values += snapped;
+                out.push(Ok(decoded));
+            }
+            None => {
+                stats.not_encoded += 1;
+                out.push(Err(input.as_ref().err().cloned().unwrap_or_default()));
+            }
+        }
+    }
+    Ok((out, stats))
+}

@@ -1,0 +1,89 @@
+//! Decoding settings chosen on val for one trained model, stored beside it as `decoding.json`
+//! (written by `sqlcoder tune --split val --write-model`): the execution-guidance refinements
+//! and the confidence below which answers are flagged as unsure.
+
+use super::decide::AnswerOptions;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sqlcoder_data::io::AtomicFile;
+use std::io::Write;
+use std::path::Path;
+
+/// File name of the tuned decoding settings inside a model folder.
+pub const DECODING_FILE: &str = "decoding.json";
+
+/// What `tune` chose, and on what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TunedDecoding {
+    /// [`super::guided::GuidanceConfig::keep_above`].
+    pub keep_above: f32,
+    /// [`super::guided::GuidanceConfig::count_zero_answers`].
+    pub count_zero_answers: bool,
+    /// [`AnswerOptions::abstain_below`].
+    pub abstain_below: f32,
+    /// The split the values were chosen on (always val) and how.
+    pub chosen_on: String,
+}
+
+impl TunedDecoding {
+    /// The settings in `model_dir`, if it has them.
+    pub fn load(model_dir: &Path) -> Result<Option<TunedDecoding>> {
+        let path = model_dir.join(DECODING_FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let tuned = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid decoding settings", path.display()))?;
+        Ok(Some(tuned))
+    }
+
+    /// Writes the settings into `model_dir` (atomically).
+    pub fn save(&self, model_dir: &Path) -> Result<()> {
+        let path = model_dir.join(DECODING_FILE);
+        let mut file = AtomicFile::create(&path)?;
+        serde_json::to_writer_pretty(&mut file, self)?;
+        writeln!(file).with_context(|| format!("writing {}", path.display()))?;
+        file.commit()
+    }
+
+    /// `options` with these settings applied.
+    pub fn apply(&self, options: &mut AnswerOptions) {
+        options.guidance.keep_above = self.keep_above;
+        options.guidance.count_zero_answers = self.count_zero_answers;
+        options.abstain_below = self.abstain_below;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_loads_and_applies() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(TunedDecoding::load(dir.path()).unwrap(), None);
+        let tuned = TunedDecoding {
+            keep_above: 0.8,
+            count_zero_answers: true,
+            abstain_below: 0.3,
+            chosen_on: "val".into(),
+        };
+        tuned.save(dir.path()).unwrap();
+        assert_eq!(
+            TunedDecoding::load(dir.path()).unwrap(),
+            Some(tuned.clone())
+        );
+        let mut options = AnswerOptions::default();
+        assert_ne!(options.abstain_below, 0.3);
+        tuned.apply(&mut options);
+        assert_eq!(options.guidance.keep_above, 0.8);
+        assert!(options.guidance.count_zero_answers);
+        assert_eq!(options.abstain_below, 0.3);
+
+        std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();
+        let err = TunedDecoding::load(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains(DECODING_FILE), "{err:#}");
+    }
+}

@@ -1,0 +1,445 @@
+//! Running statements on a built WikiSQL database, read-only, and reading tables back out of it.
+//!
+//! Two layouts are read: ours ([`super::schema`], with its metadata table: exact headers and
+//! types) and the challenge's as distributed (plain `table_<id>` tables: headers are the column
+//! names, types from the declared column types).
+
+use super::assemble::FOLD_FUNCTION;
+use super::naming::{quote_ident, table_name};
+use super::schema::{type_from_word, COLUMNS_TABLE};
+use super::value::fold_text;
+use super::{SqlParam, SqlStatement};
+use anyhow::{bail, Context, Result};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+use sqlcoder_data::types::{Cell, ColumnType, Query, Table};
+use std::path::{Path, PathBuf};
+
+/// One result value, as SQLite returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for SqlValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlValue::Null => f.write_str("NULL"),
+            SqlValue::Integer(i) => write!(f, "{i}"),
+            SqlValue::Real(x) => write!(f, "{x}"),
+            SqlValue::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+impl ToSql for SqlParam {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlParam::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            SqlParam::Real(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*f)),
+            SqlParam::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// A read-only connection to a built database (layout in [`super::schema`]) with `sqlcoder_fold`
+/// registered.
+/// Not shareable between threads: open one per thread.
+pub struct Executor {
+    conn: Connection,
+    path: PathBuf,
+    /// Whether the database has the metadata table [`COLUMNS_TABLE`].
+    metadata: bool,
+}
+
+impl Executor {
+    /// Opens `db` read-only; a missing file is an error (SQLite would otherwise report it obscurely).
+    pub fn open(db: &Path) -> Result<Executor> {
+        if !db.is_file() {
+            bail!("database file {} not found", db.display());
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(db, flags)
+            .with_context(|| format!("cannot open database {}", db.display()))?;
+        Self::with_connection(conn, db.to_path_buf())
+    }
+
+    /// Opens the SQLite URI `uri` read-only (an in-memory database shared by name, see
+    /// [`super::own::MemoryDb`]); `label` names it in messages.
+    pub fn open_uri(uri: &str, label: &Path) -> Result<Executor> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let conn = Connection::open_with_flags(uri, flags)
+            .with_context(|| format!("cannot open database {}", label.display()))?;
+        Self::with_connection(conn, label.to_path_buf())
+    }
+
+    fn with_connection(conn: Connection, path: PathBuf) -> Result<Executor> {
+        // The read-only open flag does not bind a connection to a shared in-memory database
+        // (the cache is shared with its writable creator); `query_only` does, for every kind.
+        conn.pragma_update(None, "query_only", true)
+            .context("cannot make the connection read-only")?;
+        register_fold(&conn)?;
+        conn.set_prepared_statement_cache_capacity(256);
+        let metadata = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [COLUMNS_TABLE],
+                |r| r.get::<_, i64>(0),
+            )
+            .with_context(|| format!("{} is not a readable SQLite database", path.display()))?
+            > 0;
+        Ok(Executor {
+            conn,
+            path,
+            metadata,
+        })
+    }
+
+    /// The database file this executor reads.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `stmt` and returns the first column of every row, in SQLite's order.
+    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+        let mut prepared = self
+            .conn
+            .prepare_cached(&stmt.sql)
+            .with_context(|| format!("cannot prepare {}", stmt.sql))?;
+        let mut rows = prepared
+            .query(rusqlite::params_from_iter(stmt.params.iter()))
+            .with_context(|| format!("cannot run {}", stmt.sql))?;
+        let mut values = Vec::new();
+        while let Some(row) = rows
+            .next()
+            .with_context(|| format!("cannot run {}", stmt.sql))?
+        {
+            values.push(sql_value(row.get_ref(0)?));
+        }
+        Ok(values)
+    }
+
+    /// Assembles `query` on `table` and runs it: the one way a query is executed. A query that
+    /// cannot be assembled or run is an `Err` with the reason, an outcome for the caller to
+    /// weigh (a wrong prediction), not a failure of the caller.
+    pub fn run_query(&self, query: &Query, table: &Table) -> Result<Vec<SqlValue>, String> {
+        let stmt = super::assemble(query, table).map_err(|e| e.to_string())?;
+        self.run(&stmt).map_err(|e| format!("{e:#}"))
+    }
+
+    /// Every WikiSQL table id in the database, sorted.
+    pub fn table_ids(&self) -> Result<Vec<String>> {
+        if !self.metadata {
+            return self.plain_table_ids();
+        }
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT DISTINCT table_id FROM {COLUMNS_TABLE} ORDER BY table_id"
+            ))
+            .with_context(|| format!("{} has no {COLUMNS_TABLE} table", self.path.display()))?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(ids)
+    }
+
+    /// The ids of the challenge layout's plain tables: `table_<id>` with `_` read back as `-`.
+    fn plain_table_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'table\\_%' ESCAPE '\\'",
+        )?;
+        let mut ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .with_context(|| format!("cannot list the tables of {}", self.path.display()))?
+            .into_iter()
+            .map(|name| name["table_".len()..].replace('_', "-"))
+            .collect::<Vec<_>>();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The table `id`: from its metadata ([`COLUMNS_TABLE`]) when the database has it, else from
+    /// the plain table `table_<id>` ([`Executor::plain_table`]).
+    /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
+    pub fn table(&self, id: &str) -> Result<Table> {
+        if !self.metadata {
+            return self.plain_table(&table_name(id), id, usize::MAX);
+        }
+        let mut meta = self
+            .conn
+            .prepare(&format!(
+                "SELECT table_name, header, column_name, type FROM {COLUMNS_TABLE} \
+                 WHERE table_id = ?1 ORDER BY col_index"
+            ))
+            .with_context(|| format!("{} has no {COLUMNS_TABLE} table", self.path.display()))?;
+        let columns = meta
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some((sql_table, ..)) = columns.first() else {
+            bail!("unknown table id {id:?} in {}", self.path.display());
+        };
+        let mut header = Vec::with_capacity(columns.len());
+        let mut types = Vec::with_capacity(columns.len());
+        let mut quoted = Vec::with_capacity(columns.len());
+        for (_, h, name, ty) in &columns {
+            header.push(h.clone());
+            let Some(t) = type_from_word(ty) else {
+                bail!(
+                    "table {id:?}: unknown column type {:?} for {h:?}",
+                    ty.to_ascii_lowercase()
+                );
+            };
+            types.push(t);
+            quoted.push(quote_ident(name));
+        }
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY rowid",
+            quoted.join(", "),
+            quote_ident(sql_table)
+        );
+        let rows = self.read_rows(&sql, id, &types, usize::MAX)?;
+        Ok(Table {
+            id: id.to_string(),
+            header,
+            types,
+            rows,
+        })
+    }
+
+    /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
+    /// declared with a numeric type (INT, REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL) is `real`, any
+    /// other `text`. More than `max_rows` rows is an error.
+    pub fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
+        let mut info = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({})", quote_ident(sql_table)))?;
+        let columns = info
+            .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        if columns.is_empty() {
+            bail!(
+                "unknown table {sql_table:?} in {} (no such table)",
+                self.path.display()
+            );
+        }
+        let header: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+        let types: Vec<ColumnType> = columns.iter().map(|(_, t)| declared_type(t)).collect();
+        let quoted: Vec<String> = header.iter().map(|h| quote_ident(h)).collect();
+        let sql = format!(
+            "SELECT {} FROM {}",
+            quoted.join(", "),
+            quote_ident(sql_table)
+        );
+        let rows = self.read_rows(&sql, id, &types, max_rows)?;
+        Ok(Table {
+            id: id.to_string(),
+            header,
+            types,
+            rows,
+        })
+    }
+
+    fn read_rows(
+        &self,
+        sql: &str,
+        id: &str,
+        types: &[ColumnType],
+        max_rows: usize,
+    ) -> Result<Vec<Vec<Cell>>> {
+        let mut stmt = self
+            .conn
+            .prepare(sql)
+            .with_context(|| format!("table {id:?}: cannot read its rows"))?;
+        let mut rows = Vec::new();
+        let mut cursor = stmt.query([])?;
+        while let Some(row) = cursor.next()? {
+            if rows.len() == max_rows {
+                bail!("table {id:?} has over {max_rows} rows: at most {max_rows} are accepted");
+            }
+            let mut cells = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                cells.push(cell(*ty, row.get_ref(i)?));
+            }
+            rows.push(cells);
+        }
+        Ok(rows)
+    }
+}
+
+/// WikiSQL's type for an SQLite declared column type (SQLite's affinity rules, numeric ones real).
+fn declared_type(declared: &str) -> ColumnType {
+    let t = declared.to_ascii_uppercase();
+    let numeric = ["INT", "REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL"];
+    if numeric.iter().any(|n| t.contains(n)) {
+        ColumnType::Real
+    } else {
+        ColumnType::Text
+    }
+}
+
+fn sql_value(v: ValueRef<'_>) -> SqlValue {
+    match v {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(i) => SqlValue::Integer(i),
+        ValueRef::Real(f) => SqlValue::Real(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            SqlValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
+    }
+}
+
+fn cell(ty: ColumnType, v: ValueRef<'_>) -> Cell {
+    match (ty, sql_value(v)) {
+        (ColumnType::Real, SqlValue::Real(f)) => Cell::Number(f),
+        (ColumnType::Real, SqlValue::Integer(i)) => Cell::Number(i as f64),
+        (_, SqlValue::Null) => Cell::Text(String::new()),
+        (_, SqlValue::Text(s)) => Cell::Text(s),
+        (ColumnType::Text, v) => Cell::Text(number_text(&v)),
+    }
+}
+
+/// A number's text as the fold function sees it: integers plainly, reals with a decimal point.
+fn number_text(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Integer(i) => i.to_string(),
+        SqlValue::Real(f) => format!("{f:?}"),
+        other => other.to_string(),
+    }
+}
+
+/// Registers `sqlcoder_fold(x)`: [`fold_text`] of x's text; NULL stays NULL, numbers fold their text.
+pub fn register_fold(conn: &Connection) -> Result<()> {
+    conn.create_scalar_function(
+        FOLD_FUNCTION,
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match sql_value(ctx.get_raw(0)) {
+                SqlValue::Null => None,
+                SqlValue::Text(s) => Some(fold_text(&s)),
+                number => Some(number_text(&number)),
+            })
+        },
+    )
+    .context("cannot register the sqlcoder_fold SQL function")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble;
+    use crate::schema::build_db;
+    use sqlcoder_data::types::{Agg, CondOp, Query};
+
+    fn table() -> Table {
+        Table {
+            id: "1-1".into(),
+            header: vec!["City".into(), "Pop.".into()],
+            types: vec![ColumnType::Text, ColumnType::Real],
+            rows: vec![
+                vec![Cell::Text("ÉVORA".into()), Cell::Number(56.0)],
+                vec![Cell::Text("Porto".into()), Cell::Text("1,300".into())],
+                vec![Cell::Text("Faro".into()), Cell::Text("n/a".into())],
+            ],
+        }
+    }
+
+    fn query(sel: usize, agg: Agg, conds: Vec<(usize, CondOp, &str)>) -> Query {
+        Query::with_text_conds(sel, agg, &conds)
+    }
+
+    #[test]
+    fn runs_with_official_comparisons() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        let t = table();
+        let run = |q: Query| exec.run(&assemble(&q, &t).unwrap()).unwrap();
+        assert_eq!(
+            run(query(1, Agg::None, vec![(0, CondOp::Eq, "évora")])),
+            vec![SqlValue::Real(56.0)]
+        );
+        assert_eq!(
+            run(query(0, Agg::None, vec![(1, CondOp::Gt, "100")])),
+            vec![SqlValue::Text("Porto".into())]
+        );
+        assert_eq!(
+            run(query(0, Agg::Count, vec![(1, CondOp::Lt, "nothing")])),
+            vec![SqlValue::Integer(0)]
+        );
+        assert_eq!(
+            run(query(0, Agg::None, vec![(0, CondOp::Gt, "g")])),
+            vec![
+                SqlValue::Text("ÉVORA".into()),
+                SqlValue::Text("Porto".into())
+            ]
+        );
+        assert_eq!(
+            run(query(1, Agg::Sum, vec![])),
+            vec![SqlValue::Real(1356.0)]
+        );
+    }
+
+    #[test]
+    fn tables_read_back_and_unknown_ids_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        assert_eq!(exec.table_ids().unwrap(), vec!["1-1".to_string()]);
+        let back = exec.table("1-1").unwrap();
+        assert_eq!(back.header, table().header);
+        assert_eq!(back.types, table().types);
+        assert_eq!(back.rows[1][1], Cell::Number(1300.0));
+        assert_eq!(back.rows[2][1], Cell::Text(String::new()));
+        assert_eq!(back.rows[0][0], Cell::Text("ÉVORA".into()));
+        let err = exec.table("9-9").unwrap_err().to_string();
+        assert!(err.contains("\"9-9\""), "{err}");
+    }
+
+    #[test]
+    fn missing_files_and_writes_fail_clearly() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Executor::open(&dir.path().join("none.db")).err().unwrap();
+        assert!(err.to_string().contains("not found"), "{err}");
+        let db = dir.path().join("t.db");
+        build_db(&db, &[&table()]).unwrap();
+        let exec = Executor::open(&db).unwrap();
+        let drop = SqlStatement {
+            sql: "DROP TABLE \"table_1_1\"".into(),
+            params: vec![],
+        };
+        assert!(exec.run(&drop).is_err());
+        assert_eq!(exec.table("1-1").unwrap().rows.len(), 3);
+    }
+
+    #[test]
+    fn fold_is_null_safe_and_folds_numbers_as_text() {
+        let conn = Connection::open_in_memory().unwrap();
+        register_fold(&conn).unwrap();
+        let got: (Option<String>, String, String, String) = conn
+            .query_row(
+                "SELECT sqlcoder_fold(NULL), sqlcoder_fold(12), sqlcoder_fold(2.5), sqlcoder_fold('ÀB')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(got, (None, "12".into(), "2.5".into(), "àb".into()));
+    }
+}

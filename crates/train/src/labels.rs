@@ -1,0 +1,133 @@
+//! Training targets for the six SQLova slot heads, from a gold query and its encoded input.
+//!
+//! Value spans are QUESTION-RELATIVE token indices, inclusive: `(0, 0)` is the first question
+//! token, i.e. position `input.question_tokens.start` of `input_ids`, and
+//! `EncodedInput::span_to_question_text(question, start, end)` turns a span back into text.
+//! A value that cannot be found in the question gets `None`: its span loss is masked out while the
+//! condition's column and operator are still trained.
+
+use crate::value_span::find_value;
+use rayon::prelude::*;
+use sqlcoder_data::{Example, Table};
+use sqlcoder_model::input::{EncodedInput, InputBuilder};
+use std::collections::BTreeMap;
+
+/// The slot targets of one example. Conditions are in gold order: `where_cols[i]`, `ops[i]` and
+/// `value_spans[i]` describe condition `i`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotLabels {
+    pub sel: usize,
+    /// Index into `AGG_NAMES`.
+    pub agg: usize,
+    pub where_count: usize,
+    pub where_cols: Vec<usize>,
+    /// Index into `OP_NAMES`, per condition.
+    pub ops: Vec<usize>,
+    /// Question-relative token span (inclusive) of each condition's value, `None` if not found.
+    pub value_spans: Vec<Option<(usize, usize)>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("column {col} out of range: the table has {columns} columns")]
+    ColumnOutOfRange { col: usize, columns: usize },
+}
+
+impl SlotLabels {
+    /// Labels `example`, whose question and table headers were encoded into `input`.
+    pub fn from_example(example: &Example, input: &EncodedInput) -> Result<Self, LabelError> {
+        let columns = input.header_spans.len();
+        let check = |col: usize| {
+            if col < columns {
+                Ok(col)
+            } else {
+                Err(LabelError::ColumnOutOfRange { col, columns })
+            }
+        };
+        let query = &example.query;
+        let conds = &query.conds;
+        Ok(SlotLabels {
+            sel: check(query.sel)?,
+            agg: query.agg.index(),
+            where_count: conds.len(),
+            where_cols: conds
+                .iter()
+                .map(|c| check(c.col))
+                .collect::<Result<_, _>>()?,
+            ops: conds.iter().map(|c| c.op.index()).collect(),
+            value_spans: conds
+                .iter()
+                .map(|c| {
+                    find_value(&example.question, &input.question_offsets, &c.value)
+                        .map(|m| m.tokens)
+                })
+                .collect(),
+        })
+    }
+}
+
+/// How many condition values were found in their questions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ValueCoverage {
+    pub conditions: usize,
+    /// Values with a span.
+    pub found: usize,
+    /// Values whose span text equals the value case-insensitively (Python `str(value).lower()`),
+    /// i.e. copying the span would give the gold value for logical-form accuracy.
+    pub exact_text: usize,
+}
+
+impl ValueCoverage {
+    pub fn add(&mut self, example: &Example, input: &EncodedInput, labels: &SlotLabels) {
+        for (cond, span) in example.query.conds.iter().zip(&labels.value_spans) {
+            self.conditions += 1;
+            let Some((start, end)) = *span else { continue };
+            self.found += 1;
+            let text = input.span_to_question_text(&example.question, start, end);
+            if text.map(str::to_lowercase) == Some(cond.value.python_str().to_lowercase()) {
+                self.exact_text += 1;
+            }
+        }
+    }
+    pub fn merge(mut self, other: ValueCoverage) -> ValueCoverage {
+        self.conditions += other.conditions;
+        self.found += other.found;
+        self.exact_text += other.exact_text;
+        self
+    }
+    /// Share of conditions whose value was found (1.0 when there are none).
+    pub fn found_share(&self) -> f64 {
+        share(self.found, self.conditions)
+    }
+    pub fn exact_share(&self) -> f64 {
+        share(self.exact_text, self.conditions)
+    }
+}
+
+fn share(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Value coverage over a dataset, in parallel. Examples that cannot be encoded or labelled
+/// (unknown table, too long, bad column) are left out; the cache builder reports those.
+pub fn value_coverage(
+    examples: &[Example],
+    tables: &BTreeMap<String, Table>,
+    builder: &InputBuilder,
+) -> ValueCoverage {
+    examples
+        .par_iter()
+        .filter_map(|ex| {
+            let table = tables.get(&ex.table_id)?;
+            let input = builder.encode(&ex.question, &table.header).ok()?;
+            let labels = SlotLabels::from_example(ex, &input).ok()?;
+            let mut cov = ValueCoverage::default();
+            cov.add(ex, &input, &labels);
+            Some(cov)
+        })
+        .reduce(ValueCoverage::default, ValueCoverage::merge)
+}

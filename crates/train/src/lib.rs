@@ -1,0 +1,17 @@
+//! Training: labels from gold queries, the tokenized cache, losses, the training loop
+//! ([`trainer::Trainer`]) and its entry point ([`run::run`], the `train` command).
+
+pub mod cache;
+pub mod cache_build;
+pub mod checkpoint;
+pub mod config;
+pub mod labels;
+pub mod loss;
+pub mod metrics;
+pub mod plot;
+pub mod run;
+pub mod trainer;
+pub mod val;
+pub mod value_span;
+
+pub use run::run;

@@ -1,0 +1,181 @@
+//! Command-line definition and dispatch. Each command is a thin call into the library.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use sqlcoder_data::Split;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sqlcoder",
+    version,
+    about = "Answer English questions about a table with executable SQL"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// WikiSQL data: convert the original release into the challenge layout with SQLite databases.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Encoder files: convert weights to f16.
+    #[command(subcommand)]
+    Model(ModelCommand),
+    /// Train the slot model (default configuration: LoRA on the shipped encoder, data from data/).
+    Train {
+        #[command(flatten)]
+        backend: super::backend::BackendArgs,
+        /// TOML configuration (see experiments/); defaults apply to every missing field.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Continue the run's last checkpoint.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Answer a question about a table: SQL, readable form, rows, confidence.
+    Ask(super::ask::AskArgs),
+    /// Answer questions line by line from stdin (`:table ID` switches table, `:quit` ends).
+    Repl(super::session::SessionArgs),
+    /// A small web app: pick a table, ask, see the SQL and its rows.
+    Serve(super::web::ServeArgs),
+    /// Predict a split's queries into an official prediction file (score it with `eval`).
+    Predict(super::predict::PredictArgs),
+    /// Choose a model's decoding settings on val (guidance, abstain threshold); calibration report.
+    Tune(super::tune::TuneArgs),
+    /// Score predictions with the official WikiSQL metrics (logical form, execution, per slot).
+    Eval {
+        #[arg(long, default_value = "val")]
+        split: Split,
+        /// Predictions in the official format, one JSON line per question.
+        #[arg(
+            long,
+            required_unless_present = "gold_as_pred",
+            conflicts_with = "gold_as_pred"
+        )]
+        pred: Option<PathBuf>,
+        /// Score the gold queries as predictions (the oracle: must give 100%).
+        #[arg(long)]
+        gold_as_pred: bool,
+        /// Prepared data folder (challenge layout).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Write the report as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Convert an original WikiSQL folder into `dataset_files/` + `db_files/`.
+    Prepare {
+        /// Original-format folder (the release layout, or ../shared/wikisql's layout).
+        #[arg(long)]
+        source: PathBuf,
+        /// Output folder for the challenge layout.
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+    },
+    /// Input statistics of a prepared split: token lengths, value-span coverage, cache build speed.
+    Stats {
+        #[arg(long, default_value = "train")]
+        split: Split,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Encoder folder (its tokenizer.json is used).
+        #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
+        encoder: PathBuf,
+    },
+    /// Write the small committed sample (a few dev tables and their questions, a few train questions).
+    Sample {
+        #[arg(long)]
+        source: PathBuf,
+        #[arg(long, default_value = "data/sample")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelCommand {
+    /// Write an f16 copy of a safetensors file (how models/all-MiniLM-L6-v2 was made).
+    ConvertF16 {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: PathBuf,
+    },
+}
+
+/// Run the command line; returns the process exit code. Errors print as one line.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Data(DataCommand::Prepare { source, out }) => {
+            super::data_cmd::prepare(&source, &out)
+        }
+        Command::Data(DataCommand::Sample { source, out }) => {
+            let report = super::prepare::write_sample(&source, &out)?;
+            println!("{report:?}");
+            Ok(())
+        }
+        Command::Data(DataCommand::Stats {
+            split,
+            data,
+            encoder,
+        }) => super::data_cmd::stats(split, &data, &encoder),
+        Command::Model(ModelCommand::ConvertF16 { input, output }) => {
+            let c = sqlcoder_model::weights::convert_to_f16(&input, &output)?;
+            println!(
+                "{}: {} tensors to f16, {} copied, max abs error {:.2e}",
+                output.display(),
+                c.converted,
+                c.copied,
+                c.max_abs_error
+            );
+            Ok(())
+        }
+        Command::Train {
+            backend,
+            config,
+            resume,
+        } => {
+            let config = match config {
+                Some(path) => sqlcoder_train::config::TrainConfig::load(&path)?,
+                None => Default::default(),
+            };
+            let summary = sqlcoder_train::run(&config, backend.kind, &backend.gpu(), resume)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::Ask(args) => super::ask::run(&args),
+        Command::Repl(args) => super::repl::run(&args),
+        Command::Serve(args) => super::web::run(&args),
+        Command::Predict(args) => super::predict::run(&args),
+        Command::Tune(args) => super::tune::run(&args),
+        Command::Eval {
+            split,
+            pred,
+            gold_as_pred,
+            data,
+            out,
+        } => super::eval_cmd::eval(
+            split,
+            pred.as_deref().filter(|_| !gold_as_pred),
+            &data,
+            out.as_deref(),
+        ),
+    }
+}

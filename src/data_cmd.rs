@@ -1,0 +1,113 @@
+//! The `data` commands: `prepare` (conversion + a check that every gold query runs) and `stats`.
+
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+use sqlcoder_data::{self as data, Dataset, Split};
+use sqlcoder_sql::exec::{Executor, SqlValue};
+use std::path::Path;
+
+/// How the gold queries of a split fare on its database.
+#[derive(Clone, Debug, Serialize)]
+pub struct GoldCheck {
+    pub split: String,
+    pub questions: usize,
+    pub executed: usize,
+    pub failed: usize,
+    /// Queries returning at least one non-NULL value.
+    pub non_empty: usize,
+    pub first_failures: Vec<String>,
+}
+
+impl GoldCheck {
+    pub fn non_empty_share(&self) -> f64 {
+        self.non_empty as f64 / self.questions.max(1) as f64
+    }
+}
+
+/// Assemble and run every gold query of `ds` on `db`.
+pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
+    Executor::open(db)?; // fail early, once, with the path in the message
+    let outcomes: Vec<Result<bool, String>> = ds
+        .examples
+        .par_iter()
+        .map_init(
+            || Executor::open(db),
+            |exec, ex| {
+                let exec = exec.as_ref().map_err(|e| e.to_string())?;
+                let table = ds.table(&ex.table_id).map_err(|e| e.to_string())?;
+                let rows = exec
+                    .run_query(&ex.query, table)
+                    .map_err(|e| format!("{}: {e}", ex.table_id))?;
+                Ok(rows.iter().any(|v| !matches!(v, SqlValue::Null)))
+            },
+        )
+        .collect();
+    let failures: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    Ok(GoldCheck {
+        split: ds.split.name().to_string(),
+        questions: ds.examples.len(),
+        executed: outcomes.len() - failures.len(),
+        failed: failures.len(),
+        non_empty: outcomes.iter().filter(|o| matches!(o, Ok(true))).count(),
+        first_failures: failures.into_iter().take(5).cloned().collect(),
+    })
+}
+
+pub fn prepare(source: &Path, out: &Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    super::prepare::prepare(source, out)?;
+    println!(
+        "{:<6} {:>9} {:>9} {:>7} {:>10}",
+        "split", "examples", "executed", "failed", "non-empty"
+    );
+    let mut failed = 0;
+    for split in Split::ALL {
+        let ds = data::load_split(out, split)?;
+        let check = gold_check(&ds, &data::db_path(out, split))?;
+        println!(
+            "{:<6} {:>9} {:>9} {:>7} {:>9.2}%",
+            split.name(),
+            fmt_thousands(check.questions),
+            fmt_thousands(check.executed),
+            check.failed,
+            100.0 * check.non_empty_share()
+        );
+        for f in &check.first_failures {
+            println!("  failed: {f}");
+        }
+        failed += check.failed;
+    }
+    println!("prepared {} in {:.0?}", out.display(), started.elapsed());
+    anyhow::ensure!(failed == 0, "{failed} gold queries failed to execute");
+    Ok(())
+}
+
+/// `data stats`: how the split looks to the model (token lengths, value spans found).
+pub fn stats(split: Split, data_dir: &Path, encoder: &Path) -> Result<()> {
+    let builder = sqlcoder_model::input::InputBuilder::from_file(encoder.join("tokenizer.json"))?;
+    let ds = data::load_split(data_dir, split)?;
+    let started = std::time::Instant::now();
+    let (_, stats) =
+        sqlcoder_train::cache_build::build_cache(&ds.examples, &ds.tables, &builder, false)?;
+    println!("{split}: {stats}");
+    println!(
+        "cache built in {:.2?} ({:.0} examples/s)",
+        started.elapsed(),
+        ds.examples.len() as f64 / started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// 49829 → "49,829".
+pub fn fmt_thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

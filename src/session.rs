@@ -1,0 +1,347 @@
+//! What `ask`, `repl` and `serve` share: which model and database to use, finding a table (with
+//! suggestions for a mistyped id), and showing an answer as text or JSON.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::{json, Value};
+use sqlcoder_data::csv::{parse_csv, TableLimits};
+use sqlcoder_data::{self as data, Split, Table};
+use sqlcoder_eval::predictions::query_to_json;
+use sqlcoder_infer::snap::levenshtein;
+use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
+use sqlcoder_model::slot_model::shipped_model_dir;
+use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
+use sqlcoder_sql::{Executor, SqlValue};
+use std::path::{Path, PathBuf};
+
+/// The encoder the shipped model was trained on.
+pub const DEFAULT_ENCODER: &str = "models/all-MiniLM-L6-v2";
+/// Where `ask` looks when `data/` has not been prepared: the committed sample.
+pub const SAMPLE_DATA: &str = "data/sample";
+/// Result rows printed in text form (JSON has them all).
+const ROWS_SHOWN: usize = 20;
+
+/// Which trained model answers, and how it decodes.
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// Trained model folder (slots.json + slots.safetensors) [default: models/sqlcoder-lora].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Pretrained encoder folder the model was trained on (config, weights, tokenizer).
+    #[arg(long, default_value = DEFAULT_ENCODER)]
+    pub encoder: PathBuf,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+/// How questions are decoded, for every command that answers or predicts.
+#[derive(Args, Debug, Clone)]
+pub struct DecodeArgs {
+    /// Execution-guided decoding: replace a query that fails or returns nothing (default on).
+    #[arg(long, overrides_with = "no_guided")]
+    pub guided: bool,
+    /// Plain greedy decoding.
+    #[arg(long, overrides_with = "guided")]
+    pub no_guided: bool,
+    /// Snap predicted values to the closest cell of their column (reads table content).
+    #[arg(long)]
+    pub snap_values: bool,
+}
+
+impl DecodeArgs {
+    pub fn options(&self) -> AnswerOptions {
+        AnswerOptions {
+            guided: !self.no_guided,
+            snap_values: self.snap_values,
+            ..Default::default()
+        }
+    }
+}
+
+impl ModelArgs {
+    pub fn options(&self) -> AnswerOptions {
+        self.decode.options()
+    }
+
+    pub fn load(&self) -> Result<Answerer> {
+        let dir = self.model.clone().unwrap_or_else(shipped_model_dir);
+        Answerer::load(&dir, &self.encoder, Default::default(), self.options())
+    }
+}
+
+/// What `ask` and `repl` take: the table, where it is, the model, and how answers print.
+#[derive(Args, Debug, Clone)]
+pub struct SessionArgs {
+    /// WikiSQL table id (e.g. 1-10015132-11; the first one for `repl`), or the table's name with
+    /// --sqlite.
+    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    pub table: Option<String>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print one JSON object per answer instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which database holds the tables.
+#[derive(Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Split whose database to use (`<data>/db_files/<split>.db`).
+    #[arg(long, default_value = "val")]
+    pub split: Split,
+    /// Any database built by `data prepare` (overrides --data and --split).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Prepared data folder [default: data, or data/sample when data/ is not prepared].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Your own table: a CSV file with a header row (instead of a WikiSQL table).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "sqlite"])]
+    pub csv: Option<PathBuf>,
+    /// Your own table in any SQLite database (opened read-only); name it with --table NAME.
+    #[arg(long, value_name = "FILE", conflicts_with = "db")]
+    pub sqlite: Option<PathBuf>,
+}
+
+/// Largest CSV file read (the row, column and cell limits apply too).
+pub const MAX_CSV_BYTES: u64 = 64 << 20;
+
+impl DbArgs {
+    /// The database file: `--db`, else the split's database in `--data`; with no `--data` and an
+    /// unprepared `data/`, the committed sample (said on stderr).
+    pub fn resolve(&self) -> PathBuf {
+        if let Some(db) = &self.db {
+            return db.clone();
+        }
+        if let Some(dir) = &self.data {
+            return data::db_path(dir, self.split);
+        }
+        let prepared = data::db_path(Path::new("data"), self.split);
+        if prepared.is_file() {
+            return prepared;
+        }
+        let sample = data::db_path(Path::new(SAMPLE_DATA), self.split);
+        eprintln!(
+            "note: {} not found (run `sqlcoder data prepare`); using the sample {}",
+            prepared.display(),
+            sample.display()
+        );
+        sample
+    }
+
+    pub fn open(&self) -> Result<Executor> {
+        Executor::open(&self.resolve())
+    }
+
+    /// The user's own table (`--csv`, or `--sqlite` with `table` naming it) in an in-memory
+    /// database, or `None` when the tables come from a prepared database.
+    pub fn own_table(&self, table: Option<&str>) -> Result<Option<(MemoryDb, Table)>> {
+        let limits = TableLimits::default();
+        let t = if let Some(csv) = &self.csv {
+            load_csv(csv, &limits)?
+        } else if let Some(db) = &self.sqlite {
+            let name = table.context("--sqlite needs --table NAME: the table to ask about")?;
+            read_sqlite_table(db, name, &limits)?
+        } else {
+            return Ok(None);
+        };
+        let label = self.csv.as_ref().or(self.sqlite.as_ref()).expect("set");
+        Ok(Some((MemoryDb::build(&[&t], label)?, t)))
+    }
+
+    /// The database and the table to start with: the own table, else `table` of the database.
+    pub fn open_table(&self, table: Option<&str>) -> Result<(Executor, Table)> {
+        if let Some((memory, t)) = self.own_table(table)? {
+            // The in-memory database lives as long as a connection to it.
+            return Ok((memory.executor()?, t));
+        }
+        let exec = self.open()?;
+        let id = table.context("--table ID is required (or --csv FILE, or --sqlite FILE)")?;
+        let t = find_table(&exec, id)?;
+        Ok((exec, t))
+    }
+}
+
+/// A CSV file as a table whose id is the file's stem.
+pub fn load_csv(path: &Path, limits: &TableLimits) -> Result<Table> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > MAX_CSV_BYTES {
+        bail!(
+            "{}: {size} bytes, over the {MAX_CSV_BYTES} accepted",
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id: String = stem.chars().take(64).collect();
+    let id = if id.trim().is_empty() {
+        "csv".to_string()
+    } else {
+        id
+    };
+    parse_csv(&id, &path.display().to_string(), &bytes, limits)
+}
+
+/// Longest table id accepted (WikiSQL's are under 20 characters); checked before any search, so
+/// the closest-id search never runs on huge input.
+pub const MAX_ID_CHARS: usize = 128;
+
+/// An error unless `id` is short enough to look up.
+pub fn check_id(id: &str) -> Result<()> {
+    if id.chars().count() > MAX_ID_CHARS {
+        bail!(
+            "table id too long: {} characters (at most {MAX_ID_CHARS})",
+            id.chars().count()
+        );
+    }
+    Ok(())
+}
+
+/// The table `id` of the database; an unknown id is an error naming the closest ids.
+pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
+    check_id(id)?;
+    let ids = exec.table_ids()?;
+    if !ids.iter().any(|t| t == id) {
+        let close = closest_ids(id, &ids, 3);
+        if close.is_empty() {
+            bail!(
+                "unknown table id {id:?}: {} has no tables",
+                exec.path().display()
+            );
+        }
+        bail!(
+            "unknown table id {id:?} in {}; did you mean {}?",
+            exec.path().display(),
+            close.join(", ")
+        );
+    }
+    exec.table(id)
+}
+
+/// The `k` ids closest to `id`: fewest character edits, then longest common prefix, then order.
+/// Only the first [`MAX_ID_CHARS`] characters of `id` are compared (callers reject longer ids).
+pub fn closest_ids(id: &str, ids: &[String], k: usize) -> Vec<String> {
+    let target: Vec<char> = id.chars().take(MAX_ID_CHARS).collect();
+    let mut ranked: Vec<(usize, std::cmp::Reverse<usize>, &String)> = ids
+        .iter()
+        .map(|other| {
+            let chars: Vec<char> = other.chars().collect();
+            let prefix = target
+                .iter()
+                .zip(&chars)
+                .take_while(|(a, b)| a == b)
+                .count();
+            (
+                levenshtein(&target, &chars),
+                std::cmp::Reverse(prefix),
+                other,
+            )
+        })
+        .collect();
+    ranked.sort();
+    ranked
+        .into_iter()
+        .take(k)
+        .map(|(_, _, s)| s.clone())
+        .collect()
+}
+
+/// A result value as JSON (non-finite reals as null).
+pub fn value_json(v: &SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => json!(i),
+        SqlValue::Real(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        SqlValue::Text(s) => json!(s),
+    }
+}
+
+/// One answer as a JSON object.
+pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
+    json!({
+        "table": a.table_id,
+        "question": question,
+        "sql": a.sql,
+        "human_readable": a.human,
+        "query": query_to_json(&a.query),
+        "rows": a.rows.iter().map(value_json).collect::<Vec<_>>(),
+        "confidence": a.confidence,
+        "confident": a.confident,
+        "guided": guided,
+        "guidance_changed": a.guidance_changed,
+        "snapped_values": a.snapped_values,
+    })
+}
+
+/// One answer for people: SQL, readable form, rows (the first few), confidence, notes.
+pub fn answer_text(a: &Answer) -> String {
+    let mut out = String::new();
+    if !a.confident {
+        out.push_str(
+            "Not sure:   the model cannot answer this with confidence; its best guess follows\n",
+        );
+    }
+    out.push_str(&format!("SQL:        {}\nReadable:   {}\n", a.sql, a.human));
+    match a.rows.len() {
+        0 => out.push_str("Rows:       (none)\n"),
+        n => {
+            out.push_str(&format!("Rows:       {n}\n"));
+            for v in a.rows.iter().take(ROWS_SHOWN) {
+                out.push_str(&format!("  {v}\n"));
+            }
+            if n > ROWS_SHOWN {
+                out.push_str(&format!("  … {} more\n", n - ROWS_SHOWN));
+            }
+        }
+    }
+    out.push_str(&format!("Confidence: {:.1}%\n", 100.0 * a.confidence));
+    if !a.confident {
+        out.push_str("Note:       below the model's abstain threshold (chosen on val): more often wrong than right there\n");
+    }
+    if a.guidance_changed {
+        out.push_str("Note:       the most likely query returned nothing; execution guidance chose this one\n");
+    }
+    if a.snapped_values > 0 {
+        out.push_str(&format!(
+            "Note:       {} value(s) snapped to a table cell\n",
+            a.snapped_values
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_ids_prefer_few_edits_then_long_prefixes() {
+        let ids: Vec<String> = ["1-10015132-11", "1-10015132-16", "2-10015132-11", "1-2"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            closest_ids("1-10015132-1", &ids, 2),
+            vec!["1-10015132-11", "1-10015132-16"]
+        );
+        assert_eq!(
+            closest_ids("1-10015132-11x", &ids, 1),
+            vec!["1-10015132-11"]
+        );
+        assert_eq!(closest_ids("2-1001513-11", &ids, 1), vec!["2-10015132-11"]);
+        assert!(closest_ids("x", &[], 3).is_empty());
+    }
+
+    #[test]
+    fn values_become_json() {
+        assert_eq!(value_json(&SqlValue::Real(f64::NAN)), Value::Null);
+        assert_eq!(value_json(&SqlValue::Integer(3)), json!(3));
+        assert_eq!(value_json(&SqlValue::Text("a".into())), json!("a"));
+    }
+}
