@@ -19,7 +19,8 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, Linea
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Int, Tensor};
-use sqlcoder_model::{fast, BertConfig, BertModel};
+use sqlcoder_kernels as fast;
+use sqlcoder_model::{BertConfig, BertModel};
 
 const HIDDEN: usize = 384;
 const HEADS: usize = 12;

@@ -289,7 +289,7 @@ pub struct SampleTrain {
 }
 
 pub fn sample_train() -> SampleTrain {
-    use sqlcoder_data::{self, Split};
+    use sqlcoder_data::{self as data, Split};
     let builder =
         sqlcoder_model::input::InputBuilder::from_file(encoder().join("tokenizer.json")).unwrap();
     let ds = data::load_split(&sample(), Split::Train).unwrap();

@@ -1,7 +1,7 @@
 //! The web app: one server on a free loopback port (shared by the tests), asked over plain HTTP,
 //! including as a hostile client would (stalled bodies, huge ids, cross-origin requests).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use sqlcoder::http::{Limits, RunningServer};

@@ -1,7 +1,7 @@
 //! GPU batch shapes: an epoch of bucketed batches touches few tensor shapes, and bucket padding
 //! (longer sequences, more columns, dummy rows) changes no real question's scores or loss.
 
-mod support;
+use crate::support;
 
 use burn::backend::NdArray;
 use sqlcoder_data::{self as data, wikisql, Split};

@@ -2,7 +2,7 @@
 //! final hidden states for three WikiSQL-style inputs, with the upstream f32 weights and with
 //! our shipped f16 copy; masking of padded batches; strict checkpoint loading.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::Path;

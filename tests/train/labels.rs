@@ -1,6 +1,6 @@
 //! Value-span finding and slot labels on tricky questions.
 
-mod support;
+use crate::support;
 
 use sqlcoder_data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
 use sqlcoder_model::input::InputBuilder;

@@ -1,7 +1,7 @@
 //! Every dev and test gold query survives render → parse under official logical-form semantics,
 //! except the strings listed in `EXCEPTIONS`, which have more than one complete reading.
 
-mod support;
+use crate::support;
 
 use sqlcoder_data::human::{collapse_whitespace, parse, render};
 use sqlcoder_data::types::{Agg, CondOp, Query};

@@ -2,7 +2,7 @@
 //! ways the official semantics ignore (value case, condition order) score 100% as well, and the
 //! share of gold queries with an empty result is the documented ~8%.
 
-mod support;
+use crate::support;
 
 use sqlcoder_data::types::CondValue;
 use sqlcoder_eval::{run_eval, write_predictions, Prediction};

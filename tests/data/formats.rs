@@ -1,7 +1,7 @@
 //! The data layer end to end: both file formats, compressed input, error reporting, atomic
 //! outputs, the SQLite schema, the shared WikiSQL files and the committed sample.
 
-mod support;
+use crate::support;
 
 use rusqlite::types::Value;
 use rusqlite::Connection;

@@ -6,7 +6,7 @@
 //! Skipped, with a message, only when chromium or chromedriver is not installed (CI installs
 //! Debian's `chromium` and `chromium-driver`).
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};

@@ -1,7 +1,7 @@
 //! The input builder against the MiniLM reference fixture, plus its length, Unicode and padding
 //! policies.
 
-mod support;
+use crate::support;
 
 use sqlcoder_model::input::{pad_batch, InputBuilder, InputError, PAD_ID};
 

@@ -1,6 +1,6 @@
 //! The training cache: building, round trip, and clear errors on damaged files.
 
-mod support;
+use crate::support;
 
 use sqlcoder_data::{Agg, CondOp, Example, Query, Table};
 use sqlcoder_model::input::{pad_batch, InputBuilder};

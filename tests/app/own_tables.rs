@@ -1,7 +1,7 @@
 //! A user's own tables: `--csv FILE`, `--sqlite FILE --table NAME`, and the challenge layout as
 //! distributed (plain tables, no `sqlcoder_columns`), through the binary.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! train logical-form accuracy reaches 90%. This exercises labels, batching, all six heads, the
 //! losses, both optimizers, greedy decoding and the official scorer end to end.
 
-mod support;
+use crate::support;
 
 use burn::backend::{Autodiff, NdArray};
 use sqlcoder_data::{self as data, Example, Split};

@@ -1,6 +1,7 @@
 //! Same seed, same data → the same training losses. In its own test binary because burn's
 //! backend RNG is process-global: a test running beside it would draw from it too.
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use burn::backend::{Autodiff, NdArray};

@@ -1,7 +1,7 @@
 //! The question-answering commands through the binary, on the committed sample, with a
 //! random-head model: `ask` (text, JSON, errors), `repl`, `predict` (+ `eval`).
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use sqlcoder_eval::predictions::parse_prediction_line;

@@ -1,0 +1,11 @@
+//! Integration tests of what users run: `ask`, own tables, the web app (HTTP and a real
+//! browser), command-line errors. One binary per theme, so each links burn once.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod ask;
+mod browser;
+mod cli_errors;
+mod own_tables;
+mod web;

@@ -1,0 +1,10 @@
+//! Integration tests of the data formats, the SQL layer and official scoring. One binary per
+//! theme, so each links burn once.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod eval_gold;
+mod formats;
+mod human_roundtrip;
+mod sql_property;
