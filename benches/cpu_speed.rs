@@ -1,4 +1,4 @@
-//! The two CPU numbers of issue 10, on the ndarray backend:
+//! The two CPU speed numbers compared against PyTorch (REPORT §6.1), on the ndarray backend:
 //! `cargo bench --bench cpu_speed [-- --inputs FILE --out FILE --budget SECS]`.
 //!
 //! - inference: questions/s of the slot model (encoder + the six heads, logits read back to the

@@ -23,7 +23,7 @@ pub fn run(args: &AskArgs) -> Result<()> {
     }
     // Check the cheap things (database, table) before loading the model.
     let (exec, table) = session.db.open_table(session.table.as_deref())?;
-    let answerer = session.model.load()?;
+    let answerer = session.answerer.load()?;
     let answer = answerer.answer(&question, &table, &exec)?;
     if session.json {
         println!(

@@ -111,6 +111,7 @@ pub enum ModelCommand {
 
 /// Run the command line; returns the process exit code. Errors print as one line.
 pub fn main() -> i32 {
+    end_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => 0,
@@ -119,6 +120,27 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Exit status of a process whose reader went away: 128 + SIGPIPE, as a shell reports it.
+const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// `sqlcoder … | head` closes stdout early, and `println!` then panics with a broken pipe (Rust
+/// ignores SIGPIPE). That is no error of ours: end quietly, as Unix tools do, instead of
+/// printing a panic.
+fn end_quietly_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map_or("", String::as_str);
+        // std's message for a failed print: "failed printing to stdout: Broken pipe (os error 32)".
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        default(info);
+    }));
 }
 
 pub fn run(cli: Cli) -> Result<()> {

@@ -1,7 +1,7 @@
 //! `sqlcoder predict`: a split's questions → an official prediction file (`eval` scores it).
 
 use super::backend::BackendArgs;
-use super::session::{DecodeArgs, DEFAULT_ENCODER, SAMPLE_DATA};
+use super::session::{DecodeArgs, ModelArgs, SAMPLE_DATA};
 use anyhow::{Context, Result};
 use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
@@ -31,22 +31,11 @@ pub struct SplitModelArgs {
     /// Prepared data folder (challenge layout).
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
-    /// Trained model folder [default: models/sqlcoder-lora].
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Pretrained encoder folder the model was trained on.
-    #[arg(long, default_value = DEFAULT_ENCODER)]
-    pub encoder: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Questions per model call.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
-}
-
-impl SplitModelArgs {
-    /// The model folder: `--model`, else the shipped model.
-    pub fn model_dir(&self) -> PathBuf {
-        self.model.clone().unwrap_or_else(shipped_model_dir)
-    }
 }
 
 #[derive(Args, Debug)]
@@ -107,10 +96,10 @@ fn predict_on<B: Backend>(
     ds: &Dataset,
     options: AnswerOptions,
 ) -> Result<Vec<Prediction>> {
-    let model_dir = args.source.model_dir();
+    let model_dir = args.source.model.model_dir();
     let mut answerer: Answerer<B> = Answerer::load(
         &model_dir,
-        &args.source.encoder,
+        &args.source.model.encoder,
         Default::default(),
         options,
     )?;

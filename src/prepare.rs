@@ -11,7 +11,7 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use sqlcoder_data::dataset::{dataset_path, db_path, Dataset};
+use sqlcoder_data::{dataset_path, db_path, Dataset};
 use sqlcoder_data::io::StagedPath;
 use sqlcoder_data::sample::{read_any, select_train, select_val};
 use sqlcoder_data::types::{Split, Table};

@@ -14,7 +14,7 @@ const HELP: &str =
 
 pub fn run(args: &SessionArgs) -> Result<()> {
     let (exec, mut table) = args.db.open_table(args.table.as_deref())?;
-    let answerer = args.model.load()?;
+    let answerer = args.answerer.load()?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!("table {} ({}); {HELP}", table.id, table.header.join(" | "));

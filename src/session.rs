@@ -21,7 +21,7 @@ pub const SAMPLE_DATA: &str = "data/sample";
 /// Result rows printed in text form (JSON has them all).
 const ROWS_SHOWN: usize = 20;
 
-/// Which trained model answers, and how it decodes.
+/// Which trained model runs: `--model` and `--encoder`, for every command that loads one.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
     /// Trained model folder (slots.json + slots.safetensors) [default: models/sqlcoder-lora].
@@ -30,8 +30,6 @@ pub struct ModelArgs {
     /// Pretrained encoder folder the model was trained on (config, weights, tokenizer).
     #[arg(long, default_value = DEFAULT_ENCODER)]
     pub encoder: PathBuf,
-    #[command(flatten)]
-    pub decode: DecodeArgs,
 }
 
 /// How questions are decoded, for every command that answers or predicts.
@@ -59,13 +57,30 @@ impl DecodeArgs {
 }
 
 impl ModelArgs {
-    pub fn options(&self) -> AnswerOptions {
-        self.decode.options()
+    /// The model folder: `--model`, else the shipped model.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model.clone().unwrap_or_else(shipped_model_dir)
     }
 
+}
+
+/// Which trained model answers, and how it decodes (`ask`, `repl`, `serve`).
+#[derive(Args, Debug, Clone)]
+pub struct AnswererArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub decode: DecodeArgs,
+}
+
+impl AnswererArgs {
     pub fn load(&self) -> Result<Answerer> {
-        let dir = self.model.clone().unwrap_or_else(shipped_model_dir);
-        Answerer::load(&dir, &self.encoder, Default::default(), self.options())
+        Answerer::load(
+            &self.model.model_dir(),
+            &self.model.encoder,
+            Default::default(),
+            self.decode.options(),
+        )
     }
 }
 
@@ -79,7 +94,7 @@ pub struct SessionArgs {
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub answerer: AnswererArgs,
     /// Print one JSON object per answer instead of text.
     #[arg(long)]
     pub json: bool,

@@ -34,11 +34,11 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     );
     let ds = data::load_split(&args.source.data, args.source.split)?;
     let db = data::db_path(&args.source.data, args.source.split);
-    let model_dir = args.source.model_dir();
+    let model_dir = args.source.model.model_dir();
     // Plain options: whatever an older `decoding.json` says is what is being re-chosen.
     let mut answerer: Answerer = Answerer::load(
         &model_dir,
-        &args.source.encoder,
+        &args.source.model.encoder,
         Default::default(),
         AnswerOptions::default(),
     )?;

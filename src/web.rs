@@ -9,7 +9,7 @@
 //! read-only database connection from a pool. Bad requests get a 4xx status and `{"error": "…"}`.
 
 use super::http::{self, Handler, Limits, Request, Response, RunningServer};
-use super::session::{answer_json, check_id, closest_ids, DbArgs, ModelArgs};
+use super::session::{answer_json, check_id, closest_ids, AnswererArgs, DbArgs};
 use anyhow::Result;
 use clap::Args;
 use serde_json::{json, Value};
@@ -64,7 +64,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub answerer: AnswererArgs,
 }
 
 /// A counting semaphore: at most `n` holders at once.
@@ -444,7 +444,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             Some(db)
         }
     };
-    let answerer = args.model.load()?;
+    let answerer = args.answerer.load()?;
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

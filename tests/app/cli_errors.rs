@@ -1,4 +1,5 @@
-//! Bad input at the command line: one line on stderr, a non-zero exit, nothing half-written.
+//! Bad input at the command line: one line on stderr, a non-zero exit, nothing half-written; and
+//! a reader that goes away early (`sqlcoder … | head`) ends the command quietly.
 
 use std::path::Path;
 use std::process::Command;
@@ -167,4 +168,30 @@ fn oracle_scores_100_percent_on_the_sample() {
         .unwrap();
     let ex = text.lines().find(|l| l.starts_with("execution")).unwrap();
     assert!(lf.ends_with("100.00%") && ex.ends_with("100.00%"), "{text}");
+}
+
+/// The reader of stdout closes before the answer is printed: no panic message, status 141.
+#[test]
+fn closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqlcoder"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "ask",
+            "--data",
+            "data/sample",
+            "--table",
+            "1-10015132-11",
+            "What position does the player who played for butler cc (ks) play?",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed while the model loads, before anything is printed.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
 }

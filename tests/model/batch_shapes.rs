@@ -5,7 +5,7 @@ use crate::support;
 
 use burn::backend::NdArray;
 use sqlcoder_data::{self as data, wikisql, Split};
-use sqlcoder_infer::predictor::Scorer;
+use sqlcoder_infer::scorer::Scorer;
 use sqlcoder_infer::scores::SlotScores;
 use sqlcoder_model::batch::{BatchShape, ShapePolicy};
 use sqlcoder_model::input::{EncodedInput, InputBuilder};

@@ -11,7 +11,8 @@ use burn::backend::NdArray;
 use burn::tensor::{Bool, Int, Tensor, TensorData};
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
-use sqlcoder_model::weights::{self, WeightsError};
+use sqlcoder_model::params::WeightsError;
+use sqlcoder_model::weights;
 use sqlcoder_model::{BertConfig, BertModel, LoraConfig};
 use support::Fixture;
 

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Lines parsed per parallel batch: bounds how many inline table copies live at once.
 const BATCH: usize = 2048;
@@ -103,6 +103,23 @@ fn parse_line(text: &str) -> Result<(Example, Table), String> {
         query,
     };
     Ok((example, line.table))
+}
+
+/// `<dir>/dataset_files/<split>.jsonl`: the split's questions with inline tables.
+pub fn dataset_path(dir: &Path, split: Split) -> PathBuf {
+    dir.join("dataset_files")
+        .join(format!("{}.jsonl", split.name()))
+}
+
+/// `<dir>/db_files/<split>.db`: the split's tables as SQLite.
+pub fn db_path(dir: &Path, split: Split) -> PathBuf {
+    dir.join("db_files").join(format!("{}.db", split.name()))
+}
+
+/// Read a split of the challenge layout (`dataset_files/<split>.jsonl`, or `.jsonl.xz`).
+pub fn load_split(dir: &Path, split: Split) -> Result<Dataset> {
+    let path = crate::io::require_plain_or_xz(&dataset_path(dir, split))?;
+    read_file(&path, split)
 }
 
 /// Read a challenge-format file (plain or `.xz`). Inline tables are kept once per id; two lines
@@ -205,6 +222,16 @@ pub fn write_file(path: &Path, dataset: &Dataset) -> Result<()> {
 mod tests {
     use super::*;
     use crate::types::CondOp;
+
+    #[test]
+    fn paths_follow_the_challenge_layout() {
+        let dir = Path::new("/d");
+        assert_eq!(
+            dataset_path(dir, Split::Val),
+            Path::new("/d/dataset_files/val.jsonl")
+        );
+        assert_eq!(db_path(dir, Split::Test), Path::new("/d/db_files/test.db"));
+    }
 
     const TABLE: &str = r#"{"id": "1-1-1", "header": ["Name", "No."], "types": ["text", "real"], "rows": [["A", "1"], ["B", "2.5"]], "caption": "c"}"#;
 

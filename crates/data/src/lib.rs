@@ -19,5 +19,6 @@ pub mod types;
 pub mod validate;
 pub mod wikisql;
 
-pub use dataset::{dataset_path, db_path, load_split, Dataset};
+pub use challenge::{dataset_path, db_path, load_split};
+pub use dataset::Dataset;
 pub use types::*;

@@ -8,7 +8,8 @@
 //! (an aggregation, an operator, a value kind, …), so small tests still meet every query shape.
 //! The choice depends only on file order, so regenerating from the same source gives the same files.
 
-use crate::dataset::{dataset_path, load_split, Dataset};
+use crate::challenge::{dataset_path, load_split};
+use crate::dataset::Dataset;
 use crate::io::find_plain_or_xz;
 use crate::types::{ColumnType, CondValue, Example, Split, Table};
 use crate::wikisql;

@@ -45,6 +45,32 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+impl Table {
+    /// A small table written out by hand (the tests' fixtures): cells convert from `f64` (a
+    /// number) and `&str` (text), e.g. `vec!["Porto".into(), 1.5.into()]`. Unchecked: the
+    /// readers check tables from files.
+    pub fn new(id: &str, header: &[&str], types: &[ColumnType], rows: Vec<Vec<Cell>>) -> Table {
+        Table {
+            id: id.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            types: types.to_vec(),
+            rows,
+        }
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(n: f64) -> Self {
+        Cell::Number(n)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Self {
+        Cell::Text(text.into())
+    }
+}
+
 /// Aggregation applied to the selected column (index into [`AGG_NAMES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Agg {

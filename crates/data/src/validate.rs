@@ -88,12 +88,12 @@ mod tests {
     use crate::types::{Cell, ColumnType};
 
     fn table() -> Table {
-        Table {
-            id: "t".into(),
-            header: vec!["a".into(), "b".into()],
-            types: vec![ColumnType::Text, ColumnType::Real],
-            rows: vec![vec![Cell::Text("x".into()), Cell::Number(1.0)]],
-        }
+        Table::new(
+            "t",
+            &["a", "b"],
+            &[ColumnType::Text, ColumnType::Real],
+            vec![vec!["x".into(), 1.0.into()]],
+        )
     }
 
     #[test]

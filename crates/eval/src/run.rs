@@ -112,28 +112,16 @@ mod tests {
     use sqlcoder_sql::schema::build_db;
 
     fn table() -> Table {
-        Table {
-            id: "1-5".into(),
-            header: vec!["Team".into(), "Wins".into(), "Coach".into()],
-            types: vec![ColumnType::Text, ColumnType::Real, ColumnType::Text],
-            rows: vec![
-                vec![
-                    Cell::Text("Lions".into()),
-                    Cell::Number(10.0),
-                    Cell::Text("Ann".into()),
-                ],
-                vec![
-                    Cell::Text("Bears".into()),
-                    Cell::Number(4.0),
-                    Cell::Text("Bob".into()),
-                ],
-                vec![
-                    Cell::Text("Hawks".into()),
-                    Cell::Number(10.0),
-                    Cell::Text("ann".into()),
-                ],
+        Table::new(
+            "1-5",
+            &["Team", "Wins", "Coach"],
+            &[ColumnType::Text, ColumnType::Real, ColumnType::Text],
+            vec![
+                vec!["Lions".into(), 10.0.into(), "Ann".into()],
+                vec!["Bears".into(), 4.0.into(), "Bob".into()],
+                vec!["Hawks".into(), 10.0.into(), "ann".into()],
             ],
-        }
+        )
     }
 
     fn q(sel: usize, agg: Agg, conds: &[(usize, CondOp, &str)]) -> Query {

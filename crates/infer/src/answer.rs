@@ -4,7 +4,7 @@
 //! slot scores, the table and its database, so batched callers can decode in parallel.
 
 use super::decide::{decide, AnswerOptions};
-use super::predictor::Scorer;
+use super::scorer::Scorer;
 use super::scores::SlotScores;
 use super::tuned::TunedDecoding;
 use anyhow::{bail, Context, Result};

@@ -5,7 +5,7 @@ pub mod baseline;
 pub mod decide;
 pub mod decode;
 pub mod guided;
-pub mod predictor;
+pub mod scorer;
 pub mod scores;
 pub mod snap;
 pub mod split;

@@ -106,17 +106,16 @@ mod tests {
     use super::*;
 
     fn table() -> Table {
-        let text = |s: &str| Cell::Text(s.into());
-        Table {
-            id: "1-1".into(),
-            header: vec!["School".into(), "No.".into()],
-            types: vec![ColumnType::Text, ColumnType::Real],
-            rows: vec![
-                vec![text("Butler CC (KS)"), Cell::Number(3.0)],
-                vec![text("Duke"), Cell::Number(21.0)],
-                vec![text("Iowa State"), Cell::Number(4.0)],
+        Table::new(
+            "1-1",
+            &["School", "No."],
+            &[ColumnType::Text, ColumnType::Real],
+            vec![
+                vec!["Butler CC (KS)".into(), 3.0.into()],
+                vec!["Duke".into(), 21.0.into()],
+                vec!["Iowa State".into(), 4.0.into()],
             ],
-        }
+        )
     }
 
     #[test]

@@ -22,7 +22,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use rayon::prelude::*;
 
-use super::kernels::multiversion;
+use crate::simd::multiversion;
 use super::{f32_array, from_prim, into_prim, is, Nd};
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 

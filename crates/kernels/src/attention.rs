@@ -1,4 +1,5 @@
-//! The two attention products on row-major f32 slices, straight from and to the `[batch, seq,
+//! The two attention products ([`attention_scores`], [`attention_context`]): the burn ops,
+//! their autodiff backward, and their kernels on row-major f32 slices, straight from and to the `[batch, seq,
 //! hidden]` layout of the dense layers: no head split (`reshape` + `swap_dims`) or merge copies.
 //!
 //! Head `h` of batch item `b` is the column block `h·dim .. (h+1)·dim` of rows `b·seq ..
@@ -6,6 +7,18 @@
 //! task running small single-threaded `gemm` products, so both cores stay busy (burn-ndarray
 //! copies the split heads on one thread and runs its batched matmul through `matrixmultiply`).
 //! Each pair writes only its own block of the output, so the tasks never overlap.
+
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ndarray::NdArrayTensor;
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::Tensor;
+
+use crate::{f32_array, from_prim, from_vec, into_prim, is, slice, Ad, Nd};
 
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -61,6 +74,7 @@ impl Heads {
 struct Out(*mut f32);
 // SAFETY: only used to write disjoint blocks from different tasks (see each use).
 unsafe impl Send for Out {}
+// SAFETY: as for `Send`: no two tasks write the same element through it.
 unsafe impl Sync for Out {}
 
 impl Out {
@@ -69,7 +83,8 @@ impl Out {
     /// # Safety
     /// `offset` must stay inside the buffer.
     unsafe fn at(self, offset: usize) -> *mut f32 {
-        self.0.add(offset)
+        // SAFETY: the caller keeps `offset` inside the buffer `self.0` points into.
+        unsafe { self.0.add(offset) }
     }
 }
 
@@ -115,27 +130,31 @@ impl View {
 /// overlapping `a` or `b` and not written by anyone else meanwhile.
 unsafe fn product(a: View, b: View, dst: *mut f32, dst_rs: usize, scale: f32) {
     assert_eq!(a.cols, b.rows, "inner dimensions");
-    gemm::gemm(
-        a.rows,
-        b.cols,
-        a.cols,
-        dst,
-        1,
-        dst_rs as isize,
-        false,
-        a.ptr,
-        a.cs,
-        a.rs,
-        b.ptr,
-        b.cs,
-        b.rs,
-        0.0,
-        scale,
-        false,
-        false,
-        false,
-        Parallelism::None,
-    );
+    // SAFETY: `a` and `b` describe memory inside their slices (`View::new` checks it); the
+    // caller guarantees `dst` is writable, exclusive and disjoint from them.
+    unsafe {
+        gemm::gemm(
+            a.rows,
+            b.cols,
+            a.cols,
+            dst,
+            1,
+            dst_rs as isize,
+            false,
+            a.ptr,
+            a.cs,
+            a.rs,
+            b.ptr,
+            b.cs,
+            b.rs,
+            0.0,
+            scale,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
 }
 
 /// `scores[b, h] = scale · Q_bh · K_bhᵀ` (`[batch, heads, seq, seq]`), from `q`, `k`
@@ -251,8 +270,193 @@ pub fn context_backward(
     (dp, dv)
 }
 
+/// Attention scores per head, `scale · q·kᵀ`: `q`, `k` `[batch, seq, heads·dim]` (as the dense
+/// layers give them) → `[batch, heads, seq, seq]`.
+///
+/// On ndarray (plain or autodiff) the heads are read in place through strides, one rayon task
+/// per (batch item, head), with its own backward node; elsewhere it is burn's split heads
+/// (`reshape` + `swap_dims`) and batched matmul, with `q` scaled first.
+pub fn attention_scores<B: Backend>(
+    q: Tensor<B, 3>,
+    k: Tensor<B, 3>,
+    heads: usize,
+    scale: f64,
+) -> Tensor<B, 4> {
+    let [batch, seq, hidden] = q.dims();
+    assert_eq!(k.dims(), [batch, seq, hidden], "attention: q and k shapes");
+    let shape = Heads::split(batch, seq, hidden, heads);
+    let dim = shape.dim;
+    if is::<B, Nd>() {
+        return from_prim(ndarray_scores(
+            into_prim(q),
+            into_prim(k),
+            shape,
+            scale as f32,
+        ));
+    }
+    if is::<B, Ad>() {
+        return from_prim(autodiff_scores(
+            into_prim(q),
+            into_prim(k),
+            shape,
+            scale as f32,
+        ));
+    }
+    let q = (q * scale)
+        .reshape([batch, seq, heads, dim])
+        .swap_dims(1, 2); // [b, h, s, d]
+    let k = k.reshape([batch, seq, heads, dim]).permute([0, 2, 3, 1]); // [b, h, d, s]
+    q.matmul(k)
+}
+
+/// The attention output, `probs · v` per head merged back: `probs` `[batch, heads, seq, seq]`,
+/// `v` `[batch, seq, heads·dim]` → `[batch, seq, heads·dim]`.
+///
+/// On ndarray (plain or autodiff) each head's block is written in place (no merge copy), one
+/// rayon task per (batch item, head), with its own backward node; elsewhere it is burn's split
+/// heads, batched matmul and merge.
+pub fn attention_context<B: Backend>(probs: Tensor<B, 4>, v: Tensor<B, 3>) -> Tensor<B, 3> {
+    let [batch, heads, seq, seq_k] = probs.dims();
+    let [vb, vs, hidden] = v.dims();
+    assert_eq!(
+        (vb, vs, seq_k),
+        (batch, seq, seq),
+        "attention: probs {:?} vs v {:?}",
+        probs.dims(),
+        v.dims()
+    );
+    let shape = Heads::split(batch, seq, hidden, heads);
+    let dim = shape.dim;
+    if is::<B, Nd>() {
+        return from_prim(ndarray_context(into_prim(probs), into_prim(v), shape));
+    }
+    if is::<B, Ad>() {
+        return from_prim(autodiff_context(into_prim(probs), into_prim(v), shape));
+    }
+    let v = v.reshape([batch, seq, heads, dim]).swap_dims(1, 2); // [b, h, s, d]
+    probs
+        .matmul(v)
+        .swap_dims(1, 2)
+        .reshape([batch, seq, hidden])
+}
+
+fn ndarray_scores(q: NdArrayTensor, k: NdArrayTensor, s: Heads, scale: f32) -> NdArrayTensor {
+    let (q, k) = (f32_array(q, "attention q"), f32_array(k, "attention k"));
+    let mut out = vec![0.0; s.score_len()];
+    scores(slice(&q), slice(&k), &mut out, s, scale);
+    from_vec(out, vec![s.batch, s.heads, s.seq, s.seq])
+}
+
+fn ndarray_context(probs: NdArrayTensor, v: NdArrayTensor, s: Heads) -> NdArrayTensor {
+    let (p, v) = (
+        f32_array(probs, "attention probabilities"),
+        f32_array(v, "attention v"),
+    );
+    let mut out = vec![0.0; s.token_len()];
+    context(slice(&p), slice(&v), &mut out, s);
+    from_vec(out, vec![s.batch, s.seq, s.heads * s.dim])
+}
+
+#[derive(Debug)]
+struct ScoresBackward {
+    shape: Heads,
+    scale: f32,
+}
+
+impl Backward<Nd, 2> for ScoresBackward {
+    /// q and k.
+    type State = (NdArrayTensor, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_q, node_k] = ops.parents;
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "attention scores gradient");
+        let (q, k) = ops.state;
+        let (q, k) = (f32_array(q, "attention q"), f32_array(k, "attention k"));
+        let s = self.shape;
+        let (dq, dk) = scores_backward(
+            slice(&grad),
+            slice(&q),
+            slice(&k),
+            s,
+            self.scale,
+            (node_q.is_some(), node_k.is_some()),
+        );
+        let tokens = vec![s.batch, s.seq, s.heads * s.dim];
+        for (node, d) in [(node_q, dq), (node_k, dk)] {
+            if let (Some(node), Some(d)) = (node, d) {
+                grads.register::<Nd>(node.id, from_vec(d, tokens.clone()));
+            }
+        }
+    }
+}
+
+fn autodiff_scores(
+    q: FloatTensor<Ad>,
+    k: FloatTensor<Ad>,
+    shape: Heads,
+    scale: f32,
+) -> FloatTensor<Ad> {
+    let out = ndarray_scores(q.primitive.clone(), k.primitive.clone(), shape, scale);
+    match (ScoresBackward { shape, scale })
+        .prepare::<NoCheckpointing>([q.node.clone(), k.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((q.primitive, k.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+#[derive(Debug)]
+struct ContextBackward {
+    shape: Heads,
+}
+
+impl Backward<Nd, 2> for ContextBackward {
+    /// The probabilities and v.
+    type State = (NdArrayTensor, NdArrayTensor);
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_p, node_v] = ops.parents;
+        let grad = f32_array(grads.consume::<Nd>(&ops.node), "attention output gradient");
+        let (p, v) = ops.state;
+        let (p, v) = (
+            f32_array(p, "attention probabilities"),
+            f32_array(v, "attention v"),
+        );
+        let s = self.shape;
+        let (dp, dv) = context_backward(
+            slice(&grad),
+            slice(&p),
+            slice(&v),
+            s,
+            (node_p.is_some(), node_v.is_some()),
+        );
+        if let (Some(node), Some(dp)) = (node_p, dp) {
+            grads.register::<Nd>(node.id, from_vec(dp, vec![s.batch, s.heads, s.seq, s.seq]));
+        }
+        if let (Some(node), Some(dv)) = (node_v, dv) {
+            grads.register::<Nd>(node.id, from_vec(dv, vec![s.batch, s.seq, s.heads * s.dim]));
+        }
+    }
+}
+
+fn autodiff_context(p: FloatTensor<Ad>, v: FloatTensor<Ad>, shape: Heads) -> FloatTensor<Ad> {
+    let out = ndarray_context(p.primitive.clone(), v.primitive.clone(), shape);
+    match (ContextBackward { shape })
+        .prepare::<NoCheckpointing>([p.node.clone(), v.node.clone()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish((p.primitive, v.primitive), out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
+    use burn::tensor::{Distribution, Tolerance};
     use super::*;
 
     fn values(n: usize, seed: usize) -> Vec<f32> {
@@ -337,5 +541,68 @@ mod tests {
         // Inputs without a gradient get none.
         let (none, some) = context_backward(&gc, &p, &v, s, (false, true));
         assert!(none.is_none() && some.is_some());
+    }
+
+    #[test]
+    fn attention_products_match_burn_forward_and_gradients() {
+        let device = Default::default();
+        let normal = Distribution::Normal(0.0, 1.0);
+        let (b, s, heads, hidden) = (2, 5, 3, 12);
+        let q = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let k = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let v = Tensor::<Nd, 3>::random([b, s, hidden], normal, &device);
+        let p = Tensor::<Nd, 4>::random([b, heads, s, s], normal, &device);
+        let tol = Tolerance::absolute(1e-5);
+        // burn's own ops (the generic fallback's formulas).
+        let burn_scores = |q: Tensor<Ad, 3>, k: Tensor<Ad, 3>| {
+            let q = (q * 0.5).reshape([b, s, heads, 4]).swap_dims(1, 2);
+            q.matmul(k.reshape([b, s, heads, 4]).permute([0, 2, 3, 1]))
+        };
+        let burn_context = |p: Tensor<Ad, 4>, v: Tensor<Ad, 3>| {
+            p.matmul(v.reshape([b, s, heads, 4]).swap_dims(1, 2))
+                .swap_dims(1, 2)
+                .reshape([b, s, hidden])
+        };
+        let want = burn_scores(Tensor::from_inner(q.clone()), Tensor::from_inner(k.clone()));
+        attention_scores(q.clone(), k.clone(), heads, 0.5)
+            .into_data()
+            .assert_approx_eq::<f32>(&want.inner().into_data(), tol);
+        let want = burn_context(Tensor::from_inner(p.clone()), Tensor::from_inner(v.clone()));
+        attention_context(p.clone(), v.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&want.inner().into_data(), tol);
+
+        // Gradients of weighted sums, fast vs burn, under autodiff.
+        let up_s = Tensor::<Ad, 4>::random([b, heads, s, s], normal, &device);
+        let up_c = Tensor::<Ad, 3>::random([b, s, hidden], normal, &device);
+        let run = |fast: bool| {
+            let leaf3 = |t: &Tensor<Nd, 3>| Tensor::<Ad, 3>::from_inner(t.clone()).require_grad();
+            let (qa, ka, va) = (leaf3(&q), leaf3(&k), leaf3(&v));
+            let pa = Tensor::<Ad, 4>::from_inner(p.clone()).require_grad();
+            let (scores, ctx) = if fast {
+                (
+                    attention_scores(qa.clone(), ka.clone(), heads, 0.5),
+                    attention_context(pa.clone(), va.clone()),
+                )
+            } else {
+                (
+                    burn_scores(qa.clone(), ka.clone()),
+                    burn_context(pa.clone(), va.clone()),
+                )
+            };
+            let grads = ((scores * up_s.clone()).sum() + (ctx * up_c.clone()).sum()).backward();
+            let g3 = |t: &Tensor<Ad, 3>| t.grad(&grads).unwrap().into_data();
+            (
+                g3(&qa),
+                g3(&ka),
+                g3(&va),
+                pa.grad(&grads).unwrap().into_data(),
+            )
+        };
+        let (fast, burn) = (run(true), run(false));
+        fast.0.assert_approx_eq::<f32>(&burn.0, tol);
+        fast.1.assert_approx_eq::<f32>(&burn.1, tol);
+        fast.2.assert_approx_eq::<f32>(&burn.2, tol);
+        fast.3.assert_approx_eq::<f32>(&burn.3, tol);
     }
 }

@@ -1,4 +1,4 @@
-//! Dropout masks from a counter-based hash, generated and applied on rayon's threads.
+//! Dropout ([`dropout`]) with masks from a counter-based hash, generated and applied on rayon's threads.
 //!
 //! burn's `Dropout` draws one Bernoulli sample per element from the backend's sequential RNG
 //! (ChaCha, through an f64 per element) on one thread, then multiplies twice; in a training step
@@ -8,6 +8,19 @@
 //! recomputes it from the seed instead of storing it. The seed is drawn from the backend's RNG,
 //! so a run stays reproducible from `Backend::seed`; the masks are different draws from burn's
 //! (same keep probability, same `1/keep` scaling).
+
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{unary, Backward, Ops};
+use burn::backend::ndarray::NdArrayTensor;
+use burn::tensor::backend::Backend;
+use burn::tensor::ops::FloatTensor;
+use burn::tensor::Tensor;
+use burn::nn::Dropout;
+
+use crate::{f32_array, from_prim, from_vec, into_prim, is, slice, Ad, Nd};
 
 use rayon::prelude::*;
 
@@ -79,8 +92,66 @@ pub fn apply(values: &[f32], out: &mut [f32], mask: &Mask) {
         });
 }
 
+/// Dropout as `burn::nn::Dropout::forward` (active only under autodiff, identity at p = 0).
+///
+/// On `Autodiff<NdArray>` the mask comes from a counter-based hash seeded from the backend's
+/// RNG, made and applied on rayon's threads and recomputed for the backward pass (see
+/// [`dropout`](self::dropout)): reproducible from `Backend::seed`, but not the same draws as
+/// burn's. Elsewhere it is burn's `Dropout::forward`.
+pub fn dropout<B: Backend, const D: usize>(dropout: &Dropout, x: Tensor<B, D>) -> Tensor<B, D> {
+    if is::<B, Ad>() && dropout.prob > 0.0 {
+        return from_prim(autodiff_dropout(into_prim(x), dropout.prob));
+    }
+    dropout.forward(x)
+}
+
+/// A 64-bit seed from the ndarray backend's RNG (so `Backend::seed` fixes it).
+fn backend_seed() -> u64 {
+    let draws = Tensor::<Nd, 1>::random(
+        [2],
+        burn::tensor::Distribution::Uniform(0.0, 16_777_216.0),
+        &Default::default(),
+    );
+    let draws: Vec<f32> = draws.into_data().to_vec().expect("f32 draws");
+    ((draws[0] as u64) << 24) ^ (draws[1] as u64)
+}
+
+#[derive(Debug)]
+struct DropoutBackward {
+    mask: Mask,
+}
+
+impl Backward<Nd, 1> for DropoutBackward {
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        unary::<Nd, _>(ops.parents, ops.node, grads, |grad| {
+            let mut grad = f32_array(grad, "dropout gradient");
+            if !grad.is_unique() {
+                grad = grad.to_owned().into_shared();
+            }
+            apply_in_place(grad.as_slice_mut().expect("standard layout"), &self.mask);
+            NdArrayTensor::from(grad)
+        });
+    }
+}
+
+fn autodiff_dropout(x: FloatTensor<Ad>, prob: f64) -> FloatTensor<Ad> {
+    let mask = Mask::new(backend_seed(), prob);
+    let input = f32_array(x.primitive.clone(), "dropout input");
+    let mut out = vec![0.0; input.len()];
+    apply(slice(&input), &mut out, &mask);
+    let out = from_vec(out, input.shape().to_vec());
+    DropoutBackward { mask }
+        .prepare::<NoCheckpointing>([x.node.clone()])
+        .compute_bound()
+        .stateless(out)
+}
+
+
 #[cfg(test)]
 mod tests {
+    use burn::tensor::{Distribution, Tolerance};
     use super::*;
 
     #[test]
@@ -106,5 +177,40 @@ mod tests {
             (pairs as f64 - 0.01 * n as f64).abs() < 300.0,
             "{pairs} adjacent drops"
         );
+    }
+
+    #[test]
+    fn dropout_scales_survivors_and_routes_the_gradient_through_the_same_mask() {
+        let device = Default::default();
+        let layer = burn::nn::DropoutConfig::new(0.25).init();
+        let x = Tensor::<Nd, 2>::random([64, 300], Distribution::Normal(0.0, 1.0), &device);
+        // Without autodiff: identity, as burn's.
+        dropout(&layer, x.clone())
+            .into_data()
+            .assert_approx_eq::<f32>(&x.clone().into_data(), Tolerance::absolute(0.0));
+        let xa = Tensor::<Ad, 2>::from_inner(x.clone()).require_grad();
+        let y = dropout(&layer, xa.clone());
+        let (xs, ys): (Vec<f32>, Vec<f32>) =
+            (x.to_data().to_vec().unwrap(), y.to_data().to_vec().unwrap());
+        let grads = (y * 3.0).sum().backward();
+        let g: Vec<f32> = xa.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        let mut dropped = 0;
+        for ((x, y), g) in xs.iter().zip(&ys).zip(&g) {
+            if *y == 0.0 {
+                dropped += 1;
+                assert_eq!(*g, 0.0, "a dropped element passes no gradient");
+            } else {
+                assert!((y - x / 0.75).abs() <= 1e-6 * x.abs().max(1.0));
+                assert!((g - 3.0 / 0.75).abs() < 1e-6, "{g}");
+            }
+        }
+        // 25% of 19200, within 5 standard deviations (60).
+        assert!((dropped as f64 - 4800.0).abs() < 300.0, "{dropped} dropped");
+        // Seeding the backend fixes the mask.
+        let run = || {
+            <Ad as Backend>::seed(&device, 3);
+            dropout(&layer, Tensor::<Ad, 2>::from_inner(x.clone())).into_data()
+        };
+        run().assert_approx_eq::<f32>(&run(), Tolerance::absolute(0.0));
     }
 }

@@ -19,7 +19,7 @@ use burn::tensor::{Bool, Int, Tensor};
 
 use crate::config::BertConfig;
 use crate::lora::LoraConfig;
-use crate::weights::{ParamSource, RandomInit, WeightsError};
+use crate::params::{ParamSource, RandomInit, WeightsError};
 
 /// Added to attention scores of padding keys: `exp` of it underflows to exactly 0 in f32, and
 /// unlike `f32::MIN` or -1e9 it stays finite in f16.

@@ -218,23 +218,15 @@ mod tests {
     use sqlcoder_data::types::{Cell, ColumnType};
 
     fn table() -> Table {
-        Table {
-            id: "1-1-1".into(),
-            header: vec!["State/territory".into(), "Notes".into(), "Pick #".into()],
-            types: vec![ColumnType::Text, ColumnType::Text, ColumnType::Real],
-            rows: vec![
-                vec![
-                    Cell::Text("South Australia".into()),
-                    Cell::Text("Smith, J.".into()),
-                    Cell::Number(12.0),
-                ],
-                vec![
-                    Cell::Text("Victoria".into()),
-                    Cell::Text("the notes".into()),
-                    Cell::Number(3.0),
-                ],
+        Table::new(
+            "1-1-1",
+            &["State/territory", "Notes", "Pick #"],
+            &[ColumnType::Text, ColumnType::Text, ColumnType::Real],
+            vec![
+                vec!["South Australia".into(), "Smith, J.".into(), 12.0.into()],
+                vec!["Victoria".into(), "the notes".into(), 3.0.into()],
             ],
-        }
+        )
     }
 
     /// Word pieces split at spaces and punctuation, like BERT's pre-tokenizer.

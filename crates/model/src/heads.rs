@@ -24,7 +24,7 @@ pub const N_WHERE: usize = 5;
 /// Logit given to masked positions: large enough to vanish under softmax, finite so 0·mask stays 0.
 pub const MASKED_LOGIT: f32 = -1.0e4;
 
-/// Optional head variants (issue 13, item 2), each measured against the plain heads with
+/// Optional head variants, each measured against the plain heads with
 /// `experiments/ablation/run.sh` before a recipe turns it on. Off in stored specs that predate them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -10,6 +10,7 @@ pub mod content;
 pub mod heads;
 pub mod input;
 pub mod lora;
+pub mod params;
 pub mod slot_model;
 pub mod trainable;
 pub mod weights;

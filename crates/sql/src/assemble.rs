@@ -87,12 +87,12 @@ mod tests {
     use sqlcoder_data::types::{Cond, CondOp};
 
     fn table() -> Table {
-        Table {
-            id: "1-2-3".into(),
-            header: vec!["Player".into(), "Goals \"total\"".into(), "player".into()],
-            types: vec![ColumnType::Text, ColumnType::Real, ColumnType::Text],
-            rows: vec![],
-        }
+        Table::new(
+            "1-2-3",
+            &["Player", "Goals \"total\"", "player"],
+            &[ColumnType::Text, ColumnType::Real, ColumnType::Text],
+            vec![],
+        )
     }
 
     fn cond(col: usize, op: CondOp, value: CondValue) -> Cond {

@@ -347,16 +347,16 @@ mod tests {
     use sqlcoder_data::types::{Agg, CondOp, Query};
 
     fn table() -> Table {
-        Table {
-            id: "1-1".into(),
-            header: vec!["City".into(), "Pop.".into()],
-            types: vec![ColumnType::Text, ColumnType::Real],
-            rows: vec![
-                vec![Cell::Text("ÉVORA".into()), Cell::Number(56.0)],
-                vec![Cell::Text("Porto".into()), Cell::Text("1,300".into())],
-                vec![Cell::Text("Faro".into()), Cell::Text("n/a".into())],
+        Table::new(
+            "1-1",
+            &["City", "Pop."],
+            &[ColumnType::Text, ColumnType::Real],
+            vec![
+                vec!["ÉVORA".into(), 56.0.into()],
+                vec!["Porto".into(), "1,300".into()],
+                vec!["Faro".into(), "n/a".into()],
             ],
-        }
+        )
     }
 
     fn query(sel: usize, agg: Agg, conds: Vec<(usize, CondOp, &str)>) -> Query {

@@ -185,20 +185,11 @@ fn insert_rows(tx: &rusqlite::Transaction, name: &str, table: &Table) -> Result<
 mod tests {
     use super::*;
 
-    fn table(id: &str, header: &[&str], types: &[ColumnType], rows: Vec<Vec<Cell>>) -> Table {
-        Table {
-            id: id.into(),
-            header: header.iter().map(|s| s.to_string()).collect(),
-            types: types.to_vec(),
-            rows,
-        }
-    }
-
     #[test]
     fn cells_are_stored_by_column_type() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let t = table(
+        let t = Table::new(
             "1-2-3",
             &["Name", "Score"],
             &[ColumnType::Text, ColumnType::Real],
@@ -235,8 +226,8 @@ mod tests {
     fn a_bad_table_leaves_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let good = table("1-1-1", &["a"], &[ColumnType::Text], vec![]);
-        let ragged = table(
+        let good = Table::new("1-1-1", &["a"], &[ColumnType::Text], vec![]);
+        let ragged = Table::new(
             "1-1-2",
             &["a", "b"],
             &[ColumnType::Text, ColumnType::Text],

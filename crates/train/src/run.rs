@@ -12,7 +12,7 @@ use burn::tensor::backend::AutodiffBackend;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use sqlcoder_data::{self as data, Split};
-use sqlcoder_model::backend::{no_cuda, BackendKind, GpuOptions};
+use sqlcoder_model::backend::{BackendKind, GpuOptions};
 use sqlcoder_model::input::InputBuilder;
 use sqlcoder_model::slot_model::SlotModel;
 use std::path::{Path, PathBuf};
@@ -112,5 +112,5 @@ fn train_cuda(
     _: &GpuOptions,
     _: bool,
 ) -> Result<TrainSummary> {
-    Err(no_cuda())
+    Err(sqlcoder_model::backend::no_cuda())
 }

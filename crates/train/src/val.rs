@@ -8,7 +8,7 @@ use sqlcoder_data::types::Query;
 use sqlcoder_data::{self as data, Example, Split, Table};
 use sqlcoder_eval as eval;
 use sqlcoder_infer::decide::{decide, AnswerOptions};
-use sqlcoder_infer::predictor::Scorer;
+use sqlcoder_infer::scorer::Scorer;
 use sqlcoder_model::batch::ShapePolicy;
 use sqlcoder_model::input::{EncodedInput, InputBuilder};
 use sqlcoder_model::slot_model::SlotModel;

@@ -6,7 +6,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
 
 use crate::config::BertConfig;
-use crate::weights::{ParamSource, WeightsError};
+use crate::params::{ParamSource, WeightsError};
 use sqlcoder_kernels::{dropout, layer_norm};
 
 #[derive(Module, Debug)]

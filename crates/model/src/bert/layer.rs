@@ -8,7 +8,7 @@ use burn::tensor::Tensor;
 
 use crate::config::BertConfig;
 use crate::lora::{AdaptedLinear, LoraConfig, LoraTargets};
-use crate::weights::{ParamSource, WeightsError};
+use crate::params::{ParamSource, WeightsError};
 use sqlcoder_kernels::{
     attention_context, attention_scores, dropout, gelu, layer_norm, masked_softmax,
 };
