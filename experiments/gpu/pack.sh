@@ -4,10 +4,13 @@
 #
 #   experiments/gpu/pack.sh            # release binary built with --features cuda
 #   FEATURES= experiments/gpu/pack.sh  # a CPU binary instead: rehearse run.sh on the CPU
+#   VARIANT=noautotune=/path/to/sqlcoder experiments/gpu/pack.sh
+#                                      # also a second build, which run.sh gives its own cold run
 #
-# Packed (xz-compressed where it pays): the stripped `sqlcoder` binary, the encoder folder,
+# Packed (xz-compressed where it pays): the stripped `sqlcoder` binary, the encoder folder, the
+# shipped model (for the inference measurement),
 # the prepared training cache and val files of $DATA (default data/, prepared first if missing),
-# the kernel cache an earlier trip brought back (experiments/gpu/kernel-cache.tar.xz, if present) and a copy
+# and a copy
 # of ../shared/tools/torch_minilm_gpu_bench.py. At the end it prints the sizes and checks that
 # pack + repository without models/ fit in 64 MiB.
 set -euo pipefail
@@ -15,6 +18,8 @@ cd "$(dirname "$0")/../.."
 FEATURES=${FEATURES-cuda}
 DATA=${DATA:-data}
 ENCODER=${ENCODER:-models/all-MiniLM-L6-v2}
+MODEL=${MODEL-models/sqlcoder-lora}   # MODEL= leaves it out (predict then uses the cold run's)
+VARIANT=${VARIANT:-}
 SHARED=${SHARED:-../shared}
 TARGET=${CARGO_TARGET_DIR:-target}
 PACK=experiments/gpu/pack
@@ -50,16 +55,25 @@ EOF
 fi
 
 rm -rf "$PACK"
-mkdir -p "$PACK/bin" "$PACK/encoder" "$PACK/data/dataset_files" "$PACK/data/db_files" \
-  "$PACK/data/cache" "$PACK/tools"
+mkdir -p "$PACK/bin" "$PACK/encoder" "$PACK/model" "$PACK/data/dataset_files" \
+  "$PACK/data/db_files" "$PACK/data/cache" "$PACK/tools"
 strip -o "$PACK/bin/sqlcoder" "$BIN"
 xz -T0 -9 "$PACK/bin/sqlcoder"
-for f in "$ENCODER"/*; do
-  case "$f" in
-    *.safetensors) xz -T0 -9 -c "$f" >"$PACK/encoder/$(basename "$f").xz" ;;
-    *) cp "$f" "$PACK/encoder/" ;;
-  esac
-done
+if [ -n "$VARIANT" ]; then
+  strip -o "$PACK/bin/sqlcoder-${VARIANT%%=*}" "${VARIANT#*=}"
+  xz -T0 -9 "$PACK/bin/sqlcoder-${VARIANT%%=*}"
+fi
+# $1 source folder, $2 pack folder: safetensors xz-compressed, the rest as it is.
+pack_folder() {
+  for f in "$1"/*; do
+    case "$f" in
+      *.safetensors) xz -T0 -9 -c "$f" >"$2/$(basename "$f").xz" ;;
+      *) cp "$f" "$2/" ;;
+    esac
+  done
+}
+pack_folder "$ENCODER" "$PACK/encoder"
+if [ -n "$MODEL" ]; then pack_folder "$MODEL" "$PACK/model"; fi
 xz -T0 -9 -c "$DATA/cache/train.cache" >"$PACK/data/cache/train.cache.xz"
 if [ -f "$DATA/dataset_files/val.jsonl.xz" ]; then
   cp "$DATA/dataset_files/val.jsonl.xz" "$PACK/data/dataset_files/"
@@ -69,9 +83,6 @@ fi
 # The val database scores validation (execution accuracy) at the end of an epoch.
 if [ -f "$DATA/db_files/val.db" ]; then
   xz -T0 -9 -c "$DATA/db_files/val.db" >"$PACK/data/db_files/val.db.xz"
-fi
-if [ -f experiments/gpu/kernel-cache.tar.xz ]; then
-  cp experiments/gpu/kernel-cache.tar.xz "$PACK/"
 fi
 cp "$SHARED/tools/torch_minilm_gpu_bench.py" "$PACK/tools/"
 echo "features=${FEATURES:-none} built=$(date -u +%FT%TZ) commit=$(git rev-parse --short HEAD)" >"$PACK/MANIFEST"

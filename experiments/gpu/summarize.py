@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Collects one run.sh trip's logs into throughput.json (fields named in issue 12).
 
-burn_train_ex_per_s is the steady-state rate of the cold run: the trainer logs, every 10 steps,
+burn_train_ex_per_s is the steady-state rate of the warm run (it repeats the cold run's steps on a
+filled kernel cache, so no compilation is left in it; the cold run's rate when the warm run logged
+too little): the trainer logs, every 10 steps,
 the examples/s since the epoch began (cumulative); from two such lines (steps a < b, all batches
 of 32) the rate between them is 32 (b - a) / (t_b - t_a) with t = 32 step / rate. The first line
 after step 10 is taken as a, so the first step's kernel compilation is left out.
@@ -15,13 +17,23 @@ a = ap.parse_args()
 d = pathlib.Path(a.outdir)
 
 
+def read(name):
+    p = d / name
+    return p.read_text() if p.exists() else ""
+
+
 def first_step(name):
-    m = re.search(r"first step done ([0-9.]+) s", (d / f"train_{name}.log").read_text())
+    m = re.search(r"first step done ([0-9.]+) s", read(f"train_{name}.log"))
     return float(m.group(1)) if m else None
 
 
+def steps_done(name):
+    lines = [json.loads(l) for l in read(f"metrics_{name}.jsonl").splitlines() if l]
+    return max([l["step"] for l in lines if l.get("kind") == "step"], default=0)
+
+
 def steady_rate(name, batch=32):
-    lines = [json.loads(l) for l in (d / f"metrics_{name}.jsonl").read_text().splitlines() if l]
+    lines = [json.loads(l) for l in read(f"metrics_{name}.jsonl").splitlines() if l]
     steps = [l for l in lines if l.get("kind") == "step" and l.get("epoch") == 1]
     pts = [(l["step"], batch * l["step"] / l["examples_per_s"]) for l in steps if l["examples_per_s"] > 0]
     if len(pts) < 2:
@@ -36,7 +48,7 @@ def steady_rate(name, batch=32):
 
 
 def predict_rate():
-    text = (d / "predict_2.txt").read_text()
+    text = read("predict_2.txt")
     m = re.search(r"\(([0-9.]+) questions/s\)", text)
     return float(m.group(1)) if m else None
 
@@ -50,7 +62,19 @@ def torch_numbers():
     return val(f32), val(bf16), val(inf)
 
 
-burn_train, window = steady_rate("cold")
+burn_train, window = steady_rate("warm")
+rate_source = "warm"
+if burn_train is None or window is None or window[1] - window[0] < 10:
+    burn_train, window = steady_rate("cold")
+    rate_source = "cold"
+variants = {
+    p.name[len("train_cold_"):-len(".log")]: {
+        "first_step_s": first_step(p.name[len("train_"):-len(".log")]),
+        "steps_done": steps_done(p.name[len("train_"):-len(".log")]),
+    }
+    for p in sorted(d.glob("train_cold_*.log"))
+}
+cache_bytes = read("kernel_cache_bytes").strip()
 torch_train, torch_bf16, torch_infer = torch_numbers()
 burn_infer = predict_rate()
 out = {
@@ -63,6 +87,9 @@ out = {
     "warm_source": a.warm_source,
     "burn_train_ex_per_s": burn_train,
     "burn_train_steps_window": window,
+    "burn_train_rate_from": rate_source,
+    "steps_done_cold": steps_done("cold"),
+    "steps_done_warm": steps_done("warm"),
     "torch_train_ex_per_s": torch_train,
     "torch_train_bf16_ex_per_s": torch_bf16,
     "train_ratio_burn_over_torch": burn_train / torch_train if burn_train and torch_train else None,
@@ -72,5 +99,7 @@ out = {
     "torch_infer_q_per_s": torch_infer,
     "torch_infer_note": "encoder forward only, batch 64 (torch_minilm_gpu_bench.py)",
     "steps": int(a.steps),
+    "kernel_cache_bytes": int(cache_bytes) if cache_bytes else None,
+    "variants": variants,
 }
 pathlib.Path(a.out).write_text(json.dumps(out, indent=2) + "\n")
