@@ -12,7 +12,6 @@ use sqlcoder_infer::baseline::{baseline_query, majority_select};
 use sqlcoder_infer::split::predict_split;
 use sqlcoder_infer::{AnswerOptions, Answerer};
 use sqlcoder_model::backend::BackendKind;
-use sqlcoder_model::slot_model::shipped_model_dir;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

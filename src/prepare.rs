@@ -11,11 +11,11 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use sqlcoder_data::{dataset_path, db_path, Dataset};
 use sqlcoder_data::io::StagedPath;
 use sqlcoder_data::sample::{read_any, select_train, select_val};
 use sqlcoder_data::types::{Split, Table};
 use sqlcoder_data::{challenge, wikisql};
+use sqlcoder_data::{dataset_path, db_path, Dataset};
 use sqlcoder_sql::schema;
 use std::fmt;
 use std::path::{Path, PathBuf};

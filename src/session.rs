@@ -61,7 +61,6 @@ impl ModelArgs {
     pub fn model_dir(&self) -> PathBuf {
         self.model.clone().unwrap_or_else(shipped_model_dir)
     }
-
 }
 
 /// Which trained model answers, and how it decodes (`ask`, `repl`, `serve`).

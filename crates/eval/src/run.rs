@@ -108,7 +108,7 @@ pub fn score_example(
 mod tests {
     use super::*;
     use crate::predictions::write_predictions;
-    use sqlcoder_data::types::{Agg, Cell, ColumnType, CondOp};
+    use sqlcoder_data::types::{Agg, ColumnType, CondOp};
     use sqlcoder_sql::schema::build_db;
 
     fn table() -> Table {

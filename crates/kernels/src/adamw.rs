@@ -22,8 +22,8 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
 use rayon::prelude::*;
 
-use crate::simd::multiversion;
 use super::{f32_array, from_prim, into_prim, is, Nd};
+use crate::simd::multiversion;
 use burn::backend::ndarray::{NdArrayTensor, SharedArray};
 
 /// Elements per rayon task.

@@ -8,7 +8,6 @@
 //! copies the split heads on one thread and runs its batched matmul through `matrixmultiply`).
 //! Each pair writes only its own block of the output, so the tasks never overlap.
 
-
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
@@ -453,11 +452,10 @@ fn autodiff_context(p: FloatTensor<Ad>, v: FloatTensor<Ad>, shape: Heads) -> Flo
     }
 }
 
-
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Distribution, Tolerance};
     use super::*;
+    use burn::tensor::{Distribution, Tolerance};
 
     fn values(n: usize, seed: usize) -> Vec<f32> {
         (0..n)

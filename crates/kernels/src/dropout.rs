@@ -9,16 +9,15 @@
 //! so a run stays reproducible from `Backend::seed`; the masks are different draws from burn's
 //! (same keep probability, same `1/keep` scaling).
 
-
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops};
 use burn::backend::ndarray::NdArrayTensor;
+use burn::nn::Dropout;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::Tensor;
-use burn::nn::Dropout;
 
 use crate::{f32_array, from_prim, from_vec, into_prim, is, slice, Ad, Nd};
 
@@ -148,11 +147,10 @@ fn autodiff_dropout(x: FloatTensor<Ad>, prob: f64) -> FloatTensor<Ad> {
         .stateless(out)
 }
 
-
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Distribution, Tolerance};
     use super::*;
+    use burn::tensor::{Distribution, Tolerance};
 
     #[test]
     fn keeps_the_right_share_scaled_and_is_reproducible() {

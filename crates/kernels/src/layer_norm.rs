@@ -8,16 +8,15 @@
 //! `dx = (g·γ − mean(g·γ) − x̂·mean(g·γ·x̂)) / σ`, `dγ = Σ g·x̂`, `dβ = Σ g`
 //! (the column sums are per fixed chunk of rows, added in order: deterministic).
 
-
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ndarray::NdArrayTensor;
+use burn::nn::LayerNorm;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::Tensor;
-use burn::nn::LayerNorm;
 
 use crate::{f32_array, from_prim, from_vec, into_prim, is, slice, Ad, Nd};
 
@@ -240,8 +239,7 @@ impl<const N: usize> Backward<Nd, N> for LayerNormBackward {
             f32_array(normalized, "LayerNorm saved rows"),
             f32_array(gamma, "LayerNorm γ"),
         );
-        let (dx, dgamma, dbeta) =
-            backward(slice(&grad), slice(&normalized), &denom, slice(&gamma));
+        let (dx, dgamma, dbeta) = backward(slice(&grad), slice(&normalized), &denom, slice(&gamma));
         let [inputs @ .., node_gamma, node_beta] = ops.parents.as_slice() else {
             unreachable!("LayerNorm has γ and β parents")
         };
@@ -291,11 +289,10 @@ fn autodiff_layer_norm(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Distribution, Tolerance};
     use super::*;
+    use burn::tensor::{Distribution, Tolerance};
 
     #[test]
     fn forward_and_backward_match_the_definitions() {

@@ -91,29 +91,6 @@ fn f32_array(t: NdArrayTensor, what: &str) -> SharedArray<f32> {
     standard_f32(t).unwrap_or_else(|t| panic!("{what}: expected f32, got {:?}", t.dtype()))
 }
 
-fn matrix_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
-    match a.shape() {
-        &[rows, cols] => (rows, cols),
-        other => panic!("{what}: expected a matrix, got shape {other:?}"),
-    }
-}
-
-/// `(rows, width)` of an array read as rows of its last dimension.
-fn row_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
-    match a.shape().last() {
-        Some(&width) if width > 0 => (a.len() / width, width),
-        Some(_) => (0, 0),
-        None => panic!("{what}: a scalar has no rows"),
-    }
-}
-
-/// The shape of `a` with its last dimension replaced by `last`.
-fn with_last(a: &SharedArray<f32>, last: usize) -> Vec<usize> {
-    let mut shape = a.shape().to_vec();
-    *shape.last_mut().expect("at least one dimension") = last;
-    shape
-}
-
 fn from_vec(values: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
     NdArrayTensor::from_data(TensorData::new(values, shape))
 }
@@ -121,4 +98,3 @@ fn from_vec(values: Vec<f32>, shape: Vec<usize>) -> NdArrayTensor {
 fn slice(a: &SharedArray<f32>) -> &[f32] {
     a.as_slice().expect("standard layout")
 }
-

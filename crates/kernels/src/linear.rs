@@ -12,10 +12,10 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ndarray::NdArrayTensor;
+use burn::nn::Linear;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::Tensor;
-use burn::nn::Linear;
 use gemm::Parallelism;
 
 use crate::{f32_array, from_prim, from_vec, into_prim, is, Ad, Nd, SharedArray};
@@ -122,7 +122,6 @@ pub fn matmul(a: Mat, b: Mat, out: &mut [f32], accumulate: bool) {
     }
 }
 
-
 /// A dense layer `x·weight + bias` on `[..., d_in]` inputs, `weight` `[d_in, d_out]`.
 ///
 /// On ndarray (plain or autodiff) the products run on [`gemm`] (bias written first, the product
@@ -166,6 +165,29 @@ pub fn linear<B: Backend, const D: usize>(
 /// A burn `Linear` layer through [`linear`] (on `[..., d_in]` inputs).
 pub fn dense<B: Backend, const D: usize>(layer: &Linear<B>, x: Tensor<B, D>) -> Tensor<B, D> {
     linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
+}
+
+fn matrix_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
+    match a.shape() {
+        &[rows, cols] => (rows, cols),
+        other => panic!("{what}: expected a matrix, got shape {other:?}"),
+    }
+}
+
+/// `(rows, width)` of an array read as rows of its last dimension.
+fn row_dims(a: &SharedArray<f32>, what: &str) -> (usize, usize) {
+    match a.shape().last() {
+        Some(&width) if width > 0 => (a.len() / width, width),
+        Some(_) => (0, 0),
+        None => panic!("{what}: a scalar has no rows"),
+    }
+}
+
+/// The shape of `a` with its last dimension replaced by `last`.
+fn with_last(a: &SharedArray<f32>, last: usize) -> Vec<usize> {
+    let mut shape = a.shape().to_vec();
+    *shape.last_mut().expect("at least one dimension") = last;
+    shape
 }
 
 fn ndarray_linear(
@@ -252,11 +274,10 @@ fn autodiff_linear(x: FloatTensor<Ad>, w: FloatTensor<Ad>, b: FloatTensor<Ad>) -
     }
 }
 
-
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Distribution, Tolerance};
     use super::*;
+    use burn::tensor::{Distribution, Tolerance};
 
     fn naive(a: &[f32], b: &[f32], m: usize, k: usize, n: usize) -> Vec<f32> {
         let mut out = vec![0.0; m * n];

@@ -64,12 +64,10 @@ macro_rules! multiversion {
 
 pub(crate) use multiversion;
 
-
 /// Rows per rayon task for the row-wise kernels.
 pub fn rows_per_task(row_len: usize) -> usize {
     (CHUNK / row_len.max(1)).max(1)
 }
-
 
 #[cfg(test)]
 mod tests {

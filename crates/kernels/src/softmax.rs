@@ -7,10 +7,10 @@ use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{unary, Backward, Ops, OpsKind};
 use burn::backend::ndarray::NdArrayTensor;
+use burn::tensor::activation;
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
 use burn::tensor::Tensor;
-use burn::tensor::activation;
 use rayon::prelude::*;
 
 use crate::simd::{exp, multiversion, rows_per_task};
@@ -164,7 +164,6 @@ pub fn softmax_backward_in_place(probs: &[f32], grad: &mut [f32], row_len: usize
         .zip(probs.par_chunks(per_task))
         .for_each(|(g, p)| softmax_backward_chunk(p, g, row_len));
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -215,7 +215,7 @@ fn pieces_of_words(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlcoder_data::types::{Cell, ColumnType};
+    use sqlcoder_data::types::ColumnType;
 
     fn table() -> Table {
         Table::new(
