@@ -380,3 +380,22 @@ fn committed_sample_is_reproducible_from_the_shared_data() {
         );
     }
 }
+
+#[test]
+fn prepare_leaves_out_missing_splits_but_not_all() {
+    let src = tempfile::tempdir().unwrap();
+    small_source(src.path());
+    for name in ["train.jsonl", "train.tables.jsonl"] {
+        std::fs::remove_file(src.path().join(name)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let report = prepare::prepare(src.path(), out.path()).unwrap();
+    assert!(report.split(Split::Train).is_none());
+    assert_eq!(report.split(Split::Val).unwrap().questions, 3);
+    assert!(!dataset_path(out.path(), Split::Train).exists());
+    assert!(dataset_path(out.path(), Split::Test).exists());
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = prepare::prepare(empty.path(), out.path()).unwrap_err();
+    assert!(format!("{err:#}").contains("no WikiSQL"), "{err:#}");
+}

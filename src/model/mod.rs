@@ -6,6 +6,7 @@ pub mod bert;
 pub mod config;
 pub mod content;
 pub mod fast;
+pub mod header_text;
 pub mod heads;
 pub mod input;
 pub mod lora;
