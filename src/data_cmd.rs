@@ -56,13 +56,13 @@ pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
 
 pub fn prepare(source: &Path, out: &Path) -> Result<()> {
     let started = std::time::Instant::now();
-    super::prepare::prepare(source, out)?;
+    let report = super::prepare::prepare(source, out)?;
     println!(
         "{:<6} {:>9} {:>9} {:>7} {:>10}",
         "split", "examples", "executed", "failed", "non-empty"
     );
     let mut failed = 0;
-    for split in Split::ALL {
+    for split in report.splits.iter().map(|s| s.split) {
         let ds = data::load_split(out, split)?;
         let check = gold_check(&ds, &data::db_path(out, split))?;
         println!(

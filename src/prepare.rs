@@ -68,12 +68,24 @@ impl fmt::Display for PrepareReport {
 }
 
 /// Read `source` (original format) and write the challenge layout under `out`, with a progress bar.
+/// Splits whose files are missing are left out (a dev set of its own may have no train split),
+/// with a note; a source with none of them is an error.
 pub fn prepare(source: &Path, out: &Path) -> Result<PrepareReport> {
     let started = Instant::now();
-    let located: Vec<(Split, wikisql::SplitFiles)> = Split::ALL
-        .iter()
-        .map(|&s| Ok((s, wikisql::locate_split(source, s)?)))
-        .collect::<Result<_>>()?;
+    let mut located: Vec<(Split, wikisql::SplitFiles)> = Vec::new();
+    let mut missing = Vec::new();
+    for &split in Split::ALL.iter() {
+        match wikisql::locate_split(source, split) {
+            Ok(files) => located.push((split, files)),
+            Err(why) => missing.push(why),
+        }
+    }
+    if located.is_empty() {
+        return Err(missing.remove(0));
+    }
+    for why in &missing {
+        eprintln!("note: {why}; that split is left out");
+    }
 
     let bar = ProgressBar::new(0);
     if let Ok(style) =

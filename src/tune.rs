@@ -58,10 +58,11 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         &answerer.options,
         |v| {
             eprintln!(
-                "{:<7} keep_above {:<4} count_zero_answers {:<5}  LF {:.2}  EX {:.2}  changed {}",
+                "{:<7} keep_above {:<4} count_zero_answers {:<5} unmatched_values {:<5}  LF {:.2}  EX {:.2}  changed {}",
                 if v.guided { "guided" } else { "greedy" },
                 v.keep_above,
                 v.count_zero_answers,
+                v.unmatched_values,
                 100.0 * v.logical_form,
                 100.0 * v.execution,
                 v.guidance_changed
@@ -74,10 +75,11 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     file.commit()?;
     let c = &report.chosen;
     println!(
-        "chosen on {}: keep_above {}, count_zero_answers {}, abstain below {:.2} (calibration error {:.3}); report in {}",
+        "chosen on {}: keep_above {}, count_zero_answers {}, unmatched values retried/unwrapped {}, abstain below {:.2} (calibration error {:.3}); report in {}",
         args.source.split,
         c.keep_above,
         c.count_zero_answers,
+        c.retry_unmatched,
         c.abstain_below,
         report.calibration_error,
         args.out.display()

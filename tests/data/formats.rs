@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use sqlcoder::prepare;
 use sqlcoder_data::io::StagedPath;
 use sqlcoder_data::{
-    challenge, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue, Dataset, Split,
-    Table,
+    challenge, dataset_path, db_path, load_split, sample, wikisql, Cell, ColumnType, CondValue,
+    Dataset, Split, Table,
 };
 use sqlcoder_sql::naming::{column_names, quote_ident, table_name};
 use sqlcoder_sql::schema;
@@ -379,4 +379,23 @@ fn committed_sample_is_reproducible_from_the_shared_data() {
             read_back(&db_path(&sample(), Split::Val), &table.id)
         );
     }
+}
+
+#[test]
+fn prepare_leaves_out_missing_splits_but_not_all() {
+    let src = tempfile::tempdir().unwrap();
+    small_source(src.path());
+    for name in ["train.jsonl", "train.tables.jsonl"] {
+        std::fs::remove_file(src.path().join(name)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let report = prepare::prepare(src.path(), out.path()).unwrap();
+    assert!(report.split(Split::Train).is_none());
+    assert_eq!(report.split(Split::Val).unwrap().questions, 3);
+    assert!(!dataset_path(out.path(), Split::Train).exists());
+    assert!(dataset_path(out.path(), Split::Test).exists());
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = prepare::prepare(empty.path(), out.path()).unwrap_err();
+    assert!(format!("{err:#}").contains("no WikiSQL"), "{err:#}");
 }

@@ -47,6 +47,7 @@ fn training_is_deterministic_for_a_seed() {
             where_attention: true,
             agg_reads_question: true,
         },
+        spoken_headers: false,
     };
     let losses = |name: &str| -> Vec<(u64, f64)> {
         let config = TrainConfig {

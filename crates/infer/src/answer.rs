@@ -84,10 +84,11 @@ impl<B: Backend> Answerer<B> {
                 model_dir.display()
             );
         }
-        let builder = InputBuilder::from_file(encoder_dir.join("tokenizer.json"))
-            .with_context(|| format!("loading the tokenizer of {}", encoder_dir.display()))?;
-        let (model, _spec) = SlotModel::load_artifact(model_dir, encoder_dir, &device)
+        let (model, spec) = SlotModel::load_artifact(model_dir, encoder_dir, &device)
             .with_context(|| format!("loading the model {}", model_dir.display()))?;
+        let builder = InputBuilder::from_file(encoder_dir.join("tokenizer.json"))
+            .with_context(|| format!("loading the tokenizer of {}", encoder_dir.display()))?
+            .with_spoken_headers(spec.spoken_headers);
         if let Some(tuned) = TunedDecoding::load(model_dir)? {
             tuned.apply(&mut options);
         }

@@ -13,13 +13,20 @@
 //! query the model is sure of ([`GuidanceConfig::keep_above`]) stands even when it returns
 //! nothing, since about one gold query in twelve does; and a COUNT of 0 is an answer
 //! ([`GuidanceConfig::count_zero_answers`]), not an empty result.
+//!
+//! Two more for tables unlike WikiSQL's, where the model invents conditions from stray words
+//! ("How many employees do we have?" → `WHERE Name = 'we'`): a text `=` value that is no cell of
+//! its column makes a query a candidate to replace, however sure or however it counts
+//! ([`GuidanceConfig::retry_unmatched`]), so a query without that condition gets its turn; and a
+//! value that kept the question's quotes or brackets loses them when that makes it a cell
+//! ([`GuidanceConfig::unwrap_values`]).
 
 use super::decode::{
     decode_greedy, ranked_spans, ranked_where_columns, select_candidates, span_text, Decoded,
     DecodedCond,
 };
 use super::scores::SlotScores;
-use super::snap::snap_cond;
+use super::snap::{is_cell, snap_cond, unwrap_value};
 use sqlcoder_data::types::{Agg, CondOp, Table};
 use sqlcoder_model::heads::N_WHERE;
 use sqlcoder_sql::{Executor, SqlValue};
@@ -44,6 +51,11 @@ pub struct GuidanceConfig {
     pub keep_above: f32,
     /// A COUNT that returns 0 is an answer (off: it is replaced like an empty result).
     pub count_zero_answers: bool,
+    /// A query with a text `=` value that is no cell of its column is replaced when a candidate
+    /// without one returns something, even if the model is sure of it or it counts 0.
+    pub retry_unmatched: bool,
+    /// Quote marks or brackets around an `=` value are dropped when the rest is a cell.
+    pub unwrap_values: bool,
 }
 
 impl Default for GuidanceConfig {
@@ -57,6 +69,8 @@ impl Default for GuidanceConfig {
             max_executions: 32,
             keep_above: 2.0,
             count_zero_answers: false,
+            retry_unmatched: false,
+            unwrap_values: false,
         }
     }
 }
@@ -88,6 +102,26 @@ impl GuidanceConfig {
         }
         answers_nothing(d.agg, !d.conds.is_empty(), rows)
     }
+
+    /// Whether `d` has a text `=` value that is no cell of its column (and that counts here).
+    fn unmatched(&self, d: &Decoded, table: &Table) -> bool {
+        self.retry_unmatched
+            && d.conds
+                .iter()
+                .any(|c| c.op == CondOp::Eq && !is_cell(&c.value, table, c.col))
+    }
+
+    /// `d` with its `=` values unwrapped from quotes or brackets, when that is on.
+    fn unwrapped(&self, mut d: Decoded, table: &Table) -> Decoded {
+        if self.unwrap_values {
+            for c in d.conds.iter_mut().filter(|c| c.op == CondOp::Eq) {
+                if let Some(v) = unwrap_value(&c.value, table, c.col) {
+                    c.value = v;
+                }
+            }
+        }
+        d
+    }
 }
 
 /// Greedy decoding, with `=` values snapped to table cells when `snap`.
@@ -117,13 +151,14 @@ pub fn decode_guided(
     config: &GuidanceConfig,
     snap: bool,
 ) -> GuidedOutcome {
-    let greedy = greedy(scores, question, offsets, table, snap);
+    let greedy = config.unwrapped(greedy(scores, question, offsets, table, snap), table);
     let greedy_rows = exec.run_query(&greedy.query(), table);
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
+    let unmatched = config.unmatched(&greedy, table);
     if greedy_rows
         .as_ref()
-        .is_ok_and(|r| sure || !config.unusable(&greedy, r))
+        .is_ok_and(|r| !unmatched && (sure || !config.unusable(&greedy, r)))
     {
         return GuidedOutcome {
             decoded: greedy,
@@ -137,7 +172,8 @@ pub fn decode_guided(
         if executed >= config.max_executions {
             break;
         }
-        if !seen.insert(key(&candidate)) {
+        let candidate = config.unwrapped(candidate, table);
+        if !seen.insert(key(&candidate)) || config.unmatched(&candidate, table) {
             continue;
         }
         executed += 1;

@@ -10,6 +10,62 @@ use super::decode::DecodedCond;
 use sqlcoder_data::types::{Cell, ColumnType, CondOp, Table};
 use sqlcoder_sql::value::fold_text;
 
+/// Whether `value` is a cell of text column `col`, compared as the executor compares text
+/// (case-folded, whole value). Non-text columns: always true (numbers are compared as numbers).
+pub fn is_cell(value: &str, table: &Table, col: usize) -> bool {
+    if table.types.get(col) != Some(&ColumnType::Text) {
+        return true;
+    }
+    let folded = fold_text(value);
+    table
+        .rows
+        .iter()
+        .any(|r| matches!(r.get(col), Some(Cell::Text(s)) if fold_text(s) == folded))
+}
+
+/// Quote marks and brackets a value span may carry from the question (`"Blue Moon"`,
+/// `(F)`) that the table's cell does not.
+const WRAPPERS: &[(char, char)] = &[
+    ('"', '"'),
+    ('\'', '\''),
+    ('“', '”'),
+    ('‘', '’'),
+    ('«', '»'),
+    ('(', ')'),
+    ('[', ']'),
+];
+
+/// `value` without the quote marks or brackets around it, when it is no cell of its column and
+/// the unwrapped text is one: a value span that kept the question's quotes. Values that are
+/// cells as they are (WikiSQL's titles often keep their quotes in the cell) stay.
+pub fn unwrap_value(value: &str, table: &Table, col: usize) -> Option<String> {
+    if is_cell(value, table, col) {
+        return None;
+    }
+    let mut v = value.trim();
+    loop {
+        let inner = WRAPPERS.iter().find_map(|&(open, close)| {
+            let rest = v.strip_prefix(open)?;
+            Some(rest.strip_suffix(close).unwrap_or(rest))
+        });
+        let inner = inner.or_else(|| {
+            WRAPPERS
+                .iter()
+                .find_map(|&(_, close)| v.strip_suffix(close))
+                .filter(|_| !v.contains(['(', '[']))
+        });
+        match inner {
+            Some(i) if !i.trim().is_empty() => {
+                v = i.trim();
+                if is_cell(v, table, col) {
+                    return Some(v.to_string());
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Least similarity (in [0, 1]) a cell needs to replace a value: below it the value stays as typed.
 pub const MIN_SIMILARITY: f64 = 0.5;
 
@@ -116,6 +172,22 @@ mod tests {
                 vec!["Iowa State".into(), 4.0.into()],
             ],
         )
+    }
+
+    #[test]
+    fn quotes_and_brackets_come_off_only_when_that_makes_a_cell() {
+        let t = table();
+        assert!(is_cell("duke", &t, 0) && !is_cell("\"Duke\"", &t, 0) && is_cell("x", &t, 1));
+        assert_eq!(unwrap_value("\"Duke\"", &t, 0).as_deref(), Some("Duke"));
+        assert_eq!(
+            unwrap_value("“iowa state”", &t, 0).as_deref(),
+            Some("iowa state")
+        );
+        assert_eq!(unwrap_value("'Duke", &t, 0).as_deref(), Some("Duke"));
+        assert_eq!(unwrap_value("(Duke)", &t, 0).as_deref(), Some("Duke"));
+        // A cell as it is stays (the brackets belong to it); no cell after unwrapping: unchanged.
+        assert_eq!(unwrap_value("Butler CC (KS)", &t, 0), None);
+        assert_eq!(unwrap_value("\"Yale\"", &t, 0), None);
     }
 
     #[test]

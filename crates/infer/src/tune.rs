@@ -26,6 +26,8 @@ pub struct Variant {
     pub guided: bool,
     pub keep_above: f32,
     pub count_zero_answers: bool,
+    /// `retry_unmatched` and `unwrap_values` together (the refinements for unseen tables).
+    pub unmatched_values: bool,
     pub logical_form: f64,
     pub execution: f64,
     pub guidance_changed: usize,
@@ -70,11 +72,18 @@ pub struct Outcome {
     pub execution: bool,
 }
 
-/// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not.
-fn variant_grid() -> Vec<(bool, f32, bool)> {
-    let mut grid = vec![(false, 2.0, false)];
-    for count_zero in [false, true] {
-        grid.extend(KEEP_ABOVE_GRID.iter().map(|&k| (true, k, count_zero)));
+/// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not
+/// × the unmatched-value refinements on or off.
+fn variant_grid() -> Vec<(bool, f32, bool, bool)> {
+    let mut grid = vec![(false, 2.0, false, false)];
+    for unmatched in [false, true] {
+        for count_zero in [false, true] {
+            grid.extend(
+                KEEP_ABOVE_GRID
+                    .iter()
+                    .map(|&k| (true, k, count_zero, unmatched)),
+            );
+        }
     }
     grid
 }
@@ -93,11 +102,13 @@ pub fn tune(
     let mut variants = Vec::new();
     // (LF + EX, index in `variants`, per-question outcomes)
     let mut best: Option<(f64, usize, Vec<Outcome>)> = None;
-    for (guided, keep_above, count_zero_answers) in variant_grid() {
+    for (guided, keep_above, count_zero_answers, unmatched_values) in variant_grid() {
         let mut options = base.clone();
         options.guided = guided;
         options.guidance.keep_above = keep_above;
         options.guidance.count_zero_answers = count_zero_answers;
+        options.guidance.retry_unmatched = unmatched_values;
+        options.guidance.unwrap_values = unmatched_values;
         let (decoded, stats) = decode_split(scored, &options, db)?;
         let preds: Vec<Prediction> = decoded
             .iter()
@@ -109,6 +120,7 @@ pub fn tune(
             guided,
             keep_above,
             count_zero_answers,
+            unmatched_values,
             logical_form: report.accuracy.logical_form,
             execution: report.accuracy.execution,
             guidance_changed: stats.guidance_changed,
@@ -132,6 +144,8 @@ pub fn tune(
         chosen: TunedDecoding {
             keep_above: variants[chosen].keep_above,
             count_zero_answers: variants[chosen].count_zero_answers,
+            retry_unmatched: variants[chosen].unmatched_values,
+            unwrap_values: variants[chosen].unmatched_values,
             abstain_below: abstain_below as f32,
             chosen_on: "val: guided variant with the best LF + EX; abstain below the top of the \
                         highest confidence bin with EX < 50%"

@@ -19,6 +19,13 @@ pub struct TunedDecoding {
     pub keep_above: f32,
     /// [`super::guided::GuidanceConfig::count_zero_answers`].
     pub count_zero_answers: bool,
+    /// [`super::guided::GuidanceConfig::retry_unmatched`] (absent in files written before it
+    /// existed: off).
+    #[serde(default)]
+    pub retry_unmatched: bool,
+    /// [`super::guided::GuidanceConfig::unwrap_values`] (absent before it existed: off).
+    #[serde(default)]
+    pub unwrap_values: bool,
     /// [`AnswerOptions::abstain_below`].
     pub abstain_below: f32,
     /// The split the values were chosen on (always val) and how.
@@ -52,6 +59,8 @@ impl TunedDecoding {
     pub fn apply(&self, options: &mut AnswerOptions) {
         options.guidance.keep_above = self.keep_above;
         options.guidance.count_zero_answers = self.count_zero_answers;
+        options.guidance.retry_unmatched = self.retry_unmatched;
+        options.guidance.unwrap_values = self.unwrap_values;
         options.abstain_below = self.abstain_below;
     }
 }
@@ -67,6 +76,8 @@ mod tests {
         let tuned = TunedDecoding {
             keep_above: 0.8,
             count_zero_answers: true,
+            retry_unmatched: true,
+            unwrap_values: true,
             abstain_below: 0.3,
             chosen_on: "val".into(),
         };
@@ -80,6 +91,7 @@ mod tests {
         tuned.apply(&mut options);
         assert_eq!(options.guidance.keep_above, 0.8);
         assert!(options.guidance.count_zero_answers);
+        assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
         assert_eq!(options.abstain_below, 0.3);
 
         std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();

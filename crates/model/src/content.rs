@@ -102,6 +102,14 @@ fn insert(map: &mut HashMap<String, Vec<u16>>, key: String, col: u16) {
 
 impl TableContent {
     pub fn new(table: &Table) -> Self {
+        Self::with_headers(table, std::borrow::Cow::Borrowed)
+    }
+
+    /// [`Self::new`] with each header read through `text` first (as the encoder reads it).
+    pub fn with_headers<'t>(
+        table: &'t Table,
+        text: impl Fn(&'t str) -> std::borrow::Cow<'t, str>,
+    ) -> Self {
         let mut keys = TableContent {
             cells: HashMap::new(),
             headers: HashMap::new(),
@@ -109,8 +117,9 @@ impl TableContent {
         };
         let n_cols = table.header.len().min(usize::from(u16::MAX));
         for (c, header) in table.header.iter().enumerate().take(n_cols) {
-            insert(&mut keys.headers, key(header), c as u16);
-            for w in words(header) {
+            let header = text(header);
+            insert(&mut keys.headers, key(&header), c as u16);
+            for w in words(&header) {
                 if !STOP_WORDS.contains(&w.text.as_str()) {
                     insert(&mut keys.header_words, w.text, c as u16);
                 }

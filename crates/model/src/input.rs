@@ -17,6 +17,7 @@
 //!   at least one piece); if even `k = 1` cannot fit → [`InputError::TooManyColumns`].
 
 use crate::content::{ContentMatch, TableContent};
+use crate::header_text;
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -129,6 +130,8 @@ pub struct InputBuilder {
     sep_id: u32,
     max_len: usize,
     tokenizer_sha256: [u8; 32],
+    /// Headers reach the encoder as [`header_text::spoken`] words (a model spec option).
+    spoken_headers: bool,
 }
 
 impl InputBuilder {
@@ -160,6 +163,7 @@ impl InputBuilder {
             sep_id,
             max_len: DEFAULT_MAX_LEN,
             tokenizer_sha256: Sha256::digest(bytes).into(),
+            spoken_headers: false,
         })
     }
 
@@ -170,6 +174,27 @@ impl InputBuilder {
     }
     pub fn max_len(&self) -> usize {
         self.max_len
+    }
+    /// Reads headers as [`header_text::spoken`] words, as a model with `spoken_headers` expects.
+    pub fn with_spoken_headers(mut self, on: bool) -> Self {
+        self.spoken_headers = on;
+        self
+    }
+    pub fn spoken_headers(&self) -> bool {
+        self.spoken_headers
+    }
+    /// A header as the encoder reads it.
+    pub fn header_text<'h>(&self, header: &'h str) -> std::borrow::Cow<'h, str> {
+        if self.spoken_headers {
+            header_text::spoken(header)
+        } else {
+            std::borrow::Cow::Borrowed(header)
+        }
+    }
+    /// A table's cells and headers indexed for the content features, headers read as the
+    /// encoder reads them.
+    pub fn table_content(&self, table: &Table) -> TableContent {
+        TableContent::with_headers(table, |h| self.header_text(h))
     }
     /// Longest question accepted, in tokens: half the sequence, leaving the rest to the table.
     pub fn max_question_tokens(&self) -> usize {
@@ -195,7 +220,7 @@ impl InputBuilder {
     /// a question to the model (training cache, validation, answering) encodes this way.
     pub fn encode_table(&self, question: &str, table: &Table) -> Result<EncodedInput, InputError> {
         let headers = self.tokenize_headers(&table.header)?;
-        self.encode_with_table(question, &headers, &TableContent::new(table))
+        self.encode_with_table(question, &headers, &self.table_content(table))
     }
 
     /// [`Self::encode_table`] with the table's headers tokenized and its content indexed once,
@@ -230,7 +255,7 @@ impl InputBuilder {
                 // encode_fast: header offsets are never needed.
                 let enc = self
                     .tokenizer
-                    .encode_fast(h.as_str(), false)
+                    .encode_fast(self.header_text(h).as_ref(), false)
                     .map_err(|e| InputError::Tokenizer(e.to_string()))?;
                 Ok(enc.get_ids().to_vec())
             })

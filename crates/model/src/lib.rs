@@ -7,6 +7,7 @@ pub mod batch;
 pub mod bert;
 pub mod config;
 pub mod content;
+pub mod header_text;
 pub mod heads;
 pub mod input;
 pub mod lora;

@@ -46,6 +46,10 @@ pub struct ModelSpec {
     pub content: bool,
     /// Optional head variants (`[model.heads]`), all off unless a recipe turns them on.
     pub heads: HeadOptions,
+    /// The encoder reads identifier-style headers as words (`emp_no` → "employee number",
+    /// [`crate::header_text`]); the SQL keeps the real names. Off for models trained
+    /// before it existed, whose inputs must stay as they were.
+    pub spoken_headers: bool,
 }
 
 impl Default for ModelSpec {
@@ -56,6 +60,7 @@ impl Default for ModelSpec {
             dropout: 0.1,
             content: true,
             heads: HeadOptions::default(),
+            spoken_headers: false,
         }
     }
 }
@@ -92,6 +97,7 @@ impl From<StoredSpec> for ModelSpec {
                 dropout,
                 content: false,
                 heads: HeadOptions::default(),
+                spoken_headers: false,
             },
         }
     }
@@ -275,6 +281,7 @@ mod tests {
             dropout: 0.2,
             content: false,
             heads: HeadOptions::default(),
+            spoken_headers: false,
         };
         assert_eq!(meta.spec, expected);
 

@@ -94,7 +94,7 @@ pub fn build_cache(
                 id,
                 (
                     builder.tokenize_headers(&table.header),
-                    TableContent::new(table),
+                    builder.table_content(table),
                 ),
             ))
         })

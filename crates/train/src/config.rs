@@ -21,6 +21,13 @@ pub struct TrainConfig {
     pub encoder_dir: PathBuf,
     /// Where the tokenized training cache lives (default `<data_dir>/cache`).
     pub cache_dir: Option<PathBuf>,
+    /// More training questions in the challenge format (e.g. generated ones,
+    /// `experiments/augment/generate.py`), trained on beside the train split; each gets its own
+    /// cache file beside the train split's.
+    pub extra_train: Vec<PathBuf>,
+    /// Start from a trained model folder (`slots.json` + `slots.safetensors`) instead of fresh
+    /// heads: continued training. Its spec must equal `[model]`.
+    pub init_model: Option<PathBuf>,
     pub epochs: usize,
     pub batch_size: usize,
     pub seed: u64,
@@ -62,6 +69,8 @@ impl Default for TrainConfig {
             data_dir: "data".into(),
             encoder_dir: "models/all-MiniLM-L6-v2".into(),
             cache_dir: None,
+            extra_train: Vec::new(),
+            init_model: None,
             epochs: 3,
             batch_size: 32,
             seed: 42,
@@ -131,10 +140,21 @@ impl TrainConfig {
     }
 
     pub fn cache_path(&self) -> PathBuf {
+        self.cache_file("train")
+    }
+
+    /// The cache file of the training questions named `stem`; models that read headers as
+    /// words keep their own (`*.spoken.cache`), since their inputs differ.
+    pub fn cache_file(&self, stem: &str) -> PathBuf {
+        let suffix = if self.model.spoken_headers {
+            "spoken.cache"
+        } else {
+            "cache"
+        };
         self.cache_dir
             .clone()
             .unwrap_or_else(|| self.data_dir.join("cache"))
-            .join("train.cache")
+            .join(format!("{stem}.{suffix}"))
     }
 
     pub fn run_dir(&self) -> PathBuf {

@@ -11,26 +11,45 @@ use burn::backend::{Autodiff, NdArray};
 use burn::tensor::backend::AutodiffBackend;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use sqlcoder_data::{self as data, Split};
+use sqlcoder_data::{self as data, dataset_path, Split};
 use sqlcoder_model::backend::{BackendKind, GpuOptions};
 use sqlcoder_model::input::InputBuilder;
-use sqlcoder_model::slot_model::SlotModel;
+use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
+use sqlcoder_model::trainable::apply_mode;
 use std::path::{Path, PathBuf};
 
 /// The tokenized training cache of `data_dir`, built first if it is missing, or rebuilt when it
 /// was made by another cache format or tokenizer.
 pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
+    ensure_cache_of(&dataset_path(data_dir, Split::Train), path, builder)
+}
+
+/// The tokenized cache of the challenge-format file `source`, built first if it is missing, or
+/// rebuilt when it was made by another cache format or tokenizer, or is older than `source`.
+fn ensure_cache_of(source: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
+    let newer_source = || -> Result<bool> {
+        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
+        Ok(match (modified(source), modified(&path)) {
+            (Ok(s), Ok(c)) => s > c,
+            _ => false,
+        })
+    };
     if path.exists() {
         let current = cache::CacheReader::open(&path)
             .and_then(|reader| reader.header().check_matches(builder));
         match current {
-            Ok(()) => return Ok(path),
+            Ok(()) if !newer_source()? => return Ok(path),
+            Ok(()) => eprintln!(
+                "rebuilding {}: {} changed",
+                path.display(),
+                source.display()
+            ),
             Err(why) => eprintln!("rebuilding the training cache: {why:#}"),
         }
     } else {
         eprintln!("building the training cache {} (once)", path.display());
     }
-    let ds = data::load_split(data_dir, Split::Train)?;
+    let ds = data::challenge::read_file(source, Split::Train)?;
     std::fs::create_dir_all(path.parent().unwrap())?;
     let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;
     eprintln!("{stats:?}");
@@ -49,19 +68,36 @@ pub fn run(
     let mut config = config.clone();
     config.shapes.get_or_insert(backend.default_shapes());
     let config = &config;
-    let builder =
-        InputBuilder::from_file(config.encoder_dir.join("tokenizer.json")).with_context(|| {
+    let builder = InputBuilder::from_file(config.encoder_dir.join("tokenizer.json"))
+        .with_context(|| {
             format!(
                 "loading the tokenizer from {}",
                 config.encoder_dir.display()
             )
-        })?;
+        })?
+        .with_spoken_headers(config.model.spoken_headers);
     let cache_path = ensure_cache(&config.data_dir, config.cache_path(), &builder)?;
     let (header, mut train) = cache::read_cache(&cache_path)?;
     header.check_matches(&builder)?;
     if let Some(n) = config.train_limit {
         train.shuffle(&mut rand::rngs::StdRng::seed_from_u64(config.seed));
         train.truncate(n);
+    }
+    // Extra questions come after the limit: it subsets the train split only.
+    for extra in &config.extra_train {
+        let stem = extra
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("extra");
+        let path = ensure_cache_of(extra, config.cache_file(&format!("extra-{stem}")), &builder)?;
+        let (header, examples) = cache::read_cache(&path)?;
+        header.check_matches(&builder)?;
+        eprintln!(
+            "{}: {} more training examples",
+            extra.display(),
+            examples.len()
+        );
+        train.extend(examples);
     }
     let val = ValSet::load(&config.data_dir, Split::Val, config.val_limit, &builder)?;
     match backend {
@@ -79,7 +115,27 @@ fn train_on<B: AutodiffBackend>(
 ) -> Result<TrainSummary> {
     let device = B::Device::default();
     B::seed(&device, config.seed);
-    let (model, counts) = SlotModel::<B>::pretrained(&config.encoder_dir, &config.model, &device)?;
+    let (model, counts) = match &config.init_model {
+        None => SlotModel::<B>::pretrained(&config.encoder_dir, &config.model, &device)?,
+        Some(dir) => {
+            let (model, spec) = SlotModel::<B>::load_artifact(dir, &config.encoder_dir, &device)
+                .with_context(|| format!("loading the initial model {}", dir.display()))?;
+            // How headers are read may change (the model adapts to it); the weights' layout may not.
+            let same_layout = ModelSpec {
+                spoken_headers: config.model.spoken_headers,
+                ..spec.clone()
+            };
+            anyhow::ensure!(
+                same_layout == config.model,
+                "the initial model {} was built as {spec:?}, the config asks for {:?}",
+                dir.display(),
+                config.model
+            );
+            eprintln!("continuing from {}", dir.display());
+            // Loading sets weights but not which of them train: the mode decides that.
+            apply_mode(model, spec.mode)
+        }
+    };
     eprintln!(
         "model: {:?} fine-tuning, {} trainable / {} frozen parameters; {} training examples, {} validation questions",
         config.model.mode,
