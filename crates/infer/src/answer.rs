@@ -22,7 +22,7 @@ use std::path::Path;
 pub struct Answer {
     pub table_id: String,
     pub query: Query,
-    /// The executed SQL with its values inlined ([`sql::display`]).
+    /// The executed SQL with its values inlined ([`sql::display()`]).
     pub sql: String,
     /// WikiSQL's human-readable form ([`sqlcoder_data::human::render`]).
     pub human: String,

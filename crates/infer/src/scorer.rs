@@ -40,7 +40,7 @@ impl<B: Backend> Scorer<'_, B> {
     }
 
     /// Scores of the questions that could be encoded (`None` where encoding failed), in order,
-    /// [`PROGRESS_CHUNK`] at a time; `progress` is told how many are scored so far, of how many.
+    /// `PROGRESS_CHUNK` at a time; `progress` is told how many are scored so far, of how many.
     pub fn score_encoded<E>(
         &self,
         encoded: &[Result<EncodedInput, E>],

@@ -88,7 +88,7 @@ fn variant_grid() -> Vec<(bool, f32, bool, bool)> {
     grid
 }
 
-/// Scores every decoding variant of `scored` ([`variant_grid`]), picks the guided variant with
+/// Scores every decoding variant of `scored` (`variant_grid`), picks the guided variant with
 /// the best sum of LF and EX, and reads the abstain threshold off its calibration
 /// ([`abstain_threshold`]). `progress` sees each variant as it is scored.
 pub fn tune(
@@ -212,7 +212,7 @@ pub fn calibration_error(bins: &[CalibrationBin], total: usize) -> f64 {
 }
 
 /// The confidence below which an answer is more often wrong than right: the top of the highest
-/// bin (of at least [`MIN_BIN`] questions) whose execution accuracy is under 50%; 0 when none is.
+/// bin (of at least `MIN_BIN` questions) whose execution accuracy is under 50%; 0 when none is.
 pub fn abstain_threshold(bins: &[CalibrationBin]) -> f64 {
     bins.iter()
         .filter(|b| b.questions >= MIN_BIN && b.execution < 0.5)

@@ -37,7 +37,7 @@ pub struct HeadOptions {
     /// question attention instead of sharing the select head's: a select column and a condition
     /// column look for different words.
     pub where_attention: bool,
-    /// The aggregation head also reads [CLS], the question as a whole: "how many", "total" and
+    /// The aggregation head also reads `[CLS]`, the question as a whole: "how many", "total" and
     /// "highest" ask for an aggregation wherever they stand, and the column's attention summary
     /// looks at the words about that column.
     pub agg_reads_question: bool,

@@ -63,7 +63,7 @@ impl CheckpointDir {
         Ok(())
     }
 
-    /// The saved state, recovering from a kill between the two renames of [`save`].
+    /// The saved state, recovering from a kill between the two renames of `save`.
     pub fn load_state(&self) -> Result<TrainState> {
         let old = self.dir.with_extension("old");
         if !self.dir.exists() && old.join("state.json").exists() {

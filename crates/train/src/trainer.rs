@@ -222,7 +222,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     /// One optimizer step on the examples `idx` of `train`, at the schedule's learning rates
-    /// for a run of `total_steps`. The loss stays on the device until [`Self::read_losses`].
+    /// for a run of `total_steps`. The loss stays on the device until `read_losses`.
     pub fn step(&mut self, train: &[CachedExample], idx: &[usize], total_steps: usize) {
         let (batch, targets) = training_batch::<B>(
             train,
