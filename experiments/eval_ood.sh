@@ -4,18 +4,20 @@
 # scored once per final model), greedy and execution-guided, through `predict` + `eval`; the guided
 # reports also carry the "Not sure" rate on the questions outside the sketch
 # (experiments/ood/abstain.py).
-# Usage: experiments/eval_ood.sh [BINARY] [MODEL_DIR] [NAME]
-#   (defaults target/release/sqlcoder, models/sqlcoder-lora, shipped →
-#    results/ood_{tune,report}_NAME_{greedy,guided}.{json,txt})
+# Usage: experiments/eval_ood.sh [BINARY] [MODEL_DIR] [NAME] [PARTS]
+#   (defaults target/release/sqlcoder, models/sqlcoder-lora, shipped, "tune" →
+#    results/ood_PART_NAME_{greedy,guided}.{json,txt}); PARTS "tune report" adds the frozen
+#   report part: only for a final model, once.
 set -euo pipefail
 bin=${1:-target/release/sqlcoder}
 model=${2:-models/sqlcoder-lora}
 name=${3:-shipped}
+parts=${4:-tune}
 out=experiments/results
 preds=runs/${name}_ood_pred
 mkdir -p "$preds"
 [ -f data/ood/dataset_files/val.jsonl ] || "$bin" data prepare --source data/ood/source --out data/ood
-for part in tune report; do
+for part in $parts; do
   case $part in
     tune) split=val; outside=data/ood/source/dev.outside.jsonl ;;
     report) split=test; outside=data/ood/source/test.outside.jsonl ;;

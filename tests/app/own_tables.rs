@@ -81,6 +81,46 @@ fn ask_answers_about_a_csv_file() {
     assert!(stderr.starts_with(&line), "{stderr}");
 }
 
+/// A table as users name columns: snake_case and abbreviations.
+const SHOP: &str = "item_name,unit_price,qty_sold\n\
+                    Rye loaf,4.5,10\n\
+                    Baguette,3.0,25\n\
+                    Croissant,2.25,40\n";
+
+#[test]
+fn whole_column_questions_on_snake_case_headers_get_no_invented_condition() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("shop.csv");
+    std::fs::write(&csv, SHOP).unwrap();
+    for (question, sql, rows) in [
+        (
+            "What is the average price?",
+            "SELECT AVG(\"unit_price\") FROM \"table_shop\"",
+            json!([3.25]),
+        ),
+        (
+            "How many items are there?",
+            "SELECT COUNT(\"item_name\") FROM \"table_shop\"",
+            json!([3]),
+        ),
+    ] {
+        let (ok, stdout, stderr) = run(with_model(
+            &shipped_model(),
+            &[
+                "ask",
+                "--json",
+                question,
+                "--csv",
+                &csv.display().to_string(),
+            ],
+        ));
+        assert!(ok, "{stderr}");
+        let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(a["sql"], sql, "{question}");
+        assert_eq!(a["rows"], rows, "{question}");
+    }
+}
+
 #[test]
 fn ask_answers_about_a_table_of_any_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -173,6 +173,35 @@ fn a_count_of_zero_is_an_answer_when_configured() {
 }
 
 #[test]
+fn a_value_that_is_no_cell_makes_even_a_sure_count_of_zero_replaceable() {
+    let (exec, table, input) = setup();
+    let mut scores = player_then_school_scores(&table, &input);
+    let count = Agg::Count.index();
+    for col_aggs in &mut scores.agg {
+        *col_aggs = [0.02f32.ln(); 6];
+        col_aggs[count] = 0.9f32.ln();
+    }
+    let offsets = &input.question_offsets;
+    // Kept as an answer (a COUNT of 0, and the model sure of it) ...
+    let lenient = GuidanceConfig {
+        count_zero_answers: true,
+        keep_above: 0.0,
+        ..Default::default()
+    };
+    let kept = decode_guided(&scores, QUESTION, offsets, &table, &exec, &lenient, false);
+    assert!(!kept.changed);
+    // ... unless its value, "butler cc (ks)", is no Player: then the School condition wins.
+    let cfg = GuidanceConfig {
+        retry_unmatched: true,
+        ..lenient
+    };
+    let g = decode_guided(&scores, QUESTION, offsets, &table, &exec, &cfg, false);
+    assert!(g.changed);
+    assert_eq!(g.decoded.conds[0].col, SCHOOL);
+    assert_eq!(g.rows.unwrap(), vec![SqlValue::Integer(1)]);
+}
+
+#[test]
 fn a_truncated_value_span_is_replaced_by_the_next_span_or_snapped() {
     let (exec, table, input) = setup();
     let (s, e) = butler_span(&input);

@@ -122,7 +122,7 @@ mod tests {
             ("dept", "department"),
             ("qty", "quantity"),
             ("order_id", "order id"),
-            ("flt2", "flt 2"),
+            ("flt_no2", "flt number 2"),
             ("price_usd.eur", "price usd eur"),
         ] {
             assert_eq!(spoken(header), expected, "{header}");
