@@ -138,16 +138,22 @@ fn a_sure_greedy_query_stands_even_without_rows() {
     }
 }
 
-#[test]
-fn a_count_of_zero_is_an_answer_when_configured() {
-    let (exec, table, input) = setup();
-    let mut scores = player_then_school_scores(&table, &input);
-    // COUNT(Position) WHERE Player = 'butler cc (ks)': 0, while School = … counts 1.
+/// [`player_then_school_scores`] asking for a COUNT.
+fn count_scores(table: &Table, input: &EncodedInput) -> SlotScores {
+    let mut scores = player_then_school_scores(table, input);
     let count = Agg::Count.index();
     for col_aggs in &mut scores.agg {
         *col_aggs = [0.02f32.ln(); 6];
         col_aggs[count] = 0.9f32.ln();
     }
+    scores
+}
+
+#[test]
+fn a_count_of_zero_is_an_answer_when_configured() {
+    let (exec, table, input) = setup();
+    // COUNT(Position) WHERE Player = 'butler cc (ks)': 0, while School = … counts 1.
+    let scores = count_scores(&table, &input);
     let offsets = &input.question_offsets;
     let replaced = decode_guided(
         &scores,
@@ -175,12 +181,7 @@ fn a_count_of_zero_is_an_answer_when_configured() {
 #[test]
 fn a_value_that_is_no_cell_makes_even_a_sure_count_of_zero_replaceable() {
     let (exec, table, input) = setup();
-    let mut scores = player_then_school_scores(&table, &input);
-    let count = Agg::Count.index();
-    for col_aggs in &mut scores.agg {
-        *col_aggs = [0.02f32.ln(); 6];
-        col_aggs[count] = 0.9f32.ln();
-    }
+    let scores = count_scores(&table, &input);
     let offsets = &input.question_offsets;
     // Kept as an answer (a COUNT of 0, and the model sure of it) ...
     let lenient = GuidanceConfig {
