@@ -67,12 +67,11 @@ rate_source = "warm"
 if burn_train is None or window is None or window[1] - window[0] < 10:
     burn_train, window = steady_rate("cold")
     rate_source = "cold"
+# Second builds' cold runs (run.sh names them cold_<variant>).
+runs = [p.stem[len("train_"):] for p in sorted(d.glob("train_cold_*.log"))]
 variants = {
-    p.name[len("train_cold_"):-len(".log")]: {
-        "first_step_s": first_step(p.name[len("train_"):-len(".log")]),
-        "steps_done": steps_done(p.name[len("train_"):-len(".log")]),
-    }
-    for p in sorted(d.glob("train_cold_*.log"))
+    run[len("cold_"):]: {"first_step_s": first_step(run), "steps_done": steps_done(run)}
+    for run in runs
 }
 cache_bytes = read("kernel_cache_bytes").strip()
 torch_train, torch_bf16, torch_infer = torch_numbers()

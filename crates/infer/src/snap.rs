@@ -23,17 +23,10 @@ pub fn is_cell(value: &str, table: &Table, col: usize) -> bool {
         .any(|r| matches!(r.get(col), Some(Cell::Text(s)) if fold_text(s) == folded))
 }
 
-/// Quote marks and brackets a value span may carry from the question (`"Blue Moon"`,
-/// `(F)`) that the table's cell does not.
-const WRAPPERS: &[(char, char)] = &[
-    ('"', '"'),
-    ('\'', '\''),
-    ('“', '”'),
-    ('‘', '’'),
-    ('«', '»'),
-    ('(', ')'),
-    ('[', ']'),
-];
+/// Quote marks and brackets a value span may carry from the question (`"Blue Moon"`, `(F)`)
+/// that the table's cell does not: openers before the value, closers after it.
+const OPENERS: &[char] = &['"', '\'', '“', '‘', '«', '(', '['];
+const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', ')', ']'];
 
 /// `value` without the quote marks or brackets around it, when it is no cell of its column and
 /// the unwrapped text is one: a value span that kept the question's quotes. Values that are
@@ -42,28 +35,12 @@ pub fn unwrap_value(value: &str, table: &Table, col: usize) -> Option<String> {
     if is_cell(value, table, col) {
         return None;
     }
-    let mut v = value.trim();
-    loop {
-        let inner = WRAPPERS.iter().find_map(|&(open, close)| {
-            let rest = v.strip_prefix(open)?;
-            Some(rest.strip_suffix(close).unwrap_or(rest))
-        });
-        let inner = inner.or_else(|| {
-            WRAPPERS
-                .iter()
-                .find_map(|&(_, close)| v.strip_suffix(close))
-                .filter(|_| !v.contains(['(', '[']))
-        });
-        match inner {
-            Some(i) if !i.trim().is_empty() => {
-                v = i.trim();
-                if is_cell(v, table, col) {
-                    return Some(v.to_string());
-                }
-            }
-            _ => return None,
-        }
-    }
+    let inner = value
+        .trim()
+        .trim_start_matches(OPENERS)
+        .trim_end_matches(CLOSERS)
+        .trim();
+    (!inner.is_empty() && is_cell(inner, table, col)).then(|| inner.to_string())
 }
 
 /// Least similarity (in [0, 1]) a cell needs to replace a value: below it the value stays as typed.

@@ -18,15 +18,10 @@ use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder_model::trainable::apply_mode;
 use std::path::{Path, PathBuf};
 
-/// The tokenized training cache of `data_dir`, built first if it is missing, or rebuilt when it
-/// was made by another cache format or tokenizer.
-pub fn ensure_cache(data_dir: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
-    ensure_cache_of(&dataset_path(data_dir, Split::Train), path, builder)
-}
-
-/// The tokenized cache of the challenge-format file `source`, built first if it is missing, or
-/// rebuilt when it was made by another cache format or tokenizer, or is older than `source`.
-fn ensure_cache_of(source: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
+/// The tokenized cache of the challenge-format file `source` (the train split, or extra training
+/// questions), built first if it is missing, or rebuilt when it was made by another cache format
+/// or tokenizer, or is older than `source`.
+pub fn ensure_cache(source: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
     let newer_source = || -> Result<bool> {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
         Ok(match (modified(source), modified(&path)) {
@@ -76,7 +71,8 @@ pub fn run(
             )
         })?
         .with_spoken_headers(config.model.spoken_headers);
-    let cache_path = ensure_cache(&config.data_dir, config.cache_path(), &builder)?;
+    let train_file = dataset_path(&config.data_dir, Split::Train);
+    let cache_path = ensure_cache(&train_file, config.cache_path(), &builder)?;
     let (header, mut train) = cache::read_cache(&cache_path)?;
     header.check_matches(&builder)?;
     if let Some(n) = config.train_limit {
@@ -89,7 +85,7 @@ pub fn run(
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("extra");
-        let path = ensure_cache_of(extra, config.cache_file(&format!("extra-{stem}")), &builder)?;
+        let path = ensure_cache(extra, config.cache_file(&format!("extra-{stem}")), &builder)?;
         let (header, examples) = cache::read_cache(&path)?;
         header.check_matches(&builder)?;
         eprintln!(
