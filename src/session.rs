@@ -288,6 +288,7 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
         "rows": a.rows.iter().map(value_json).collect::<Vec<_>>(),
         "confidence": a.confidence,
         "confident": a.confident,
+        "outside_sketch": a.outside_sketch.map(|o| o.name()),
         "guided": guided,
         "guidance_changed": a.guidance_changed,
         "snapped_values": a.snapped_values,
@@ -297,7 +298,12 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
 /// One answer for people: SQL, readable form, rows (the first few), confidence, notes.
 pub fn answer_text(a: &Answer) -> String {
     let mut out = String::new();
-    if !a.confident {
+    if let Some(outside) = a.outside_sketch {
+        out.push_str(&format!(
+            "Not sure:   the question seems to need {}, which the model cannot write; its best guess follows\n",
+            outside.describe()
+        ));
+    } else if !a.confident {
         out.push_str(
             "Not sure:   the model cannot answer this with confidence; its best guess follows\n",
         );
@@ -316,7 +322,7 @@ pub fn answer_text(a: &Answer) -> String {
         }
     }
     out.push_str(&format!("Confidence: {:.1}%\n", 100.0 * a.confidence));
-    if !a.confident {
+    if !a.confident && a.outside_sketch.is_none() {
         out.push_str("Note:       below the model's abstain threshold (chosen on val): more often wrong than right there\n");
     }
     if a.guidance_changed {

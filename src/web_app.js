@@ -38,7 +38,12 @@ $('ask').addEventListener('submit', async (ev) => {
     body: JSON.stringify({ table: $('table').value, question: $('question').value }) });
   const a = await res.json(); box.replaceChildren();
   if (!res.ok) { box.appendChild(el('p', a.error, 'error', 'error')); return; }
-  if (!a.confident) box.appendChild(el('p', 'Not sure: the model cannot answer this with confidence. Its best guess:', 'error', 'unsure'));
+  if (!a.confident) {
+    const why = a.outside_sketch
+      ? 'Not sure: the question seems to need SQL the model cannot write (' + a.outside_sketch.replace('_', ' ') + '). Its best guess:'
+      : 'Not sure: the model cannot answer this with confidence. Its best guess:';
+    box.appendChild(el('p', why, 'error', 'unsure'));
+  }
   box.appendChild(el('pre', a.sql, undefined, 'sql'));
   box.appendChild(el('p', a.human_readable, 'muted'));
   const rows = grid(['result'], a.rows.map((v) => [v])); rows.id = 'rows'; box.appendChild(rows);

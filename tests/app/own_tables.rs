@@ -122,6 +122,37 @@ fn whole_column_questions_on_snake_case_headers_get_no_invented_condition() {
 }
 
 #[test]
+fn questions_outside_the_sketch_are_answered_as_not_sure() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("shop.csv");
+    std::fs::write(&csv, SHOP).unwrap();
+    let csv = csv.display().to_string();
+    for (question, outside) in [
+        ("Which item has the highest price?", json!("ranking")),
+        ("Show items priced between 2 and 3", json!("range")),
+        ("What is the average price?", Value::Null),
+    ] {
+        let (ok, stdout, stderr) = run(with_model(
+            &shipped_model(),
+            &["ask", "--json", question, "--csv", &csv],
+        ));
+        assert!(ok, "{stderr}");
+        let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(a["outside_sketch"], outside, "{question}");
+        assert_eq!(a["confident"], outside.is_null(), "{question}");
+    }
+    let (ok, stdout, stderr) = run(with_model(
+        &shipped_model(),
+        &["ask", "Which item has the highest price?", "--csv", &csv],
+    ));
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.starts_with("Not sure:   the question seems to need a ranking (ORDER BY … LIMIT)"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn ask_answers_about_a_table_of_any_sqlite_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mine.db");

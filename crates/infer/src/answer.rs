@@ -7,6 +7,7 @@ use super::decide::{decide, AnswerOptions};
 use super::scorer::Scorer;
 use super::scores::SlotScores;
 use super::tuned::TunedDecoding;
+use crate::sketch::{outside_sketch, OutsideSketch};
 use anyhow::{bail, Context, Result};
 use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
@@ -30,9 +31,12 @@ pub struct Answer {
     pub rows: Vec<SqlValue>,
     /// Probability of the decoded query under the model.
     pub confidence: f32,
-    /// `confidence` reaches the model's abstain threshold: below it the model is more often
-    /// wrong than right (measured on val), and the answer is only a best guess.
+    /// `confidence` reaches the model's abstain threshold (below it the model is more often
+    /// wrong than right, measured on val) and the question reads as one the sketch can express;
+    /// otherwise the answer is only a best guess.
     pub confident: bool,
+    /// The question seems to need SQL beyond the sketch ([`outside_sketch`]).
+    pub outside_sketch: Option<OutsideSketch>,
     /// Execution guidance replaced the greedy query (which failed or returned nothing).
     pub guidance_changed: bool,
     /// Values replaced by a table cell (with `snap_values`).
@@ -183,6 +187,7 @@ pub fn decode_answer(
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
     let stmt = sql::assemble(&query, table)?;
     let confidence = d.decoded.confidence();
+    let outside = outside_sketch(question, table, &query);
     Ok(Answer {
         table_id: table.id.clone(),
         sql: sql::display(&stmt),
@@ -190,7 +195,8 @@ pub fn decode_answer(
         query,
         rows,
         confidence,
-        confident: confidence >= options.abstain_below,
+        confident: confidence >= options.abstain_below && outside.is_none(),
+        outside_sketch: outside,
         guidance_changed: d.changed,
         snapped_values: d.snapped,
     })

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod guided;
 pub mod scorer;
 pub mod scores;
+pub mod sketch;
 pub mod snap;
 pub mod split;
 pub mod testing;
