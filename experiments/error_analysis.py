@@ -1,8 +1,9 @@
 """Where a model's val errors are, by slot, with examples (REPORT §5).
 
-    python3 experiments/error_analysis.py PRED.jsonl [SPLIT] [OUT.txt]
+    python3 experiments/error_analysis.py PRED.jsonl [SPLIT] [OUT.txt] [DATA]
 
-Reads a `predict` file and the split's gold (data/dataset_files/<SPLIT>.jsonl, default val) and
+Reads a `predict` file and the split's gold (DATA/dataset_files/<SPLIT>.jsonl; DATA defaults to
+data, the OOD dev set is data/ood; SPLIT defaults to val) and
 counts, among the questions whose logical form is wrong, how many miss each slot (a question can
 miss several), with the aggregation and condition-count errors split by direction, and shows a few
 examples of each. Slots are compared as the official scorer does: conditions as a set of
@@ -17,6 +18,7 @@ OP = ["=", ">", "<"]
 pred_path = Path(sys.argv[1])
 split = sys.argv[2] if len(sys.argv) > 2 else "val"
 out = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+data = Path(sys.argv[4]) if len(sys.argv) > 4 else Path("data")
 
 
 def norm(v):
@@ -35,7 +37,7 @@ def show(q, header):
     return sql
 
 
-golds = [json.loads(l) for l in Path(f"data/dataset_files/{split}.jsonl").open()]
+golds = [json.loads(l) for l in (data / "dataset_files" / f"{split}.jsonl").open()]
 preds = [json.loads(l) for l in pred_path.open()]
 assert len(golds) == len(preds), f"{len(preds)} predictions for {len(golds)} questions"
 

@@ -1,8 +1,8 @@
-//! `--backend`, `--kernel-cache` and `--autotune`: the command-line form of
+//! `--backend` and `--kernel-cache`: the command-line form of
 //! [`sqlcoder_model::backend`] (which holds the backend choice itself, below inference).
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use sqlcoder_model::backend::{AutotuneLevel, BackendKind, GpuOptions, DEFAULT_KERNEL_CACHE};
+use sqlcoder_model::backend::{BackendKind, GpuOptions, DEFAULT_KERNEL_CACHE};
 use std::path::PathBuf;
 
 /// Which backend runs the model, and the GPU's start-up options.
@@ -11,19 +11,15 @@ pub struct BackendArgs {
     /// Backend that runs the model (cuda needs a build with `--features cuda`).
     #[arg(long = "backend", default_value = "ndarray", value_parser = backend_parser())]
     pub kind: BackendKind,
-    /// Folder where compiled GPU kernels and autotune results persist between runs (cuda only).
+    /// Folder where compiled GPU kernels persist between runs (cuda only).
     #[arg(long, default_value = DEFAULT_KERNEL_CACHE)]
     pub kernel_cache: PathBuf,
-    /// cubecl autotune level (cuda only) [default: $CUBECL_AUTOTUNE_LEVEL, else minimal].
-    #[arg(long, value_parser = autotune_parser())]
-    pub autotune: Option<AutotuneLevel>,
 }
 
 impl BackendArgs {
     pub fn gpu(&self) -> GpuOptions {
         GpuOptions {
             kernel_cache: self.kernel_cache.clone(),
-            autotune: self.autotune,
         }
     }
 }
@@ -35,15 +31,6 @@ fn backend_parser() -> impl TypedValueParser<Value = BackendKind> {
         BackendKind::ALL
             .into_iter()
             .find(|kind| kind.name() == name)
-            .expect("clap accepts only the listed names")
-    })
-}
-
-fn autotune_parser() -> impl TypedValueParser<Value = AutotuneLevel> {
-    PossibleValuesParser::new(AutotuneLevel::ALL.map(AutotuneLevel::name)).map(|name| {
-        AutotuneLevel::ALL
-            .into_iter()
-            .find(|level| level.name() == name)
             .expect("clap accepts only the listed names")
     })
 }

@@ -10,7 +10,7 @@
 # carry next time) into $OUT (the device tool's result folder) or --out DIR.
 #
 #   experiments/gpu/run.sh [--backend cuda|ndarray] [--steps N] [--infer-questions N]
-#                          [--torch-steps N] [--autotune LEVEL] [--out DIR] [--budget S]
+#                          [--torch-steps N] [--out DIR] [--budget S]
 #
 # Every stage runs under its own time limit, a share of --budget (seconds for the whole trip,
 # default 470), so a stage that stalls (a cold start compiling for minutes) still leaves time
@@ -26,7 +26,6 @@ BACKEND=cuda
 STEPS=100
 INFER_Q=0
 TORCH_STEPS=200
-AUTOTUNE=
 BUDGET=470
 OUTDIR=${OUT:-experiments/gpu/out}
 while [ $# -gt 0 ]; do
@@ -35,7 +34,6 @@ while [ $# -gt 0 ]; do
     --steps) STEPS=$2; shift 2 ;;
     --infer-questions) INFER_Q=$2; shift 2 ;;
     --torch-steps) TORCH_STEPS=$2; shift 2 ;;
-    --autotune) AUTOTUNE=$2; shift 2 ;;
     --out) OUTDIR=$2; shift 2 ;;
     --budget) BUDGET=$2; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
@@ -91,8 +89,6 @@ if [ -f experiments/gpu/kernel-cache.tar.xz ]; then
 fi
 cat "$PACK/MANIFEST" >>"$LOG"
 
-GPU_FLAGS=()
-[ -n "$AUTOTUNE" ] && GPU_FLAGS+=(--autotune "$AUTOTUNE")
 
 # Time limits: each stage gets its share of the budget, and never more than what is left
 # minus what the later stages and the summary need (`limit SHARE_PERCENT RESERVE_SECONDS`).
@@ -141,7 +137,7 @@ TOML
   # The driver's own PTX→SASS cache lives beside cubecl's, so it is cold and carried alike.
   PATH="$WORK/fakebin:$PATH" SQLCODER_KERNEL_LOG="$OUTDIR/kernels_$name.log" CUDA_CACHE_PATH="$kc/nv" \
     timeout -k 5 "$secs" "$bin" train --backend "$BACKEND" --config "$WORK/$name.toml" \
-    --kernel-cache "$kc" ${GPU_FLAGS[@]+"${GPU_FLAGS[@]}"} >"$OUTDIR/train_$name.json" \
+    --kernel-cache "$kc" >"$OUTDIR/train_$name.json" \
     2>"$OUTDIR/train_$name.log" || rc=$?
   cp "$WORK/runs/$name/metrics.jsonl" "$OUTDIR/metrics_$name.jsonl" 2>/dev/null || true
   local kernels
@@ -175,7 +171,7 @@ finish() {
   [ -n "$DEVICE" ] || DEVICE="cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   python3 experiments/gpu/summarize.py --out "$FINAL/throughput.json" --device "$DEVICE" \
     --backend "$BACKEND" --steps "$STEPS" --warm-source "${WARM_SOURCE:-none}" \
-    --autotune "${AUTOTUNE:-default}" --outdir "$OUTDIR" --manifest "$PACK/MANIFEST"
+    --outdir "$OUTDIR" --manifest "$PACK/MANIFEST"
   cat "$FINAL/throughput.json" | tee -a "$LOG"
   tar -C "$OUTDIR" -cJf "$FINAL/logs.tar.xz" .
   say "trip done: $(ls "$FINAL" | tr '\n' ' ')"
@@ -224,7 +220,7 @@ for k in 1 2; do
   PATH="$WORK/fakebin:$PATH" SQLCODER_KERNEL_LOG="$OUTDIR/kernels_predict_$k.log" CUDA_CACHE_PATH="$KC/nv" \
     timeout -k 5 "$(limit 5 60)" "$BIN" predict --no-guided --backend "$BACKEND" --split val \
     --data "$INFER_DATA" --model "$MODEL_DIR" --encoder "$WORK/encoder" --batch-size 64 \
-    --kernel-cache "$KC" ${GPU_FLAGS[@]+"${GPU_FLAGS[@]}"} --out "$WORK/pred.jsonl" \
+    --kernel-cache "$KC" --out "$WORK/pred.jsonl" \
     >"$OUTDIR/predict_$k.txt" 2>"$OUTDIR/predict_$k.log" || rc=$?
   say "predict $k: exit $rc; $(cat "$OUTDIR/predict_$k.txt")"
 done

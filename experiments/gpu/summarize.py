@@ -11,7 +11,7 @@ after step 10 is taken as a, so the first step's kernel compilation is left out.
 import argparse, json, re, pathlib
 
 ap = argparse.ArgumentParser()
-for flag in ["out", "device", "backend", "steps", "warm-source", "autotune", "outdir", "manifest"]:
+for flag in ["out", "device", "backend", "steps", "warm-source", "outdir", "manifest"]:
     ap.add_argument(f"--{flag}", required=True)
 a = ap.parse_args()
 d = pathlib.Path(a.outdir)
@@ -80,7 +80,6 @@ out = {
     "device": a.device,
     "backend": a.backend,
     "pack": pathlib.Path(a.manifest).read_text().strip(),
-    "autotune": a.autotune,
     "first_step_s": first_step("cold"),
     "first_step_warm_s": first_step("warm"),
     "warm_source": a.warm_source,

@@ -1,10 +1,12 @@
-//! Which burn backend runs the model, and GPU start-up: where cubecl keeps compiled kernels and
-//! autotune results, which autotune level it uses, and a progress line while the first step's
-//! kernels compile. The command-line parsing of these options is the app's (`sqlcoder::cli`).
+//! Which burn backend runs the model, and GPU start-up: where cubecl keeps compiled kernels, and
+//! a progress line while the first step's kernels compile. The command-line parsing of these
+//! options is the app's (`sqlcoder::cli`).
 //!
-//! burn's CUDA backend JIT-compiles every kernel (NVRTC) and autotunes every matmul shape on
-//! first use: minutes on a fresh machine. Both results persist in the kernel cache folder, so a
-//! second run (or a run that carries the folder in) skips them. See `experiments/gpu/README.md`.
+//! burn's CUDA backend JIT-compiles every kernel (NVRTC) on first use; the kernels persist in the
+//! kernel cache folder, so a second run (or a run that carries the folder in) skips that. The
+//! `cuda` build has no autotune (compiled out: with it, the first step stalled for minutes while
+//! matmul candidates compiled), so there is no autotune level to choose. See
+//! `experiments/gpu/README.md`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -59,42 +61,11 @@ pub fn no_cuda() -> anyhow::Error {
     )
 }
 
-/// cubecl's autotune levels (how coarsely matmul shapes are grouped into tuning keys).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AutotuneLevel {
-    Minimal,
-    Balanced,
-    Extensive,
-    Full,
-}
-
-impl AutotuneLevel {
-    /// Every level, coarsest first.
-    pub const ALL: [AutotuneLevel; 4] = [
-        AutotuneLevel::Minimal,
-        AutotuneLevel::Balanced,
-        AutotuneLevel::Extensive,
-        AutotuneLevel::Full,
-    ];
-
-    /// The name the command line takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            AutotuneLevel::Minimal => "minimal",
-            AutotuneLevel::Balanced => "balanced",
-            AutotuneLevel::Extensive => "extensive",
-            AutotuneLevel::Full => "full",
-        }
-    }
-}
-
 /// GPU options shared by the commands that run a model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GpuOptions {
-    /// Folder where compiled GPU kernels and autotune results persist between runs.
+    /// Folder where compiled GPU kernels persist between runs.
     pub kernel_cache: PathBuf,
-    /// cubecl's autotune level; `None`: `$CUBECL_AUTOTUNE_LEVEL`, else minimal.
-    pub autotune: Option<AutotuneLevel>,
 }
 
 /// Where compiled GPU kernels persist unless `--kernel-cache` says otherwise.
@@ -104,7 +75,6 @@ impl Default for GpuOptions {
     fn default() -> Self {
         Self {
             kernel_cache: DEFAULT_KERNEL_CACHE.into(),
-            autotune: None,
         }
     }
 }
@@ -115,16 +85,15 @@ pub fn kernel_log_path() -> Option<PathBuf> {
     std::env::var_os("SQLCODER_KERNEL_LOG").map(PathBuf::from)
 }
 
-/// Configures cubecl before the first GPU use: kernel and autotune caches in
-/// `options.kernel_cache`, the autotune level, the optional compile log. Other settings come from
+/// Configures cubecl before the first GPU use: the kernel cache in `options.kernel_cache`, the
+/// optional compile log. Other settings come from
 /// a `cubecl.toml` above the working directory and cubecl's environment variables, as usual.
 /// Later calls in the same process keep the first configuration.
 #[cfg(feature = "cuda")]
 pub fn configure_cubecl(options: &GpuOptions) -> anyhow::Result<()> {
     use anyhow::Context;
     use burn::cubecl::config::{
-        autotune::AutotuneLevel as Level, cache::CacheConfig, compilation::CompilationLogLevel,
-        CubeClRuntimeConfig, RuntimeConfig,
+        cache::CacheConfig, compilation::CompilationLogLevel, CubeClRuntimeConfig, RuntimeConfig,
     };
     static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     if DONE.get().is_some() {
@@ -136,30 +105,11 @@ pub fn configure_cubecl(options: &GpuOptions) -> anyhow::Result<()> {
     let root = std::fs::canonicalize(&options.kernel_cache)?;
     let mut config = CubeClRuntimeConfig::from_current_dir().override_from_env();
     config.compilation.cache = Some(CacheConfig::File(root.clone()));
-    config.autotune.cache = CacheConfig::File(root.clone());
-    let level = match options.autotune {
-        Some(level) => Some(level),
-        // Coarsest shape grouping: fewest tuning keys, so fewest candidate compilations.
-        None if std::env::var_os("CUBECL_AUTOTUNE_LEVEL").is_none() => Some(AutotuneLevel::Minimal),
-        None => None, // override_from_env applied it
-    };
-    if let Some(level) = level {
-        config.autotune.level = match level {
-            AutotuneLevel::Minimal => Level::Minimal,
-            AutotuneLevel::Balanced => Level::Balanced,
-            AutotuneLevel::Extensive => Level::Extensive,
-            AutotuneLevel::Full => Level::Full,
-        };
-    }
     if let Some(log) = kernel_log_path() {
         config.compilation.logger.level = CompilationLogLevel::Basic;
         config.compilation.logger.file = Some(log);
     }
-    eprintln!(
-        "GPU kernel cache: {} (autotune level {:?})",
-        root.display(),
-        config.autotune.level
-    );
+    eprintln!("GPU kernel cache: {}", root.display());
     CubeClRuntimeConfig::set(config);
     let _ = DONE.set(());
     Ok(())

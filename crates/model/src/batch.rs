@@ -2,7 +2,7 @@
 //! (which word pieces form each header, which are question tokens).
 //!
 //! [`ShapePolicy`] decides how far a batch is padded. On the CPU, exact lengths waste no work.
-//! On a GPU every new tensor shape costs kernel compilations and autotune runs (seconds each,
+//! On a GPU every new tensor shape costs kernel compilations (seconds each,
 //! see `experiments/gpu/README.md`), so there batches are padded to a few fixed shapes:
 //! sequence lengths from [`SEQ_BUCKETS`], column counts from [`COL_BUCKETS`], and a fixed row
 //! count filled with dummy rows. Padding never changes a real row's scores: padded tokens and
@@ -33,7 +33,7 @@ pub enum ShapePolicy {
     #[default]
     Exact,
     /// Lengths and column counts rounded up to the buckets, rows filled up to the batch size
-    /// (GPU: a handful of shapes, so kernels compile and autotune once).
+    /// (GPU: a handful of shapes, so kernels compile once).
     Buckets,
 }
 
