@@ -362,3 +362,72 @@ fn every_guided_answer_of_a_random_model_executes_and_returns_rows_when_greedy_d
     );
     assert_eq!(ds.examples.len(), items.len());
 }
+
+#[test]
+fn a_cell_the_question_names_becomes_the_missing_condition() {
+    let exec = sample_db();
+    let table = exec.table("1-10015132-11").unwrap();
+    let question = "What position does the player from Duke play?";
+    let input = builder().encode(question, &table.header).unwrap();
+    let mut scores = base_scores(table.header.len(), input.question_len());
+    // The model is sure there is no condition: every position answers.
+    scores.where_count = [
+        0.9f32.ln(),
+        0.04f32.ln(),
+        0.04f32.ln(),
+        0.01f32.ln(),
+        0.01f32.ln(),
+    ];
+    let offsets = &input.question_offsets;
+    let plain = decode_guided(
+        &scores,
+        question,
+        offsets,
+        &table,
+        &exec,
+        &GuidanceConfig::default(),
+        false,
+    );
+    assert!(plain.decoded.conds.is_empty() && !plain.changed);
+    assert_eq!(plain.rows.unwrap().len(), 7);
+    let cfg = GuidanceConfig {
+        mentioned_cells: true,
+        ..Default::default()
+    };
+    let g = decode_guided(&scores, question, offsets, &table, &exec, &cfg, false);
+    assert!(g.changed);
+    let conds: Vec<_> = g
+        .decoded
+        .conds
+        .iter()
+        .map(|c| (c.col, c.op, c.value.as_str()))
+        .collect();
+    assert_eq!(conds, vec![(SCHOOL, CondOp::Eq, "Duke")]);
+    assert_eq!(g.rows.unwrap(), vec![text("Guard-Forward")]);
+    // A named cell is not added when the query then answers nothing: Kyle Lowry is no Duke player.
+    let question = "What position does Kyle Lowry from Duke play?";
+    let input = builder().encode(question, &table.header).unwrap();
+    let mut scores = base_scores(table.header.len(), input.question_len());
+    let start = question.find("Kyle").unwrap();
+    scores.where_col[PLAYER] = 0.9f32.ln();
+    scores.value_start[PLAYER][token_starting(&input, start)] = 0.9f32.ln();
+    scores.value_end[PLAYER][token_ending(&input, start + "Kyle Lowry".len())] = 0.9f32.ln();
+    let g = decode_guided(
+        &scores,
+        question,
+        &input.question_offsets,
+        &table,
+        &exec,
+        &cfg,
+        false,
+    );
+    assert!(!g.changed);
+    let conds: Vec<_> = g
+        .decoded
+        .conds
+        .iter()
+        .map(|c| (c.col, c.value.as_str()))
+        .collect();
+    assert_eq!(conds, vec![(PLAYER, "Kyle Lowry")]);
+    assert_eq!(g.rows.unwrap(), vec![text("Guard")]);
+}

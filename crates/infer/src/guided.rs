@@ -20,11 +20,16 @@
 //! ([`GuidanceConfig::retry_unmatched`]), so a query without that condition gets its turn; and a
 //! value that kept the question's quotes or brackets loses them when that makes it a cell
 //! ([`GuidanceConfig::unwrap_values`]).
+//!
+//! And one for the opposite error on such tables, a condition left out: a text cell the question
+//! names in a column the query does not condition on is added as a condition when the query
+//! still answers with it ([`GuidanceConfig::mentioned_cells`], [`super::mentioned`]).
 
 use super::decode::{
     decode_greedy, ranked_spans, ranked_where_columns, select_candidates, span_text, Decoded,
     DecodedCond,
 };
+use super::mentioned::with_mentioned;
 use super::scores::SlotScores;
 use super::snap::{is_cell, snap_cond, unwrap_value};
 use sqlcoder_data::types::{Agg, CondOp, Table};
@@ -56,6 +61,9 @@ pub struct GuidanceConfig {
     pub retry_unmatched: bool,
     /// Quote marks or brackets around an `=` value are dropped when the rest is a cell.
     pub unwrap_values: bool,
+    /// Cells the question names in columns without a condition become conditions, when the
+    /// query still answers with them.
+    pub mentioned_cells: bool,
 }
 
 impl Default for GuidanceConfig {
@@ -71,6 +79,7 @@ impl Default for GuidanceConfig {
             count_zero_answers: false,
             retry_unmatched: false,
             unwrap_values: false,
+            mentioned_cells: false,
         }
     }
 }
@@ -143,6 +152,37 @@ pub fn greedy(
 
 /// Execution-guided decoding of one question (see the module documentation).
 pub fn decode_guided(
+    scores: &SlotScores,
+    question: &str,
+    offsets: &[(usize, usize)],
+    table: &Table,
+    exec: &Executor,
+    config: &GuidanceConfig,
+    snap: bool,
+) -> GuidedOutcome {
+    let chosen = choose(scores, question, offsets, table, exec, config, snap);
+    if !config.mentioned_cells || chosen.rows.is_err() {
+        return chosen;
+    }
+    let Some(extended) = with_mentioned(&chosen.decoded, scores, question, offsets, table) else {
+        return chosen;
+    };
+    match exec.run_query(&extended.query(), table) {
+        Ok(rows) if !config.unusable(&extended, &rows) => GuidedOutcome {
+            decoded: extended,
+            rows: Ok(rows),
+            changed: true,
+            executed: chosen.executed + 1,
+        },
+        _ => GuidedOutcome {
+            executed: chosen.executed + 1,
+            ..chosen
+        },
+    }
+}
+
+/// The greedy query, or the best candidate that answers when it does not.
+fn choose(
     scores: &SlotScores,
     question: &str,
     offsets: &[(usize, usize)],

@@ -5,6 +5,7 @@ pub mod baseline;
 pub mod decide;
 pub mod decode;
 pub mod guided;
+pub mod mentioned;
 pub mod scorer;
 pub mod scores;
 pub mod sketch;

@@ -28,6 +28,8 @@ pub struct Variant {
     pub count_zero_answers: bool,
     /// `retry_unmatched` and `unwrap_values` together (the refinements for unseen tables).
     pub unmatched_values: bool,
+    /// `mentioned_cells`.
+    pub mentioned_cells: bool,
     pub logical_form: f64,
     pub execution: f64,
     pub guidance_changed: usize,
@@ -72,17 +74,37 @@ pub struct Outcome {
     pub execution: bool,
 }
 
+/// One decoding setting of the grid.
+#[derive(Clone, Copy, Debug)]
+struct Setting {
+    guided: bool,
+    keep_above: f32,
+    count_zero_answers: bool,
+    unmatched_values: bool,
+    mentioned_cells: bool,
+}
+
 /// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not
-/// × the unmatched-value refinements on or off.
-fn variant_grid() -> Vec<(bool, f32, bool, bool)> {
-    let mut grid = vec![(false, 2.0, false, false)];
-    for unmatched in [false, true] {
-        for count_zero in [false, true] {
-            grid.extend(
-                KEEP_ABOVE_GRID
-                    .iter()
-                    .map(|&k| (true, k, count_zero, unmatched)),
-            );
+/// × the unmatched-value refinements on or off × mentioned cells added or not.
+fn variant_grid() -> Vec<Setting> {
+    let mut grid = vec![Setting {
+        guided: false,
+        keep_above: 2.0,
+        count_zero_answers: false,
+        unmatched_values: false,
+        mentioned_cells: false,
+    }];
+    for mentioned_cells in [false, true] {
+        for unmatched_values in [false, true] {
+            for count_zero_answers in [false, true] {
+                grid.extend(KEEP_ABOVE_GRID.iter().map(|&keep_above| Setting {
+                    guided: true,
+                    keep_above,
+                    count_zero_answers,
+                    unmatched_values,
+                    mentioned_cells,
+                }));
+            }
         }
     }
     grid
@@ -102,13 +124,14 @@ pub fn tune(
     let mut variants = Vec::new();
     // (LF + EX, index in `variants`, per-question outcomes)
     let mut best: Option<(f64, usize, Vec<Outcome>)> = None;
-    for (guided, keep_above, count_zero_answers, unmatched_values) in variant_grid() {
+    for setting in variant_grid() {
         let mut options = base.clone();
-        options.guided = guided;
-        options.guidance.keep_above = keep_above;
-        options.guidance.count_zero_answers = count_zero_answers;
-        options.guidance.retry_unmatched = unmatched_values;
-        options.guidance.unwrap_values = unmatched_values;
+        options.guided = setting.guided;
+        options.guidance.keep_above = setting.keep_above;
+        options.guidance.count_zero_answers = setting.count_zero_answers;
+        options.guidance.retry_unmatched = setting.unmatched_values;
+        options.guidance.unwrap_values = setting.unmatched_values;
+        options.guidance.mentioned_cells = setting.mentioned_cells;
         let (decoded, stats) = decode_split(scored, &options, db)?;
         let preds: Vec<Prediction> = decoded
             .iter()
@@ -117,17 +140,18 @@ pub fn tune(
         let scores = score_predictions(examples, tables, db, &preds)?;
         let report = EvalReport::from_scores(&scores);
         let variant = Variant {
-            guided,
-            keep_above,
-            count_zero_answers,
-            unmatched_values,
+            guided: setting.guided,
+            keep_above: setting.keep_above,
+            count_zero_answers: setting.count_zero_answers,
+            unmatched_values: setting.unmatched_values,
+            mentioned_cells: setting.mentioned_cells,
             logical_form: report.accuracy.logical_form,
             execution: report.accuracy.execution,
             guidance_changed: stats.guidance_changed,
         };
         progress(&variant);
         let merit = variant.logical_form + variant.execution;
-        if guided && best.as_ref().is_none_or(|b| merit > b.0) {
+        if setting.guided && best.as_ref().is_none_or(|b| merit > b.0) {
             best = Some((merit, variants.len(), outcomes(&decoded, &scores)));
         }
         variants.push(variant);
@@ -146,6 +170,7 @@ pub fn tune(
             count_zero_answers: variants[chosen].count_zero_answers,
             retry_unmatched: variants[chosen].unmatched_values,
             unwrap_values: variants[chosen].unmatched_values,
+            mentioned_cells: variants[chosen].mentioned_cells,
             abstain_below: abstain_below as f32,
             chosen_on: "val: guided variant with the best LF + EX; abstain below the top of the \
                         highest confidence bin with EX < 50%"

@@ -26,6 +26,9 @@ pub struct TunedDecoding {
     /// [`super::guided::GuidanceConfig::unwrap_values`] (absent before it existed: off).
     #[serde(default)]
     pub unwrap_values: bool,
+    /// [`super::guided::GuidanceConfig::mentioned_cells`] (absent before it existed: off).
+    #[serde(default)]
+    pub mentioned_cells: bool,
     /// [`AnswerOptions::abstain_below`].
     pub abstain_below: f32,
     /// The split the values were chosen on (always val) and how.
@@ -61,6 +64,7 @@ impl TunedDecoding {
         options.guidance.count_zero_answers = self.count_zero_answers;
         options.guidance.retry_unmatched = self.retry_unmatched;
         options.guidance.unwrap_values = self.unwrap_values;
+        options.guidance.mentioned_cells = self.mentioned_cells;
         options.abstain_below = self.abstain_below;
     }
 }
@@ -78,6 +82,7 @@ mod tests {
             count_zero_answers: true,
             retry_unmatched: true,
             unwrap_values: true,
+            mentioned_cells: true,
             abstain_below: 0.3,
             chosen_on: "val".into(),
         };
@@ -92,6 +97,7 @@ mod tests {
         assert_eq!(options.guidance.keep_above, 0.8);
         assert!(options.guidance.count_zero_answers);
         assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
+        assert!(options.guidance.mentioned_cells);
         assert_eq!(options.abstain_below, 0.3);
 
         std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();
