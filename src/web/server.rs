@@ -4,9 +4,10 @@
 //! One request per connection (`Connection: close`): nothing a client sends after its request is
 //! read, so a client trickling bytes holds its slot no longer than the connection deadline.
 //! hyper parses the head (with a read buffer larger than our caps, [`Limits::HYPER_BUFFER`]) and
-//! we check it before any routing: the request line (414) and head (431) caps, one `Host` and one
-//! `Content-Length` (400), `Host` and `Origin` naming the served address (403), the access token
-//! beyond loopback (401), the route (404, 405 with `Allow`), a `POST` body declared
+//! refuses malformed ones itself (bare 400, e.g. differing `Content-Length`s or a `+N` length;
+//! 431 past its buffer). We check the rest before any routing: the request line (414) and head
+//! (431) caps, one `Host` (400), `Host` and `Origin` naming the served address (403), the access
+//! token beyond loopback (401), the route (404, 405 with `Allow`), a `POST` body declared
 //! `application/json` (415) within the route's cap (413) arriving in time (408). Every response
 //! written here passes the security-header layers. Log events escape control characters, are
 //! bounded, and never hold an upload id whole.
@@ -292,13 +293,9 @@ async fn answer(
             format!("request head over {} bytes", limits.max_head),
         ));
     }
-    for (name, what) in [(HOST, "Host"), (CONTENT_LENGTH, "Content-Length")] {
-        if head.headers.get_all(name).iter().count() > 1 {
-            return Err(Reply::error(
-                400,
-                format!("the request has more than one {what} header"),
-            ));
-        }
+    // hyper refuses differing Content-Length headers itself (and reads equal ones as one).
+    if head.headers.get_all(HOST).iter().count() > 1 {
+        return Err(Reply::error(400, "the request has more than one Host header"));
     }
     shared
         .guard
