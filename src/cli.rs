@@ -118,7 +118,10 @@ pub fn main() -> i32 {
         Err(e) => {
             // Errors can quote a table's text or a user's input: no control characters reach
             // the terminal.
-            eprintln!("error: {}", super::session::terminal_safe(&format!("{e:#}")));
+            eprintln!(
+                "error: {}",
+                super::session::terminal_safe(&format!("{e:#}"))
+            );
             1
         }
     }

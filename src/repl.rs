@@ -137,7 +137,11 @@ fn step(
                 Ok(Step::Output(describe(table)))
             }
             ("tables", _) => {
-                let ids: Vec<String> = exec.table_ids()?.iter().map(|id| terminal_safe(id)).collect();
+                let ids: Vec<String> = exec
+                    .table_ids()?
+                    .iter()
+                    .map(|id| terminal_safe(id))
+                    .collect();
                 Ok(Step::Output(ids.join("\n") + "\n"))
             }
             ("help", _) => Ok(Step::Output(format!("{HELP}\n"))),

@@ -372,7 +372,10 @@ mod tests {
     #[test]
     fn terminal_text_has_no_control_characters() {
         assert_eq!(terminal_safe("plain"), "plain");
-        assert_eq!(terminal_safe("a\x1b]0;owned\x07b"), "a\\u{1b}]0;owned\\u{7}b");
+        assert_eq!(
+            terminal_safe("a\x1b]0;owned\x07b"),
+            "a\\u{1b}]0;owned\\u{7}b"
+        );
         assert_eq!(terminal_safe("x\r\ny\\"), "x\\r\\ny\\\\");
     }
 

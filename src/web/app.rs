@@ -203,9 +203,7 @@ impl WebApp {
             "/api/csv" => self.on_worker(move |app| app.load_csv(&body)).await,
             p => match p.strip_prefix("/api/tables/") {
                 Some(id) => {
-                    let id = percent_encoding::percent_decode_str(id)
-                        .decode_utf8_lossy()
-                        .into_owned();
+                    let id = decoded(id);
                     self.on_worker(move |app| app.preview(&id)).await
                 }
                 None => Reply::error(404, "no such page"),
@@ -350,7 +348,10 @@ impl WebApp {
                 )
             }
         };
-        let AskRequest { table: id, question } = request;
+        let AskRequest {
+            table: id,
+            question,
+        } = request;
         if question.trim().is_empty() {
             return Reply::error(400, "empty question");
         }
@@ -382,6 +383,13 @@ impl WebApp {
     }
 }
 
+/// A path segment with its `%XX` escapes decoded (invalid ones kept as typed).
+fn decoded(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 fn preview_json(t: &Table) -> Value {
     json!({
         "id": t.id,
@@ -395,9 +403,7 @@ fn preview_json(t: &Table) -> Value {
 /// The methods a path allows, or `None` for an unknown path.
 fn allowed_methods(path: &str) -> Option<&'static str> {
     match path {
-        "/" | "/app.js" | "/app.css" | "/healthz" | "/metrics" | "/api/tables" => {
-            Some("GET, HEAD")
-        }
+        "/" | "/app.js" | "/app.css" | "/healthz" | "/metrics" | "/api/tables" => Some("GET, HEAD"),
         p if p.starts_with("/api/tables/") => Some("GET, HEAD"),
         "/api/ask" | "/api/csv" => Some("POST"),
         _ => None,
@@ -409,4 +415,16 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
 /// token).
 pub fn needs_token(path: &str) -> bool {
     path.starts_with("/api/") || path == "/metrics"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decoded;
+
+    #[test]
+    fn percent_escapes_decode() {
+        assert_eq!(decoded("1-100%2D11"), "1-100-11");
+        assert_eq!(decoded("a%2"), "a%2");
+        assert_eq!(decoded("%E2%80%A6"), "…");
+    }
 }

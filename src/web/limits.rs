@@ -214,7 +214,9 @@ mod tests {
         let guard = HostGuard::new("127.0.0.1:8080".parse().unwrap(), &[]);
         assert!(guard.check(&headers(&[("host", "localhost:8080")])).is_ok());
         assert!(guard.check(&headers(&[("host", "127.0.0.1:8080")])).is_ok());
-        assert!(guard.check(&headers(&[("host", "evil.test:8080")])).is_err());
+        assert!(guard
+            .check(&headers(&[("host", "evil.test:8080")]))
+            .is_err());
         assert!(guard.check(&headers(&[])).is_err());
         let same_origin = headers(&[
             ("host", "localhost:8080"),

@@ -135,7 +135,11 @@ mod tests {
         let m = Metrics::default();
         m.request("/api/ask", 200, Duration::from_millis(30));
         m.request("/api/ask", 200, Duration::from_millis(300));
-        m.request(route_label("/api/tables/csv-abc"), 404, Duration::from_millis(1));
+        m.request(
+            route_label("/api/tables/csv-abc"),
+            404,
+            Duration::from_millis(1),
+        );
         let text = m.render(1, 2048);
         assert!(text.contains("sqlcoder_requests_total{route=\"/api/ask\",status=\"200\"} 2"));
         assert!(text.contains("route=\"/api/tables/{id}\",status=\"404\"} 1"));

@@ -295,7 +295,10 @@ async fn answer(
     }
     // hyper refuses differing Content-Length headers itself (and reads equal ones as one).
     if head.headers.get_all(HOST).iter().count() > 1 {
-        return Err(Reply::error(400, "the request has more than one Host header"));
+        return Err(Reply::error(
+            400,
+            "the request has more than one Host header",
+        ));
     }
     shared
         .guard

@@ -51,8 +51,9 @@ impl Upload {
 }
 
 /// Memory a table takes once loaded: its cells in Rust (the cell value, a heap block per text)
-/// and again in the in-memory SQLite database (the text, a record header, page slack). Measured
-/// against RSS on a 64-column CSV (about 45 bytes a cell for short numbers), rounded up.
+/// and again in the in-memory SQLite database (the text, a record header, page slack); on the
+/// generous side. A 2 MB CSV of 64 columns × 15,500 one-digit numbers is estimated at 80 MB; 48
+/// of them uploaded at once peaked the server at 778 MB resident (experiments/serve_load.sh).
 pub fn estimated_bytes(table: &Table) -> usize {
     let per_cell = std::mem::size_of::<Cell>() + 48;
     let cells: usize = table
@@ -166,7 +167,9 @@ mod tests {
             id: "t".into(),
             header: vec!["a".into()],
             types: vec![ColumnType::Text],
-            rows: (0..rows).map(|i| vec![Cell::Text(format!("{i}"))]).collect(),
+            rows: (0..rows)
+                .map(|i| vec![Cell::Text(format!("{i}"))])
+                .collect(),
         };
         let db = MemoryDb::build(&[&table], Path::new("t.csv")).unwrap();
         Upload::new(table, db)
@@ -179,7 +182,10 @@ mod tests {
         assert_eq!(a.len(), 4 + 32);
         assert!(a[4..].chars().all(|c| c.is_ascii_hexdigit()));
         let logged = loggable(&format!("/api/tables/{a}"));
-        assert!(!logged.contains(&a[4..]) && logged.contains(&a[4..10]), "{logged}");
+        assert!(
+            !logged.contains(&a[4..]) && logged.contains(&a[4..10]),
+            "{logged}"
+        );
     }
 
     #[test]

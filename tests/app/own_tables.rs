@@ -285,7 +285,10 @@ fn terminal_output_escapes_control_characters_and_json_keeps_them() {
     let text_args: Vec<&str> = text_args.iter().map(String::as_str).collect();
     let (ok, stdout, stderr) = run(with_model(model.path(), &text_args));
     assert!(ok, "{stderr}");
-    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "{stdout:?}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
     assert!(stdout.contains("Name\\u{1b}[2J\\u{7}"), "{stdout}");
 
     let json_args = args(true);

@@ -371,7 +371,11 @@ fn concurrent_clients_all_get_answers() {
 /// `header` is set on `reply` as every response of ours has it.
 fn assert_security_headers(reply: &Reply) {
     let csp = reply.header("content-security-policy").unwrap_or("");
-    assert!(csp.contains("default-src 'none'"), "{}: {csp:?}", reply.status);
+    assert!(
+        csp.contains("default-src 'none'"),
+        "{}: {csp:?}",
+        reply.status
+    );
     assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(reply.header("x-frame-options"), Some("DENY"));
 }
@@ -398,7 +402,9 @@ fn long_request_lines_and_big_heads_in_one_write_are_refused_by_us() {
     assert_security_headers(&reply);
 
     // Many small headers add up the same way.
-    let many: String = (0..400).map(|i| format!("X-H{i}: {}\r\n", "v".repeat(40))).collect();
+    let many: String = (0..400)
+        .map(|i| format!("X-H{i}: {}\r\n", "v".repeat(40)))
+        .collect();
     let head = format!("GET /api/tables HTTP/1.1\r\nHost: {host}\r\n{many}\r\n");
     assert!([400, 431].contains(&send(head.as_bytes()).status));
 }
@@ -418,7 +424,10 @@ fn duplicate_lengths_and_hosts_and_signed_lengths_get_400() {
     let n = ask.len();
     let cases = [
         // hyper refuses these itself (bare 400):
-        format!("Host: {host}\r\nContent-Length: {n}\r\nContent-Length: {}\r\n", n + 1),
+        format!(
+            "Host: {host}\r\nContent-Length: {n}\r\nContent-Length: {}\r\n",
+            n + 1
+        ),
         format!("Host: {host}\r\nContent-Length: +{n}\r\n"),
         // and we refuse these (400 with our JSON):
         format!("Host: {host}\r\nHost: {host}\r\nContent-Length: {n}\r\n"),
@@ -433,7 +442,9 @@ fn duplicate_lengths_and_hosts_and_signed_lengths_get_400() {
     assert_security_headers(&reply);
     // The same request with one of each is answered (and so is a repeated, equal length, which
     // RFC 9112 lets a server read as one).
-    let reply = post(&format!("Host: {host}\r\nContent-Length: {n}\r\nContent-Length: {n}\r\n"));
+    let reply = post(&format!(
+        "Host: {host}\r\nContent-Length: {n}\r\nContent-Length: {n}\r\n"
+    ));
     assert_eq!(reply.status, 200, "{}", reply.body);
     let reply = post(&format!("Host: {host}\r\nContent-Length: {n}\r\n"));
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -481,7 +492,13 @@ fn trickling_clients_cannot_lock_out_an_ask() {
     let started = Instant::now();
     let mut statuses = Vec::new();
     while started.elapsed() < Duration::from_secs(5) {
-        let reply = request_to(to, "POST", "/api/ask", &ask, "Content-Type: application/json\r\n");
+        let reply = request_to(
+            to,
+            "POST",
+            "/api/ask",
+            &ask,
+            "Content-Type: application/json\r\n",
+        );
         statuses.push(reply.status);
         if reply.status == 200 {
             break;
@@ -540,7 +557,10 @@ fn refusals_for_time_size_and_load_carry_the_security_headers() {
     let _ = staller.read_to_end(&mut bytes);
     let text = String::from_utf8_lossy(&bytes);
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
-    assert!(text.to_ascii_lowercase().contains("x-frame-options: deny"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("x-frame-options: deny"),
+        "{text}"
+    );
     assert!(text.contains("\"error\""), "{text}");
 }
 
@@ -620,7 +640,9 @@ fn health_and_metrics_are_served() {
         "{}",
         reply.body
     );
-    assert!(reply.body.contains("sqlcoder_request_seconds_bucket{le=\"+Inf\"}"));
+    assert!(reply
+        .body
+        .contains("sqlcoder_request_seconds_bucket{le=\"+Inf\"}"));
     assert!(reply.body.contains("sqlcoder_upload_bytes "));
 }
 
@@ -652,6 +674,9 @@ fn uploads_are_forgotten_when_their_memory_is_needed() {
     let upload = json!({ "name": "big.csv", "text": format!("Name,Score\n{big}") }).to_string();
     let reply = request_to(to, "POST", "/api/csv", &upload, json_type);
     assert_eq!(reply.status, 413, "{}", reply.body);
-    assert!(reply.json()["error"].as_str().unwrap().contains("MB in memory"));
+    assert!(reply.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("MB in memory"));
     server.stop();
 }

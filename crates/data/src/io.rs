@@ -166,7 +166,9 @@ fn write_target(path: &Path) -> Result<PathBuf> {
         let meta = match std::fs::symlink_metadata(&target) {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(target),
-            Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", target.display())),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot inspect {}", target.display()))
+            }
         };
         let kind = meta.file_type();
         if kind.is_file() {
