@@ -680,3 +680,36 @@ fn uploads_are_forgotten_when_their_memory_is_needed() {
         .contains("MB in memory"));
     server.stop();
 }
+
+#[test]
+fn stopping_lets_the_answer_in_flight_finish() {
+    let served = own_server(ServerConfig::default());
+    let to = served.server.addr();
+    let ask = json!({ "table": TABLE, "question": QUESTION }).to_string();
+    let mut client = TcpStream::connect(to).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // The head and half the body: the request is in flight when the stop comes.
+    write!(
+        client,
+        "POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{}",
+        to.port(),
+        ask.len(),
+        &ask[..10]
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = std::thread::spawn(move || served.server.stop());
+    std::thread::sleep(Duration::from_millis(300));
+    client.write_all(&ask.as_bytes()[10..]).unwrap();
+    let mut response = String::new();
+    let _ = client.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    stopping.join().unwrap();
+    assert!(
+        TcpStream::connect(to).is_err(),
+        "still accepting after the stop"
+    );
+}
