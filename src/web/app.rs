@@ -199,11 +199,24 @@ impl WebApp {
                 )
             }
             "/api/tables" => Reply::json(200, &json!({ "tables": self.ids })),
-            "/api/ask" => self.on_worker(move |app| app.ask(&body)).await,
+            "/api/ask" => {
+                // Bad requests are answered at once, not after the answers queued for a worker.
+                let request = match ask_request(&body) {
+                    Ok(r) => r,
+                    Err(reply) => return reply,
+                };
+                if let Err(reply) = self.known(&request.table) {
+                    return reply;
+                }
+                self.on_worker(move |app| app.ask(request)).await
+            }
             "/api/csv" => self.on_worker(move |app| app.load_csv(&body)).await,
             p => match p.strip_prefix("/api/tables/") {
                 Some(id) => {
                     let id = decoded(id);
+                    if let Err(reply) = self.known(&id) {
+                        return reply;
+                    }
                     self.on_worker(move |app| app.preview(&id)).await
                 }
                 None => Reply::error(404, "no such page"),
@@ -229,10 +242,28 @@ impl WebApp {
         done.unwrap_or_else(|e| Reply::error(500, format!("the answer failed: {e}")))
     }
 
-    fn table(&self, id: &str) -> std::result::Result<Arc<Table>, Reply> {
+    /// `Err` (400 or 404) unless `id` is a table served or uploaded: checked in memory, before
+    /// any work is queued.
+    fn known(&self, id: &str) -> std::result::Result<(), Reply> {
         if let Err(e) = check_id(id) {
             return Err(Reply::error(400, format!("{e:#}")));
         }
+        if self.ids.iter().any(|t| t == id) || self.uploads.get(id).is_some() {
+            return Ok(());
+        }
+        let close = closest_ids(id, &self.ids, 3).join(", ");
+        Err(Reply::error(
+            404,
+            format!(
+                "unknown table id {:?} (uploads are forgotten after an hour or when newer ones \
+                 need the memory); did you mean {close}?",
+                bounded(id, 128)
+            ),
+        ))
+    }
+
+    fn table(&self, id: &str) -> std::result::Result<Arc<Table>, Reply> {
+        self.known(id)?;
         if let Some(upload) = self.uploads.get(id) {
             return Ok(Arc::clone(&upload.table));
         }
@@ -243,17 +274,6 @@ impl WebApp {
             .get(id)
         {
             return Ok(Arc::clone(t));
-        }
-        if !self.ids.iter().any(|t| t == id) {
-            let close = closest_ids(id, &self.ids, 3).join(", ");
-            return Err(Reply::error(
-                404,
-                format!(
-                    "unknown table id {:?} (uploads are forgotten after an hour or when \
-                     newer ones need the memory); did you mean {close}?",
-                    bounded(id, 128)
-                ),
-            ));
         }
         let table = self
             .pool
@@ -336,25 +356,11 @@ impl WebApp {
         }
     }
 
-    fn ask(&self, body: &[u8]) -> Reply {
-        let request: AskRequest = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => {
-                return Reply::error(
-                    400,
-                    format!(
-                        "the body must be JSON with string fields \"table\" and \"question\": {e}"
-                    ),
-                )
-            }
-        };
+    fn ask(&self, request: AskRequest) -> Reply {
         let AskRequest {
             table: id,
             question,
         } = request;
-        if question.trim().is_empty() {
-            return Reply::error(400, "empty question");
-        }
         let table = match self.table(&id) {
             Ok(t) => t,
             Err(reply) => return reply,
@@ -381,6 +387,20 @@ impl WebApp {
             Err(e) => Reply::error(500, format!("{e:#}")),
         }
     }
+}
+
+/// The body of `POST /api/ask`, or the 400 reply for it.
+fn ask_request(body: &[u8]) -> std::result::Result<AskRequest, Reply> {
+    let request: AskRequest = serde_json::from_slice(body).map_err(|e| {
+        Reply::error(
+            400,
+            format!("the body must be JSON with string fields \"table\" and \"question\": {e}"),
+        )
+    })?;
+    if request.question.trim().is_empty() {
+        return Err(Reply::error(400, "empty question"));
+    }
+    Ok(request)
 }
 
 /// A path segment with its `%XX` escapes decoded (invalid ones kept as typed).
