@@ -1,9 +1,15 @@
-//! Load on a running `sqlcoder serve`: C clients, each asking N questions (the sample's val
-//! questions, in turn) over loopback, one connection per request. Prints and writes (as JSON)
-//! the error count, p50/p95/max latency and requests per second.
+//! Load on a running `sqlcoder serve`, over loopback, one connection per request.
 //!
-//! `cargo run --release --example serve_load -- ADDR CLIENTS ASKS QUESTIONS.jsonl OUT.json`
-//! (experiments/serve_load.sh starts the server and runs this).
+//! `serve_load ask ADDR CLIENTS ASKS QUESTIONS.jsonl OUT.json`: C clients, each asking N
+//! questions (the sample's val questions, in turn); the error count, p50/p95/max latency and
+//! requests per second.
+//!
+//! `serve_load upload ADDR UPLOADS SERVER_PID OUT.json`: that many clients at once each upload a
+//! 2 MB CSV (64 columns × 15,501 rows of one-digit numbers) to `/api/csv`; statuses, time, and
+//! the server's peak resident memory (`VmHWM` of /proc/SERVER_PID/status) after them.
+//!
+//! Both print and write their report as JSON (experiments/serve_load.sh starts the server and
+//! runs this).
 
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -11,14 +17,18 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 fn ask(addr: &str, body: &str) -> Result<u16, String> {
+    post(addr, "/api/ask", body)
+}
+
+fn post(addr: &str, path: &str, body: &str) -> Result<u16, String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "POST /api/ask HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .map_err(|e| e.to_string())?;
@@ -33,10 +43,84 @@ fn ask(addr: &str, body: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("no status: {response:?}"))
 }
 
+const USAGE: &str = "usage: serve_load ask ADDR CLIENTS ASKS QUESTIONS.jsonl OUT.json\n       \
+                     serve_load upload ADDR UPLOADS SERVER_PID OUT.json";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [addr, clients, asks, questions, out] = &args[..] else {
-        eprintln!("usage: serve_load ADDR CLIENTS ASKS QUESTIONS.jsonl OUT.json");
+    match args.first().map(String::as_str) {
+        Some("ask") => asks(&args[1..]),
+        Some("upload") => uploads(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The server's peak resident memory in MB (`VmHWM`).
+fn peak_rss_mb(pid: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the server runs");
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status");
+    (kb / 1024.0).round()
+}
+
+fn uploads(args: &[String]) {
+    let [addr, uploads, pid, out] = args else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    let uploads: usize = uploads.parse().unwrap();
+    let mut csv: String = (0..64).map(|c| format!("c{c},")).collect();
+    csv.pop();
+    csv.push('\n');
+    for r in 0..15_500 {
+        let row: Vec<String> = (0..64).map(|c| ((r + c) % 10).to_string()).collect();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    let body = json!({ "name": "wide.csv", "text": csv }).to_string();
+    let before = peak_rss_mb(pid);
+    let started = Instant::now();
+    let statuses: Vec<Result<u16, String>> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..uploads)
+            .map(|_| s.spawn(|| post(addr, "/api/csv", &body)))
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let wall = started.elapsed();
+    let ok = statuses.iter().filter(|s| matches!(s, Ok(200))).count();
+    let mut other: Vec<String> = statuses
+        .iter()
+        .filter(|s| !matches!(s, Ok(200)))
+        .map(|s| match s {
+            Ok(code) => format!("status {code}"),
+            Err(e) => e.clone(),
+        })
+        .collect();
+    other.sort();
+    other.dedup();
+    let report = json!({
+        "uploads": uploads,
+        "csv_bytes": csv.len(),
+        "ok": ok,
+        "other_outcomes": other,
+        "wall_s": (wall.as_secs_f64() * 100.0).round() / 100.0,
+        "peak_rss_mb_before": before,
+        "peak_rss_mb_after": peak_rss_mb(pid),
+    });
+    println!("{report}");
+    sqlcoder_data::io::write_atomic(std::path::Path::new(out), format!("{report:#}\n"))
+        .expect("writing the report");
+}
+
+fn asks(args: &[String]) {
+    let [addr, clients, asks, questions, out] = args else {
+        eprintln!("{USAGE}");
         std::process::exit(2);
     };
     let (clients, asks): (usize, usize) = (clients.parse().unwrap(), asks.parse().unwrap());

@@ -116,7 +116,12 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can quote a table's text or a user's input: no control characters reach
+            // the terminal.
+            eprintln!(
+                "error: {}",
+                super::session::terminal_safe(&format!("{e:#}"))
+            );
             1
         }
     }

@@ -5,7 +5,6 @@ pub mod backend;
 pub mod cli;
 pub mod data_cmd;
 pub mod eval_cmd;
-pub mod http;
 pub mod predict;
 pub mod prepare;
 pub mod repl;

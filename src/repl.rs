@@ -2,12 +2,16 @@
 //!
 //! `:table ID` switches table, `:quit` (or end of input) ends. An error answers its line only.
 
-use super::session::{answer_json, answer_text, find_table, SessionArgs};
+use super::session::{answer_json, answer_text, find_table, terminal_safe, SessionArgs};
 use anyhow::Result;
 use sqlcoder_data::Table;
 use sqlcoder_infer::Answerer;
 use sqlcoder_sql::Executor;
 use std::io::{BufRead, IsTerminal, Write};
+
+/// Longest line read (a question is far shorter; the model reads at most a few hundred tokens).
+/// A longer line is skipped in pieces, so that memory stays small whatever arrives.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 const HELP: &str =
     "type a question, `:table ID` to switch table, `:tables` to list them, `:quit` to end";
@@ -17,7 +21,11 @@ pub fn run(args: &SessionArgs) -> Result<()> {
     let answerer = args.answerer.load()?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
-        eprintln!("table {} ({}); {HELP}", table.id, table.header.join(" | "));
+        eprintln!(
+            "table {} ({}); {HELP}",
+            terminal_safe(&table.id),
+            terminal_safe(&table.header.join(" | "))
+        );
     }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
@@ -28,8 +36,13 @@ pub fn run(args: &SessionArgs) -> Result<()> {
             std::io::stderr().flush()?;
         }
         bytes.clear();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
-            break;
+        match read_line(&mut input, &mut bytes)? {
+            Line::End => break,
+            Line::Read => {}
+            Line::TooLong => {
+                eprintln!("error: line {number} is over {MAX_LINE_BYTES} bytes; skipped");
+                continue;
+            }
         }
         // A line that is not UTF-8 gets an error; the session goes on.
         let Ok(line) = std::str::from_utf8(&bytes) else {
@@ -42,10 +55,59 @@ pub fn run(args: &SessionArgs) -> Result<()> {
                 print!("{text}");
                 std::io::stdout().flush()?;
             }
-            Err(e) => eprintln!("error: {e:#}"),
+            Err(e) => eprintln!("error: {}", terminal_safe(&format!("{e:#}"))),
         }
     }
     Ok(())
+}
+
+/// What [`read_line`] found.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// The end of input.
+    End,
+    /// A line (with its line break, if any) in the buffer.
+    Read,
+    /// A line over [`MAX_LINE_BYTES`], read to its end and dropped.
+    TooLong,
+}
+
+/// Reads one line into `bytes`, never holding more than [`MAX_LINE_BYTES`] of it.
+fn read_line<R: BufRead>(input: &mut R, bytes: &mut Vec<u8>) -> std::io::Result<Line> {
+    let cap = MAX_LINE_BYTES as u64 + 1;
+    if std::io::Read::take(&mut *input, cap).read_until(b'\n', bytes)? == 0 {
+        return Ok(Line::End);
+    }
+    if bytes.len() <= MAX_LINE_BYTES || bytes.ends_with(b"\n") {
+        return Ok(Line::Read);
+    }
+    bytes.clear();
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                break;
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
+        }
+    }
+    Ok(Line::TooLong)
+}
+
+/// `table ID: header | header …` for the terminal.
+fn describe(table: &Table) -> String {
+    format!(
+        "table {}: {}\n",
+        terminal_safe(&table.id),
+        terminal_safe(&table.header.join(" | "))
+    )
 }
 
 enum Step {
@@ -69,20 +131,19 @@ fn step(
             .unwrap_or((command, ""));
         return match (name, arg.trim()) {
             ("quit" | "q" | "exit", _) => Ok(Step::Quit),
-            ("table", "") => Ok(Step::Output(format!(
-                "table {}: {}\n",
-                table.id,
-                table.header.join(" | ")
-            ))),
+            ("table", "") => Ok(Step::Output(describe(table))),
             ("table", id) => {
                 *table = find_table(exec, id)?;
-                Ok(Step::Output(format!(
-                    "table {}: {}\n",
-                    table.id,
-                    table.header.join(" | ")
-                )))
+                Ok(Step::Output(describe(table)))
             }
-            ("tables", _) => Ok(Step::Output(exec.table_ids()?.join("\n") + "\n")),
+            ("tables", _) => {
+                let ids: Vec<String> = exec
+                    .table_ids()?
+                    .iter()
+                    .map(|id| terminal_safe(id))
+                    .collect();
+                Ok(Step::Output(ids.join("\n") + "\n"))
+            }
             ("help", _) => Ok(Step::Output(format!("{HELP}\n"))),
             _ => anyhow::bail!("unknown command :{name} ({HELP})"),
         };
@@ -93,4 +154,27 @@ fn step(
     } else {
         format!("{}\n", answer_text(&answer))
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_skipped_without_being_held() {
+        let long = vec![b'x'; 3 * MAX_LINE_BYTES];
+        let input = [b"who?\n".as_slice(), &long, b"\nwhat?"].concat();
+        let mut reader = std::io::BufReader::with_capacity(4096, input.as_slice());
+        let mut bytes = Vec::new();
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Line::Read);
+        assert_eq!(bytes, b"who?\n");
+        bytes.clear();
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Line::TooLong);
+        assert!(bytes.capacity() <= 2 * MAX_LINE_BYTES + 64);
+        bytes.clear();
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Line::Read);
+        assert_eq!(bytes, b"what?");
+        bytes.clear();
+        assert_eq!(read_line(&mut reader, &mut bytes).unwrap(), Line::End);
+    }
 }

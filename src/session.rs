@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use sqlcoder_data::csv::{parse_csv, TableLimits};
 use sqlcoder_data::{self as data, Split, Table};
 use sqlcoder_eval::predictions::query_to_json;
-use sqlcoder_infer::snap::levenshtein;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
 use sqlcoder_model::slot_model::shipped_model_dir;
 use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
@@ -242,18 +241,17 @@ pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
 /// The `k` ids closest to `id`: fewest character edits, then longest common prefix, then order.
 /// Only the first [`MAX_ID_CHARS`] characters of `id` are compared (callers reject longer ids).
 pub fn closest_ids(id: &str, ids: &[String], k: usize) -> Vec<String> {
-    let target: Vec<char> = id.chars().take(MAX_ID_CHARS).collect();
+    let target: String = id.chars().take(MAX_ID_CHARS).collect();
     let mut ranked: Vec<(usize, std::cmp::Reverse<usize>, &String)> = ids
         .iter()
         .map(|other| {
-            let chars: Vec<char> = other.chars().collect();
             let prefix = target
-                .iter()
-                .zip(&chars)
+                .chars()
+                .zip(other.chars())
                 .take_while(|(a, b)| a == b)
                 .count();
             (
-                levenshtein(&target, &chars),
+                strsim::levenshtein(&target, other),
                 std::cmp::Reverse(prefix),
                 other,
             )
@@ -265,6 +263,21 @@ pub fn closest_ids(id: &str, ids: &[String], k: usize) -> Vec<String> {
         .take(k)
         .map(|(_, _, s)| s.clone())
         .collect()
+}
+
+/// `s` for a terminal: control characters (escape sequences, carriage returns, line breaks)
+/// shown as `\u{1b}`, `\r`, `\n`, so that text from a table cannot move the cursor, recolour
+/// or retitle the terminal. Backslashes are doubled so that the escapes stay unambiguous.
+pub fn terminal_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || c == '\\' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A result value as JSON (non-finite reals as null).
@@ -308,13 +321,17 @@ pub fn answer_text(a: &Answer) -> String {
             "Not sure:   the model cannot answer this with confidence; its best guess follows\n",
         );
     }
-    out.push_str(&format!("SQL:        {}\nReadable:   {}\n", a.sql, a.human));
+    out.push_str(&format!(
+        "SQL:        {}\nReadable:   {}\n",
+        terminal_safe(&a.sql),
+        terminal_safe(&a.human)
+    ));
     match a.rows.len() {
         0 => out.push_str("Rows:       (none)\n"),
         n => {
             out.push_str(&format!("Rows:       {n}\n"));
             for v in a.rows.iter().take(ROWS_SHOWN) {
-                out.push_str(&format!("  {v}\n"));
+                out.push_str(&format!("  {}\n", terminal_safe(&v.to_string())));
             }
             if n > ROWS_SHOWN {
                 out.push_str(&format!("  … {} more\n", n - ROWS_SHOWN));
@@ -356,6 +373,16 @@ mod tests {
         );
         assert_eq!(closest_ids("2-1001513-11", &ids, 1), vec!["2-10015132-11"]);
         assert!(closest_ids("x", &[], 3).is_empty());
+    }
+
+    #[test]
+    fn terminal_text_has_no_control_characters() {
+        assert_eq!(terminal_safe("plain"), "plain");
+        assert_eq!(
+            terminal_safe("a\x1b]0;owned\x07b"),
+            "a\\u{1b}]0;owned\\u{7}b"
+        );
+        assert_eq!(terminal_safe("x\r\ny\\"), "x\\r\\ny\\\\");
     }
 
     #[test]

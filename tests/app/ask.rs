@@ -291,3 +291,30 @@ fn failed_eval_and_predict_outputs_leave_no_tmp_and_name_the_path() {
     assert!(stderr.contains(&file.display().to_string()), "{stderr}");
     assert_eq!(error_lines(&stderr).len(), 1, "{stderr}");
 }
+
+#[test]
+fn predict_writes_through_a_symlinked_out_and_refuses_a_fifo() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.jsonl");
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (ok, _, stderr) = baseline(&sample(), &link);
+    assert!(ok, "{stderr}");
+    let kind = std::fs::symlink_metadata(&link).unwrap().file_type();
+    assert!(kind.is_symlink(), "the link was replaced");
+    let written = std::fs::read_to_string(&target).unwrap();
+    assert!(written.lines().count() > 0 && written.contains("\"query\""));
+
+    let fifo = dir.path().join("fifo.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let (ok, _, stderr) = baseline(&sample(), &fifo);
+    assert!(!ok);
+    assert!(stderr.contains("is a FIFO, not a regular file"), "{stderr}");
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced");
+}

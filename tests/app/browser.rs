@@ -319,12 +319,13 @@ fn the_page_asks_in_a_real_browser_about_a_table_and_a_csv_file() {
         &format!("/element/{input}/value"),
         Some(json!({ "text": csv.display().to_string() })),
     );
-    let preview = driver.wait_text("#preview", "Table csv-1");
+    // Uploads get random ids (`csv-` and 32 hex digits).
+    let preview = driver.wait_text("#preview", "Table csv-");
     assert!(preview.contains("Madrid"), "{preview}");
     let question = driver.find("#question").unwrap();
     driver.type_into(&question, "What is the population of Madrid?");
     driver.click(&driver.find("button[type=submit]").unwrap());
-    let sql = driver.wait_text("#sql", "table_csv_1");
+    let sql = driver.wait_text("#sql", "table_csv_");
     assert!(sql.starts_with("SELECT "), "{sql}");
     driver.wait_text("#rows", "result");
 }

@@ -293,3 +293,53 @@ fn serve_loads_a_csv_upload_and_answers_about_it() {
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("bad.csv:2"), "{body}");
 }
+
+#[test]
+fn terminal_output_escapes_control_characters_and_json_keeps_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("escapes.csv");
+    // A header (the only column, so every query names it) and cells that would clear the
+    // terminal and recolour it (no `;`, which would make it the delimiter).
+    let evil_header = "Name\u{1b}[2J\u{7}";
+    let text = format!("{evil_header}\nA\u{1b}[31mda\nB\u{1b}[31mob\n");
+    std::fs::write(&csv, &text).unwrap();
+    let model = random_model();
+    let args = |json: bool| {
+        let mut a = vec!["ask", "Who is Ada?", "--csv"];
+        a.push(csv.to_str().unwrap());
+        if json {
+            a.push("--json");
+        }
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let text_args = args(false);
+    let text_args: Vec<&str> = text_args.iter().map(String::as_str).collect();
+    let (ok, stdout, stderr) = run(with_model(model.path(), &text_args));
+    assert!(ok, "{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?}"
+    );
+    assert!(stdout.contains("Name\\u{1b}[2J\\u{7}"), "{stdout}");
+
+    let json_args = args(true);
+    let json_args: Vec<&str> = json_args.iter().map(String::as_str).collect();
+    let (ok, stdout, stderr) = run(with_model(model.path(), &json_args));
+    assert!(ok, "{stderr}");
+    let a: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(a["sql"].as_str().unwrap().contains(evil_header), "{stdout}");
+}
+
+#[test]
+fn repl_skips_a_huge_line_with_one_error() {
+    let model = random_model();
+    let mut input = vec![b'w'; 10 << 20];
+    input.extend_from_slice(b"\n:tables\n");
+    let mut repl = with_model(model.path(), &["repl", "--table", TABLE]);
+    let (ok, stdout, stderr) = run_with_input(repl.arg("--data").arg(sample()), &input);
+    assert!(ok, "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("line 1 is over 65536 bytes"), "{stderr}");
+    assert!(stdout.contains(TABLE), "the session went on: {stdout}");
+}

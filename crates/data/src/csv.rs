@@ -142,93 +142,101 @@ fn number(s: &str) -> Option<f64> {
     plain.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// The records of `text` with the line each starts on.
+/// The records of `text` with the line each starts on, read by the `csv` crate (RFC 4180
+/// quoting; blank lines skipped). Our limits are checked record by record, so reading stops at
+/// the first record past them.
 fn records(
     text: &str,
     delimiter: char,
     source: &str,
     limits: &TableLimits,
 ) -> Result<Vec<(usize, Vec<String>)>> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter as u8)
+        .from_reader(text.as_bytes());
     let mut out = Vec::new();
-    let mut record: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut in_quotes = false;
-    let mut line = 1;
-    let mut start_line = 1;
-    let mut field_chars = 0usize;
-    let mut chars = text.chars().peekable();
-    let mut pending = false; // something read since the last record ended
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                c => {
-                    if c == '\n' {
-                        line += 1;
-                    }
-                    field.push(c);
-                }
-            }
-        } else {
-            match c {
-                '"' if field.is_empty() => in_quotes = true,
-                c if c == delimiter => {
-                    record.push(std::mem::take(&mut field));
-                    field_chars = 0;
-                    pending = true;
-                    if record.len() > limits.max_columns {
-                        bail!(
-                            "{source}:{line}: over {0} fields: at most {0} columns are accepted",
-                            limits.max_columns
-                        );
-                    }
-                    continue;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' | '\r' => {
-                    record.push(std::mem::take(&mut field));
-                    field_chars = 0;
-                    if !(record.len() == 1 && record[0].is_empty()) {
-                        out.push((start_line, std::mem::take(&mut record)));
-                        if out.len() > limits.max_rows + 1 {
-                            bail!(
-                                "{source}: over {0} rows: at most {0} are accepted",
-                                limits.max_rows
-                            );
-                        }
-                    }
-                    record.clear();
-                    line += 1;
-                    start_line = line;
-                    pending = false;
-                    continue;
-                }
-                c => field.push(c),
-            }
+    let mut record = ::csv::StringRecord::new();
+    let mut last_start = 0;
+    loop {
+        let line = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => bail!("{source}:{line}: {e}"),
         }
-        pending = true;
-        field_chars += 1;
-        if field_chars > limits.max_cell_chars {
+        let start = record.position().map_or(line, |p| p.line() as usize);
+        last_start = record.position().map_or(0, |p| p.byte() as usize);
+        if record.len() > limits.max_columns {
             bail!(
-                "{source}:{line}: a cell over {} characters",
+                "{source}:{start}: over {0} fields: at most {0} columns are accepted",
+                limits.max_columns
+            );
+        }
+        if let Some(field) = record
+            .iter()
+            .find(|f| f.chars().count() > limits.max_cell_chars)
+        {
+            // The line of the long cell: the record's first line plus the breaks before it.
+            let offset = record
+                .iter()
+                .take_while(|f| !std::ptr::eq(*f, field))
+                .map(|f| f.matches('\n').count())
+                .sum::<usize>();
+            bail!(
+                "{source}:{}: a cell over {} characters",
+                start + offset,
                 limits.max_cell_chars
             );
         }
+        out.push((start, record.iter().map(str::to_string).collect()));
+        if out.len() > limits.max_rows + 1 {
+            bail!(
+                "{source}: over {0} rows: at most {0} are accepted",
+                limits.max_rows
+            );
+        }
     }
-    if in_quotes {
-        bail!("{source}:{start_line}: a quoted field is never closed");
-    }
-    if pending {
-        record.push(field);
-        if !(record.len() == 1 && record[0].is_empty()) {
-            out.push((start_line, record));
+    // The crate ends an unclosed quoted field at the end of input without a word; a quote left
+    // open usually means a broken file, so it stays an error (checked on the last record only).
+    if let Some(&(line, _)) = out.last() {
+        if ends_inside_quotes(&text[last_start..], delimiter) {
+            bail!("{source}:{line}: a quoted field is never closed");
         }
     }
     Ok(out)
+}
+
+/// Whether `record` (the text from a record's start to the end of input) ends inside a quoted
+/// field: RFC 4180 quoting, where a quote opens a field only at its start and `""` inside quotes
+/// is a quote.
+fn ends_inside_quotes(record: &str, delimiter: char) -> bool {
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    let mut chars = record.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    in_quotes = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '"' if at_field_start => in_quotes = true,
+            c if c == delimiter || c == '\n' || c == '\r' => {
+                at_field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        at_field_start = false;
+    }
+    in_quotes
 }
 
 #[cfg(test)]

@@ -102,7 +102,9 @@ pub fn parse_json_lines<T: DeserializeOwned + Send>(
 
 /// A path that is written under a temporary name (`<name>.tmp`) and renamed into place by
 /// [`StagedPath::commit`]. Dropped uncommitted, the temporary file is removed: a failed run
-/// leaves neither a half-written output nor litter.
+/// leaves neither a half-written output nor litter. A symlink is written through: its target
+/// is replaced (atomically) and the link stays; a target that is not a regular file (a FIFO, a
+/// device, a folder) is refused before anything is written.
 #[derive(Debug)]
 pub struct StagedPath {
     final_path: PathBuf,
@@ -113,6 +115,7 @@ pub struct StagedPath {
 impl StagedPath {
     /// Stage `path`: creates its parent folder and removes a stale `<name>.tmp` from an earlier crash.
     pub fn new(path: &Path) -> Result<StagedPath> {
+        let path = &write_target(path)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create folder {}", parent.display()))?;
@@ -150,6 +153,65 @@ impl StagedPath {
         })?;
         self.committed = true;
         Ok(())
+    }
+}
+
+/// Where writing `path` lands: `path` itself, or through symlinks the file they name (so that
+/// renaming into place replaces the target, not the link). Refused: an existing target that is
+/// not a regular file, since a rename would replace a FIFO or a device by a plain file.
+fn write_target(path: &Path) -> Result<PathBuf> {
+    let mut target = path.to_path_buf();
+    // As many links as the kernel follows before ELOOP.
+    for _ in 0..40 {
+        let meta = match std::fs::symlink_metadata(&target) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(target),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot inspect {}", target.display()))
+            }
+        };
+        let kind = meta.file_type();
+        if kind.is_file() {
+            return Ok(target);
+        }
+        if !kind.is_symlink() {
+            anyhow::bail!(
+                "{} is {}, not a regular file: refusing to write over it",
+                path.display(),
+                file_kind(&kind)
+            );
+        }
+        let link = std::fs::read_link(&target)
+            .with_context(|| format!("cannot read the link {}", target.display()))?;
+        // A relative link is relative to the folder holding it (joining an absolute one
+        // replaces the base).
+        target = match target.parent() {
+            Some(parent) => parent.join(link),
+            None => link,
+        };
+    }
+    anyhow::bail!("{}: too many levels of symbolic links", path.display())
+}
+
+/// What a non-regular file is, for messages.
+fn file_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
     }
 }
 
@@ -289,6 +351,56 @@ mod tests {
         write_atomic(&path, "again").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "again");
         assert!(!dir.path().join("sub/out.jsonl.tmp").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writing_through_a_symlink_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real/out.json");
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real/out.json", &link).unwrap();
+        write_atomic(&link, "new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A dangling link gets its target created.
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink(dir.path().join("fresh.json"), &dangling).unwrap();
+        write_atomic(&dangling, "fresh").unwrap();
+        assert!(std::fs::symlink_metadata(&dangling)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("fresh.json")).unwrap(),
+            "fresh"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_regular_targets_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = write_atomic(&fifo, "x").unwrap_err().to_string();
+        assert!(err.contains("is a FIFO, not a regular file"), "{err}");
+        assert!(!dir.path().join("pipe.tmp").exists());
+        let link = dir.path().join("to-null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        let err = write_atomic(&link, "x").unwrap_err().to_string();
+        assert!(err.contains("is a device"), "{err}");
+        let err = write_atomic(dir.path(), "x").unwrap_err().to_string();
+        assert!(err.contains("is a folder"), "{err}");
     }
 
     #[test]

@@ -6,16 +6,28 @@ function grid(header, rows) {
   rows.forEach((r) => { const tr = t.insertRow(); r.forEach((c) => { tr.insertCell().textContent = c === null ? 'NULL' : String(c); }); });
   return t;
 }
+// Beyond loopback the API needs an access token: asked once, kept for this tab only.
+let token = sessionStorage.getItem('token') || '';
+async function api(url, init = {}) {
+  const send = () => fetch(url, { ...init, headers: { ...(init.headers || {}), ...(token ? { Authorization: 'Bearer ' + token } : {}) } });
+  let res = await send();
+  if (res.status === 401) {
+    token = (prompt('This server needs its access token:') || '').trim();
+    sessionStorage.setItem('token', token);
+    res = await send();
+  }
+  return res;
+}
 async function preview() {
   const id = $('table').value; if (!id) return;
-  const res = await fetch('/api/tables/' + encodeURIComponent(id));
+  const res = await api('/api/tables/' + encodeURIComponent(id));
   const t = await res.json(); const box = $('preview'); box.replaceChildren();
   if (!res.ok) { box.appendChild(el('p', t.error, 'error')); return; }
   box.appendChild(el('p', `Table ${t.id}: ${t.n_rows} rows (first ${t.rows.length} shown)`));
   box.appendChild(grid(t.header, t.rows));
 }
 async function load() {
-  const res = await fetch('/api/tables'); const data = await res.json();
+  const res = await api('/api/tables'); const data = await res.json();
   data.tables.forEach((id) => $('table').appendChild(el('option', id)));
   preview();
 }
@@ -23,7 +35,7 @@ $('table').addEventListener('change', preview);
 $('csv').addEventListener('change', async () => {
   const file = $('csv').files[0]; if (!file) return;
   const box = $('answer'); box.replaceChildren(el('p', 'loading ' + file.name + '…', 'muted'));
-  const res = await fetch('/api/csv', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  const res = await api('/api/csv', { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ name: file.name, text: await file.text() }) });
   const t = await res.json(); box.replaceChildren();
   if (!res.ok) { box.appendChild(el('p', t.error, 'error')); return; }
@@ -34,7 +46,7 @@ $('csv').addEventListener('change', async () => {
 $('ask').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const box = $('answer'); box.replaceChildren(el('p', 'thinking…', 'muted'));
-  const res = await fetch('/api/ask', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  const res = await api('/api/ask', { method: 'POST', headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ table: $('table').value, question: $('question').value }) });
   const a = await res.json(); box.replaceChildren();
   if (!res.ok) { box.appendChild(el('p', a.error, 'error', 'error')); return; }

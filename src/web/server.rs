@@ -1,0 +1,381 @@
+//! The HTTP/1.1 front of `serve`: hyper on tokio, driven by our own accept loop so that the whole
+//! server has one cap on connections and every connection a total deadline.
+//!
+//! One request per connection (`Connection: close`): nothing a client sends after its request is
+//! read, so a client trickling bytes holds its slot no longer than the connection deadline.
+//! hyper parses the head (with a read buffer larger than our caps, [`Limits::HYPER_BUFFER`]) and
+//! refuses malformed ones itself (bare 400, e.g. differing `Content-Length`s or a `+N` length;
+//! 431 past its buffer). We check the rest before any routing: the request line (414) and head
+//! (431) caps, one `Host` (400), `Host` and `Origin` naming the served address (403), the access
+//! token beyond loopback (401), the route (404, 405 with `Allow`), a `POST` body declared
+//! `application/json` (415) within the route's cap (413) arriving in time (408). Every response
+//! written here passes the security-header layers. Log events escape control characters, are
+//! bounded, and never hold an upload id whole.
+
+use super::app::{needs_token, WebApp};
+use super::limits::{AccessToken, HostGuard, Limits};
+use super::metrics::route_label;
+use super::reply::{bounded, Reply};
+use super::uploads::loggable;
+use anyhow::{Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::header::{
+    HeaderName, HeaderValue, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    HOST, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The page loads only its own script and style and talks only to this server; no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                   img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// How long requests in flight may take to finish once a shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long a connection turned away (503) may take to send the head it is answered after.
+const BUSY_DEADLINE: Duration = Duration::from_secs(2);
+
+/// How a server runs: its limits, the host names it answers to, its access token.
+#[derive(Clone, Debug, Default)]
+pub struct ServerConfig {
+    pub limits: Limits,
+    /// Host names accepted besides the served address (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// When set, `/api/` and `/metrics` need `Authorization: Bearer <token>`.
+    pub token: Option<AccessToken>,
+    /// Stop (gracefully) on SIGTERM and SIGINT; for the command, not for tests.
+    pub stop_on_signals: bool,
+}
+
+/// What every connection's handler shares.
+struct Shared {
+    app: Arc<WebApp>,
+    limits: Limits,
+    guard: HostGuard,
+    token: Option<AccessToken>,
+}
+
+/// A running server: its address, [`RunningServer::wait`] and [`RunningServer::stop`].
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Waits until the server has stopped (on [`RunningServer::stop`], or a signal when the
+    /// config asks for it) and its requests in flight have finished.
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most 10 s), and returns.
+    pub fn stop(self) {
+        let _ = self.stop.send(true);
+        self.wait();
+    }
+}
+
+/// Binds `addr` (port 0: any free port) and serves `app` on a tokio runtime of its own thread.
+pub fn start(app: Arc<WebApp>, addr: &str, config: ServerConfig) -> Result<RunningServer> {
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("serve")
+        .build()
+        .context("cannot start the server's runtime")?;
+    let shared = Arc::new(Shared {
+        app,
+        guard: HostGuard::new(local, &config.allow_hosts),
+        limits: config.limits,
+        token: config.token,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let signals = config.stop_on_signals;
+    let thread = std::thread::Builder::new()
+        .name("serve-accept".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => accept_loop(listener, shared, stopped, signals).await,
+                    Err(e) => tracing::error!("cannot listen: {e}"),
+                }
+            });
+        })
+        .context("cannot start the server thread")?;
+    Ok(RunningServer {
+        addr: local,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+/// Resolves when the process gets SIGTERM or SIGINT (never when `enabled` is false).
+async fn shutdown_signal(enabled: bool) {
+    if !enabled {
+        return std::future::pending().await;
+    }
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    signals: bool,
+) {
+    let limits = shared.limits.clone();
+    // One set of slots for the whole server (not per service clone), and as many again for
+    // connections answered 503, so that a refusal is an HTTP answer with our headers; beyond
+    // both, a connection is closed unanswered.
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let busy_slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let signal = shutdown_signal(signals);
+    tokio::pin!(signal);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped.changed() => break,
+            _ = &mut signal => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (slot, busy) = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => (slot, false),
+            Err(_) => match Arc::clone(&busy_slots).try_acquire_owned() {
+                Ok(slot) => (slot, true),
+                Err(_) => continue,
+            },
+        };
+        let (head_timeout, deadline) = if busy {
+            tracing::warn!("busy: a connection is answered 503");
+            (BUSY_DEADLINE, BUSY_DEADLINE)
+        } else {
+            (limits.head_timeout, limits.connection_deadline)
+        };
+        let handler = {
+            let shared = Arc::clone(&shared);
+            tower::service_fn(move |request: Request<Incoming>| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(respond(&shared, request, busy).await) }
+            })
+        };
+        let header = |name: HeaderName, value: &'static str| {
+            SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+        };
+        let service = ServiceBuilder::new()
+            .layer(header(CONTENT_SECURITY_POLICY, CSP))
+            .layer(header(X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .layer(header(X_FRAME_OPTIONS, "DENY"))
+            .layer(header(REFERRER_POLICY, "no-referrer"))
+            .layer(header(
+                HeaderName::from_static("cross-origin-resource-policy"),
+                "same-origin",
+            ))
+            .service(handler);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(head_timeout)
+            .max_buf_size(Limits::HYPER_BUFFER)
+            .keep_alive(false)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if tokio::time::timeout(deadline, connection).await.is_err() {
+                tracing::debug!("a connection passed its deadline and was closed");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing the requests in flight");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after {SHUTDOWN_GRACE:?}: closed");
+    }
+}
+
+/// The response to one request, counted and logged.
+async fn respond(shared: &Shared, request: Request<Incoming>, busy: bool) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let target = request.uri().to_string();
+    let path = request.uri().path().to_string();
+    let reply = if busy {
+        Reply::error(503, "the server is busy; try again").with_header("Retry-After", "1")
+    } else {
+        match answer(shared, request, target.len()).await {
+            Ok(reply) | Err(reply) => reply,
+        }
+    };
+    let took = started.elapsed();
+    shared
+        .app
+        .metrics()
+        .request(route_label(&path), reply.status, took);
+    tracing::info!(
+        method = %bounded(method.as_str(), 16),
+        target = %bounded(&loggable(&target), 200),
+        status = reply.status,
+        ms = took.as_millis() as u64,
+        "request"
+    );
+    into_response(reply, &path)
+}
+
+/// The checks of module doc, then the app's answer. `Err` is a refusal.
+async fn answer(
+    shared: &Shared,
+    request: Request<Incoming>,
+    target_len: usize,
+) -> Result<Reply, Reply> {
+    let limits = &shared.limits;
+    let (head, body) = request.into_parts();
+    // "METHOD TARGET HTTP/1.1"
+    let request_line = head.method.as_str().len() + 1 + target_len + 1 + 8;
+    if request_line > limits.max_request_line {
+        return Err(Reply::error(
+            414,
+            format!("request line over {} bytes", limits.max_request_line),
+        ));
+    }
+    let head_bytes = request_line
+        + 2
+        + head
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+            .sum::<usize>()
+        + 2;
+    if head_bytes > limits.max_head {
+        return Err(Reply::error(
+            431,
+            format!("request head over {} bytes", limits.max_head),
+        ));
+    }
+    // hyper refuses differing Content-Length headers itself (and reads equal ones as one).
+    if head.headers.get_all(HOST).iter().count() > 1 {
+        return Err(Reply::error(
+            400,
+            "the request has more than one Host header",
+        ));
+    }
+    shared
+        .guard
+        .check(&head.headers)
+        .map_err(|why| Reply::error(403, why))?;
+    let path = head.uri.path();
+    if let Some(token) = &shared.token {
+        if needs_token(path) && !token.admits(&head.headers) {
+            return Err(Reply::error(
+                401,
+                "this server needs an access token: send Authorization: Bearer <token>",
+            )
+            .with_header("WWW-Authenticate", "Bearer"));
+        }
+    }
+    let max_body = shared.app.admit(head.method.as_str(), path)?;
+    if head.method == Method::POST {
+        let json = head
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|t| t.to_str().ok())
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(Reply::error(
+                415,
+                "a POST body must be sent as Content-Type: application/json",
+            ));
+        }
+    }
+    let too_large = || Reply::error(413, format!("request body over {max_body} bytes"));
+    let declared = head
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return Err(too_large());
+    }
+    let read = Limited::new(body, max_body).collect();
+    let body = match tokio::time::timeout(limits.body_timeout, read).await {
+        Err(_) => {
+            return Err(Reply::error(
+                408,
+                "the request body took too long to arrive",
+            ))
+        }
+        Ok(Err(e)) if e.is::<LengthLimitError>() => return Err(too_large()),
+        Ok(Err(e)) => {
+            return Err(Reply::error(
+                400,
+                format!("cannot read the request body: {e}"),
+            ))
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    Ok(shared.app.handle(path, body).await)
+}
+
+fn into_response(reply: Reply, path: &str) -> Response<Full<Bytes>> {
+    let length = reply.body.len();
+    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
+    if needs_token(path) {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    for (name, value) in reply.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
