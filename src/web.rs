@@ -18,7 +18,7 @@ use sqlcoder_data::Table;
 use sqlcoder_infer::Answerer;
 use sqlcoder_model::input::InputError;
 use sqlcoder_sql::own::MemoryDb;
-use sqlcoder_sql::Executor;
+use sqlcoder_sql::{Executor, QueryLimits};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -102,10 +102,12 @@ impl Permits {
     }
 }
 
-/// Where the served tables are: a database file, or a user's own table in memory.
+/// Where the served tables are: a database file, a user's own table in memory, or a
+/// PostgreSQL server (its connection string).
 enum DbSource {
     File(PathBuf),
     Memory(MemoryDb),
+    Postgres(String),
 }
 
 impl DbSource {
@@ -113,14 +115,17 @@ impl DbSource {
         match self {
             DbSource::File(db) => Executor::open(db),
             DbSource::Memory(m) => m.executor(),
+            DbSource::Postgres(conn) => Executor::open_postgres(conn),
         }
     }
 }
 
 /// Read-only connections to one database, reused across requests (each is used by one thread
 /// at a time: SQLite connections are not shared).
+/// At most one connection per concurrent request is ever open (for PostgreSQL, a few).
 struct ExecutorPool {
     db: DbSource,
+    limits: QueryLimits,
     idle: Mutex<Vec<Executor>>,
 }
 
@@ -129,7 +134,7 @@ impl ExecutorPool {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let exec = match taken {
             Some(e) => e,
-            None => self.db.open()?,
+            None => self.db.open()?.with_limits(self.limits),
         };
         let out = f(&exec);
         self.idle
@@ -175,13 +180,36 @@ impl WebApp {
         Self::over(answerer, DbSource::Memory(db), workers)
     }
 
+    /// The app over the table `table` (or every table) of a PostgreSQL server.
+    pub fn with_postgres(
+        answerer: Answerer,
+        conn: &str,
+        table: Option<&str>,
+        workers: usize,
+    ) -> Result<Self> {
+        let mut app = Self::over(answerer, DbSource::Postgres(conn.to_string()), workers)?;
+        if let Some(name) = table {
+            app.ids = vec![name.to_string()];
+        }
+        Ok(app)
+    }
+
+    /// Time limits on every query this app runs.
+    pub fn with_query_limits(mut self, limits: QueryLimits) -> Self {
+        self.pool.limits = limits;
+        self.pool.idle.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+        self
+    }
+
     fn over(answerer: Answerer, db: DbSource, workers: usize) -> Result<Self> {
-        let exec = db.open()?;
+        let limits = QueryLimits::default();
+        let exec = db.open()?.with_limits(limits);
         let ids = exec.table_ids()?;
         Ok(Self {
             answerer,
             pool: ExecutorPool {
                 db,
+                limits,
                 idle: Mutex::new(vec![exec]),
             },
             ids,
@@ -436,6 +464,15 @@ pub fn start(
 pub fn run(args: &ServeArgs) -> Result<()> {
     // Check the tables before the (slower) model load.
     let own = args.db.own_table(args.table.as_deref())?;
+    if let Some(conn) = &args.db.postgres {
+        let name = args.table.as_deref();
+        drop(args.db.open_table(name)?);
+        let answerer = args.answerer.load()?;
+        let workers = workers(args);
+        let app = WebApp::with_postgres(answerer, conn, name, workers)?
+            .with_query_limits(args.db.query_limits());
+        return serve(Arc::new(app), args, workers);
+    }
     let db = match own {
         Some(_) => None,
         None => {
@@ -445,16 +482,26 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         }
     };
     let answerer = args.answerer.load()?;
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
+    let workers = workers(args);
     let app = Arc::new(match (own, db) {
         (Some((memory, _)), _) => WebApp::with_memory(answerer, memory, workers)?,
         (None, Some(db)) => WebApp::new(answerer, &db, workers)?,
         (None, None) => unreachable!("a database is resolved when there is no own table"),
-    });
+    }
+    .with_query_limits(args.db.query_limits()));
+    serve(app, args, workers)
+}
+
+/// `--workers`, else the CPU cores.
+fn workers(args: &ServeArgs) -> usize {
+    args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    })
+}
+
+fn serve(app: Arc<WebApp>, args: &ServeArgs, workers: usize) -> Result<()> {
     let n_tables = app.ids().len();
     let addr = format!("{}:{}", args.host, args.port);
     let server = start(app, &addr, &args.allow_hosts, Limits::default())?;
