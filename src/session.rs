@@ -12,8 +12,8 @@ use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
 use sqlcoder_model::slot_model::shipped_model_dir;
 use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
 use sqlcoder_sql::{Dialect, Executor, QueryLimits, SqlValue};
-use std::time::Duration;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The encoder the shipped model was trained on.
 pub const DEFAULT_ENCODER: &str = "models/all-MiniLM-L6-v2";
@@ -260,10 +260,7 @@ pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
     if !ids.iter().any(|t| t == id) {
         let close = closest_ids(id, &ids, 3);
         if close.is_empty() {
-            bail!(
-                "unknown table id {id:?}: {} has no tables",
-                exec.source()
-            );
+            bail!("unknown table id {id:?}: {} has no tables", exec.source());
         }
         bail!(
             "unknown table id {id:?} in {}; did you mean {}?",

@@ -106,7 +106,7 @@ impl Permits {
 /// PostgreSQL server (its connection string).
 enum DbSource {
     File(PathBuf),
-    Memory(MemoryDb),
+    Memory(Box<MemoryDb>),
     Postgres(String),
 }
 
@@ -177,7 +177,7 @@ impl WebApp {
 
     /// The app over a user's own tables held in memory.
     pub fn with_memory(answerer: Answerer, db: MemoryDb, workers: usize) -> Result<Self> {
-        Self::over(answerer, DbSource::Memory(db), workers)
+        Self::over(answerer, DbSource::Memory(Box::new(db)), workers)
     }
 
     /// The app over the table `table` (or every table) of a PostgreSQL server.
@@ -197,7 +197,11 @@ impl WebApp {
     /// Time limits on every query this app runs.
     pub fn with_query_limits(mut self, limits: QueryLimits) -> Self {
         self.pool.limits = limits;
-        self.pool.idle.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+        self.pool
+            .idle
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         self
     }
 
@@ -483,12 +487,14 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     };
     let answerer = args.answerer.load()?;
     let workers = workers(args);
-    let app = Arc::new(match (own, db) {
-        (Some((memory, _)), _) => WebApp::with_memory(answerer, memory, workers)?,
-        (None, Some(db)) => WebApp::new(answerer, &db, workers)?,
-        (None, None) => unreachable!("a database is resolved when there is no own table"),
-    }
-    .with_query_limits(args.db.query_limits()));
+    let app = Arc::new(
+        match (own, db) {
+            (Some((memory, _)), _) => WebApp::with_memory(answerer, memory, workers)?,
+            (None, Some(db)) => WebApp::new(answerer, &db, workers)?,
+            (None, None) => unreachable!("a database is resolved when there is no own table"),
+        }
+        .with_query_limits(args.db.query_limits()),
+    );
     serve(app, args, workers)
 }
 

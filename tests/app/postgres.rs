@@ -37,12 +37,19 @@ fn load_sample(pg: &Cluster, schema: &str) {
             let values: Vec<String> = row
                 .iter()
                 .map(|c| match c {
-                    sqlcoder_data::Cell::Number(n) => literal(&SqlParam::Real(*n), Dialect::Postgres),
+                    sqlcoder_data::Cell::Number(n) => {
+                        literal(&SqlParam::Real(*n), Dialect::Postgres)
+                    }
                     sqlcoder_data::Cell::Text(s) if s.is_empty() => "NULL".into(),
-                    sqlcoder_data::Cell::Text(s) => literal(&SqlParam::Text(s.clone()), Dialect::Postgres),
+                    sqlcoder_data::Cell::Text(s) => {
+                        literal(&SqlParam::Text(s.clone()), Dialect::Postgres)
+                    }
                 })
                 .collect();
-            script.push_str(&format!("INSERT INTO {name} VALUES ({});\n", values.join(", ")));
+            script.push_str(&format!(
+                "INSERT INTO {name} VALUES ({});\n",
+                values.join(", ")
+            ));
         }
     }
     let file = pg.dir.join(format!("{schema}.sql"));
@@ -75,7 +82,14 @@ fn sample_questions_answer_alike_in_postgres_sqlite_and_psql() {
     let sqlite = repl_answers(
         with_model(
             &shipped_model(),
-            &["repl", "--json", "--db", db.to_str().unwrap(), "--table", first],
+            &[
+                "repl",
+                "--json",
+                "--db",
+                db.to_str().unwrap(),
+                "--table",
+                first,
+            ],
         ),
         &questions,
         str::to_string,
@@ -107,7 +121,9 @@ fn sample_questions_answer_alike_in_postgres_sqlite_and_psql() {
         assert_eq!(shown.len(), reported.len(), "{sql}");
         for (a, b) in shown.iter().zip(reported) {
             // psql prints text; a text cell that looks like a number reads back as one.
-            let b_text = b.as_str().map(|t| t.parse::<f64>().map_or(b.clone(), Value::from));
+            let b_text = b
+                .as_str()
+                .map(|t| t.parse::<f64>().map_or(b.clone(), Value::from));
             assert!(
                 same_value(a, b) || b_text.is_some_and(|t| same_value(a, &t)),
                 "{sql}: psql {a} != {b}"
@@ -143,14 +159,45 @@ fn bad_postgres_input_gets_one_line_errors() {
     assert!(err.contains("\"bad.nothing\" not found"), "{err}");
     let err = ask_error(&["ask", q, "--postgres", &conn, "--table", "bad.empty"]);
     assert!(err.contains("has no rows"), "{err}");
-    let err = ask_error(&["ask", q, "--postgres", &pg.conn_as("outsider"), "--table", "bad.secret"]);
+    let err = ask_error(&[
+        "ask",
+        q,
+        "--postgres",
+        &pg.conn_as("outsider"),
+        "--table",
+        "bad.secret",
+    ]);
     assert!(err.contains("no SELECT privilege"), "{err}");
-    let err = ask_error(&["ask", q, "--postgres", &pg.conn_as("nobody"), "--table", "bad.secret"]);
-    assert!(err.contains("cannot connect") && err.contains("nobody"), "{err}");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = ask_error(&[
+        "ask",
+        q,
+        "--postgres",
+        &pg.conn_as("nobody"),
+        "--table",
+        "bad.secret",
+    ]);
+    assert!(
+        err.contains("cannot connect") && err.contains("nobody"),
+        "{err}"
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let unreachable = format!("postgres://postgres:hunter2@127.0.0.1:{closed}/postgres");
-    let err = ask_error(&["ask", q, "--postgres", &unreachable, "--table", "bad.secret"]);
-    assert!(err.contains("cannot connect to PostgreSQL at postgres://postgres@127.0.0.1"), "{err}");
+    let err = ask_error(&[
+        "ask",
+        q,
+        "--postgres",
+        &unreachable,
+        "--table",
+        "bad.secret",
+    ]);
+    assert!(
+        err.contains("cannot connect to PostgreSQL at postgres://postgres@127.0.0.1"),
+        "{err}"
+    );
     assert!(!err.contains("hunter2"), "the password is shown: {err}");
 }
 
@@ -174,7 +221,11 @@ fn a_never_ending_postgres_view_stops_at_the_time_limit() {
         "500",
     ]));
     assert!(!ok);
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("time limit of 500 ms"), "{stderr}");
 }

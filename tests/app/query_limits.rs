@@ -26,7 +26,10 @@ fn a_never_ending_sqlite_view_stops_at_the_time_limit() {
         let took = started.elapsed();
         assert!(!ok, "{stdout}");
         assert!(took >= Duration::from_millis(limit_ms), "{took:?}");
-        assert!(took < Duration::from_millis(limit_ms) + Duration::from_secs(5), "{took:?}");
+        assert!(
+            took < Duration::from_millis(limit_ms) + Duration::from_secs(5),
+            "{took:?}"
+        );
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(
             stderr.contains(&format!("time limit of {limit_ms} ms per query")),

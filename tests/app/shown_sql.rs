@@ -86,14 +86,19 @@ fn shown_sql_runs_as_printed_in_stock_sqlite() {
     let first = &questions[0].0;
     let cmd = with_model(
         &shipped_model(),
-        &["repl", "--json", "--db", db.to_str().unwrap(), "--table", first],
+        &[
+            "repl",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+            "--table",
+            first,
+        ],
     );
     let answers = repl_answers(cmd, &questions, str::to_string);
-    let conn = rusqlite::Connection::open_with_flags(
-        &db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let mut non_empty = 0;
     for a in &answers {
         let sql = a["sql"].as_str().unwrap();

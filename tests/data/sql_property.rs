@@ -261,9 +261,9 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
         let stmt = assemble(&q, table, Dialect::SqliteFold)
             .unwrap_or_else(|e| panic!("query {i} {q:?}: {e}"));
         let portable_stmt = assemble(&q, table, Dialect::Sqlite).unwrap();
-        let portable_rows = portable.run(&portable_stmt).unwrap_or_else(|e| {
-            panic!("portable query {i}: {e:#}\n{}", portable_stmt.sql)
-        });
+        let portable_rows = portable
+            .run(&portable_stmt)
+            .unwrap_or_else(|e| panic!("portable query {i}: {e:#}\n{}", portable_stmt.sql));
         let portable_shown = SqlStatement {
             sql: display(&portable_stmt),
             params: vec![],
@@ -275,7 +275,11 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
             "query {i}: portable display differs\n{}",
             portable_shown.sql
         );
-        let ascii_only = table.rows.iter().flatten().all(|c| c.to_string().is_ascii())
+        let ascii_only = table
+            .rows
+            .iter()
+            .flatten()
+            .all(|c| c.to_string().is_ascii())
             && q.conds.iter().all(|c| c.value.python_str().is_ascii());
         if ascii_only || q.conds.iter().all(|c| c.op == CondOp::Eq) {
             portable_checked += 1;
@@ -299,7 +303,11 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
         if let Some(want) = expected(table, &q) {
             assert_eq!(got, want, "query {i} {q:?}\n{}", inlined.sql);
             if ascii_only || q.conds.iter().all(|c| c.op == CondOp::Eq) {
-                assert_eq!(portable_rows, want, "portable query {i} {q:?}\n{}", portable_shown.sql);
+                assert_eq!(
+                    portable_rows, want,
+                    "portable query {i} {q:?}\n{}",
+                    portable_shown.sql
+                );
             }
             checked_rows += 1;
             if q.agg == Agg::None && !want.is_empty() && !q.conds.is_empty() {

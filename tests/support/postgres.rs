@@ -99,7 +99,15 @@ impl Cluster {
             as_server_user(&bin.join("initdb"))
                 .arg("-D")
                 .arg(&data)
-                .args(["-A", "trust", "-U", "postgres", "--locale=C.UTF-8", "-E", "UTF8"]),
+                .args([
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--locale=C.UTF-8",
+                    "-E",
+                    "UTF8",
+                ]),
             "initdb",
         )?;
         let options = format!(
@@ -140,7 +148,10 @@ impl Cluster {
 
     /// A libpq connection string for `user` (trust authentication, loopback only).
     pub fn conn_as(&self, user: &str) -> String {
-        format!("host=127.0.0.1 port={} user={user} dbname=postgres", self.port)
+        format!(
+            "host=127.0.0.1 port={} user={user} dbname=postgres",
+            self.port
+        )
     }
 
     pub fn conn(&self) -> String {

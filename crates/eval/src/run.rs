@@ -61,13 +61,10 @@ pub fn score_predictions(
         .par_iter()
         .zip(preds)
         .with_min_len(64)
-        .map_init(
-            open,
-            |exec, ((example, table), pred)| match exec {
-                Ok(exec) => Ok(score_example(exec, table, &example.query, pred)),
-                Err(e) => Err(anyhow!("cannot open {}: {e:#}", db.display())),
-            },
-        )
+        .map_init(open, |exec, ((example, table), pred)| match exec {
+            Ok(exec) => Ok(score_example(exec, table, &example.query, pred)),
+            Err(e) => Err(anyhow!("cannot open {}: {e:#}", db.display())),
+        })
         .collect()
 }
 

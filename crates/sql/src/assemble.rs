@@ -72,10 +72,14 @@ pub fn assemble(query: &Query, table: &Table, dialect: Dialect) -> Result<SqlSta
                     Dialect::Sqlite if cond.op == CondOp::Eq => {
                         match cells_lower_misses(table, cond.col, &value) {
                             Some(cells) => exact_cells(&col, cells, &mut bind),
-                            None => format!("lower({col}) = lower({})", bind(SqlParam::Text(value))),
+                            None => {
+                                format!("lower({col}) = lower({})", bind(SqlParam::Text(value)))
+                            }
                         }
                     }
-                    Dialect::Sqlite => format!("lower({col}) {op} lower({})", bind(SqlParam::Text(value))),
+                    Dialect::Sqlite => {
+                        format!("lower({col}) {op} lower({})", bind(SqlParam::Text(value)))
+                    }
                     Dialect::Postgres => {
                         let p = bind(SqlParam::Text(value));
                         match cond.op {
@@ -252,7 +256,10 @@ mod tests {
         );
         assert_eq!(
             evora.params,
-            vec![SqlParam::Text("ÉVORA".into()), SqlParam::Text("Évora".into())]
+            vec![
+                SqlParam::Text("ÉVORA".into()),
+                SqlParam::Text("Évora".into())
+            ]
         );
         let pg = assemble(&q("b", CondOp::Gt), &t, Dialect::Postgres).unwrap();
         assert_eq!(

@@ -67,9 +67,12 @@ pub fn literal(param: &SqlParam, dialect: Dialect) -> String {
         SqlParam::Null => "NULL".to_string(),
         SqlParam::Real(f) if f.is_nan() => "NULL".to_string(),
         // PostgreSQL reads these inside the CAST the assembler wraps every number in.
-        SqlParam::Real(f) if f.is_infinite() && dialect == Dialect::Postgres => {
-            if *f > 0.0 { "'Infinity'" } else { "'-Infinity'" }.to_string()
+        SqlParam::Real(f) if f.is_infinite() && dialect == Dialect::Postgres => if *f > 0.0 {
+            "'Infinity'"
+        } else {
+            "'-Infinity'"
         }
+        .to_string(),
         SqlParam::Real(f) if f.is_infinite() => {
             if *f > 0.0 { "1e999" } else { "-1e999" }.to_string()
         }

@@ -264,7 +264,11 @@ impl SqliteDb {
 
     /// Runs `f` with the progress handler armed for `deadline`; an error after the deadline is
     /// the time limit's.
-    fn with_deadline<T>(&self, deadline: Option<Deadline>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    fn with_deadline<T>(
+        &self,
+        deadline: Option<Deadline>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         let Some(deadline) = deadline else {
             return f();
         };
@@ -543,7 +547,10 @@ mod tests {
         build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         let t = table();
-        let run = |q: Query| exec.run(&assemble(&q, &t, Dialect::Sqlite).unwrap()).unwrap();
+        let run = |q: Query| {
+            exec.run(&assemble(&q, &t, Dialect::Sqlite).unwrap())
+                .unwrap()
+        };
         assert_eq!(
             run(query(1, Agg::None, vec![(0, CondOp::Eq, "évora")])),
             vec![SqlValue::Real(56.0)]

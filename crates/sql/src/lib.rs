@@ -7,9 +7,9 @@ pub mod dialect;
 pub mod display;
 pub mod exec;
 pub mod limits;
-pub mod postgres;
 pub mod naming;
 pub mod own;
+pub mod postgres;
 pub mod schema;
 pub mod value;
 

@@ -121,7 +121,8 @@ mod tests {
             conds: vec![],
         };
         assert_eq!(
-            exec.run(&assemble(&q, &t, crate::Dialect::Sqlite).unwrap()).unwrap(),
+            exec.run(&assemble(&q, &t, crate::Dialect::Sqlite).unwrap())
+                .unwrap(),
             vec![SqlValue::Real(294000.0)]
         );
         // Read-only: the copy cannot be changed through it.

@@ -58,7 +58,12 @@ impl PgDb {
                     Ok(client)
                 }
             })
-            .map_err(|e| anyhow!("cannot connect to PostgreSQL at {label}: {}", cause(e.as_ref())))?;
+            .map_err(|e| {
+                anyhow!(
+                    "cannot connect to PostgreSQL at {label}: {}",
+                    cause(e.as_ref())
+                )
+            })?;
         Ok(PgDb {
             runtime,
             client,
@@ -153,7 +158,10 @@ impl PgDb {
             &[&relation],
         )?;
         let Some(row) = found.first() else {
-            bail!("table {id:?} not found in {} (no such table or view)", self.label);
+            bail!(
+                "table {id:?} not found in {} (no such table or view)",
+                self.label
+            );
         };
         let (schema, name, allowed, user): (String, String, bool, String) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
@@ -183,7 +191,10 @@ impl PgDb {
             &[],
         )?;
         if !nonempty.first().is_some_and(|r| r.get::<_, bool>(0)) {
-            bail!("table {id:?} in {} has no rows: nothing to ask about", self.label);
+            bail!(
+                "table {id:?} in {} has no rows: nothing to ask about",
+                self.label
+            );
         }
         let mut samples = Vec::with_capacity(header.len());
         for (h, ty) in header.iter().zip(&types) {
@@ -209,12 +220,20 @@ impl PgDb {
             samples.push(cells);
         }
         let complete: Vec<bool> = samples.iter().map(|s| s.len() <= SAMPLE_CELLS).collect();
-        let height = samples.iter().map(|s| s.len().min(SAMPLE_CELLS)).max().unwrap_or(0);
+        let height = samples
+            .iter()
+            .map(|s| s.len().min(SAMPLE_CELLS))
+            .max()
+            .unwrap_or(0);
         let rows = (0..height)
             .map(|i| {
                 samples
                     .iter()
-                    .map(|s| s.get(i).cloned().unwrap_or_else(|| Cell::Text(String::new())))
+                    .map(|s| {
+                        s.get(i)
+                            .cloned()
+                            .unwrap_or_else(|| Cell::Text(String::new()))
+                    })
                     .collect()
             })
             .collect();
@@ -453,8 +472,8 @@ mod tests {
 
     #[test]
     fn environment_fills_the_connection_string_and_labels_hide_passwords() {
-        let config = config("postgres://ann:secret@db.example:6543/sales").unwrap();
-        let shown = label(&config);
+        let parsed = config("postgres://ann:secret@db.example:6543/sales").unwrap();
+        let shown = label(&parsed);
         assert_eq!(shown, "postgres://ann@db.example:6543/sales");
         assert!(!shown.contains("secret"));
         assert!(config("host=a port=notaport").is_err());
