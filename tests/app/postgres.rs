@@ -229,3 +229,35 @@ fn a_never_ending_postgres_view_stops_at_the_time_limit() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("time limit of 500 ms"), "{stderr}");
 }
+
+#[test]
+fn serve_answers_about_a_postgres_table() {
+    let pg = cluster();
+    load_sample(pg, "served");
+    let table = format!("served.{}", table_name(support::TABLE));
+    let conn = pg.conn();
+    let model = shipped_model();
+    let encoder = support::encoder();
+    let server = support::ServeProcess::start(&[
+        "--postgres".as_ref(),
+        conn.as_ref(),
+        "--table".as_ref(),
+        table.as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--encoder".as_ref(),
+        encoder.as_os_str(),
+    ]);
+    let (status, body) = server.request("GET", "/api/tables", "");
+    assert_eq!(status, 200, "{body}");
+    let tables: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(tables["tables"], serde_json::json!([table]));
+    let ask = serde_json::json!({ "table": table, "question": support::QUESTION }).to_string();
+    let (status, body) = server.request("POST", "/api/ask", &ask);
+    assert_eq!(status, 200, "{body}");
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["rows"], serde_json::json!(["Guard-Forward"]), "{body}");
+    let sql = answer["sql"].as_str().unwrap();
+    assert!(sql.contains("FROM \"served\".\"table_1_10015132_11\""), "{sql}");
+    assert_eq!(psql_rows(pg, sql), serde_json::json!(["Guard-Forward"]));
+}
