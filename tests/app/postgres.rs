@@ -256,8 +256,15 @@ fn serve_answers_about_a_postgres_table() {
     let (status, body) = server.request("POST", "/api/ask", &ask);
     assert_eq!(status, 200, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(answer["rows"], serde_json::json!(["Guard-Forward"]), "{body}");
+    assert_eq!(
+        answer["rows"],
+        serde_json::json!(["Guard-Forward"]),
+        "{body}"
+    );
     let sql = answer["sql"].as_str().unwrap();
-    assert!(sql.contains("FROM \"served\".\"table_1_10015132_11\""), "{sql}");
+    assert!(
+        sql.contains("FROM \"served\".\"table_1_10015132_11\""),
+        "{sql}"
+    );
     assert_eq!(psql_rows(pg, sql), serde_json::json!(["Guard-Forward"]));
 }
