@@ -27,21 +27,20 @@ impl GoldCheck {
 
 /// Assemble and run every gold query of `ds` on `db`.
 pub fn gold_check(ds: &Dataset, db: &Path) -> Result<GoldCheck> {
-    Executor::open(db)?; // fail early, once, with the path in the message
+    // The official engine's text folding, as `eval` scores.
+    let open = || Executor::open(db).map(Executor::with_official_folding);
+    open()?; // fail early, once, with the path in the message
     let outcomes: Vec<Result<bool, String>> = ds
         .examples
         .par_iter()
-        .map_init(
-            || Executor::open(db),
-            |exec, ex| {
-                let exec = exec.as_ref().map_err(|e| e.to_string())?;
-                let table = ds.table(&ex.table_id).map_err(|e| e.to_string())?;
-                let rows = exec
-                    .run_query(&ex.query, table)
-                    .map_err(|e| format!("{}: {e}", ex.table_id))?;
-                Ok(rows.iter().any(|v| !matches!(v, SqlValue::Null)))
-            },
-        )
+        .map_init(open, |exec, ex| {
+            let exec = exec.as_ref().map_err(|e| e.to_string())?;
+            let table = ds.table(&ex.table_id).map_err(|e| e.to_string())?;
+            let rows = exec
+                .run_query(&ex.query, table)
+                .map_err(|e| format!("{}: {e}", ex.table_id))?;
+            Ok(rows.iter().any(|v| !matches!(v, SqlValue::Null)))
+        })
         .collect();
     let failures: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     Ok(GoldCheck {

@@ -10,8 +10,9 @@ use sqlcoder_eval::predictions::query_to_json;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
 use sqlcoder_model::slot_model::shipped_model_dir;
 use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
-use sqlcoder_sql::{Executor, SqlValue};
+use sqlcoder_sql::{Dialect, Executor, QueryLimits, SqlValue};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The encoder the shipped model was trained on.
 pub const DEFAULT_ENCODER: &str = "models/all-MiniLM-L6-v2";
@@ -86,7 +87,7 @@ impl AnswererArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SessionArgs {
     /// WikiSQL table id (e.g. 1-10015132-11; the first one for `repl`), or the table's name with
-    /// --sqlite.
+    /// --sqlite or --postgres (`name` or `schema.name`).
     #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
     pub table: Option<String>,
     #[command(flatten)]
@@ -116,6 +117,17 @@ pub struct DbArgs {
     /// Your own table in any SQLite database (opened read-only); name it with --table NAME.
     #[arg(long, value_name = "FILE", conflicts_with = "db")]
     pub sqlite: Option<PathBuf>,
+    /// Your own table or view in PostgreSQL: a libpq connection string or postgres:// URL
+    /// (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE fill what it omits); name it with --table.
+    #[arg(long, value_name = "CONN", conflicts_with_all = ["db", "csv", "sqlite"])]
+    pub postgres: Option<String>,
+    /// Longest one query on the database may run, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000)]
+    pub query_timeout_ms: u64,
+    /// Longest all the queries of one answer (guided decoding tries up to 32) may run together,
+    /// in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub answer_timeout_ms: u64,
 }
 
 /// Largest CSV file read (the row, column and cell limits apply too).
@@ -144,8 +156,21 @@ impl DbArgs {
         sample
     }
 
+    /// The time limits on queries (`--query-timeout-ms`, `--answer-timeout-ms`).
+    pub fn query_limits(&self) -> QueryLimits {
+        QueryLimits {
+            per_query: Duration::from_millis(self.query_timeout_ms.max(1)),
+            per_answer: Duration::from_millis(self.answer_timeout_ms.max(1)),
+        }
+    }
+
+    /// The database: `--postgres`, else the SQLite file ([`DbArgs::resolve`]), under the limits.
     pub fn open(&self) -> Result<Executor> {
-        Executor::open(&self.resolve())
+        let exec = match &self.postgres {
+            Some(conn) => Executor::open_postgres(conn)?,
+            None => Executor::open(&self.resolve())?,
+        };
+        Ok(exec.with_limits(self.query_limits()))
     }
 
     /// The user's own table (`--csv`, or `--sqlite` with `table` naming it) in an in-memory
@@ -156,7 +181,7 @@ impl DbArgs {
             load_csv(csv, &limits)?
         } else if let Some(db) = &self.sqlite {
             let name = table.context("--sqlite needs --table NAME: the table to ask about")?;
-            read_sqlite_table(db, name, &limits)?
+            read_sqlite_table(db, name, &limits, self.query_limits())?
         } else {
             return Ok(None);
         };
@@ -168,7 +193,13 @@ impl DbArgs {
     pub fn open_table(&self, table: Option<&str>) -> Result<(Executor, Table)> {
         if let Some((memory, t)) = self.own_table(table)? {
             // The in-memory database lives as long as a connection to it.
-            return Ok((memory.executor()?, t));
+            return Ok((memory.executor()?.with_limits(self.query_limits()), t));
+        }
+        if self.postgres.is_some() {
+            let name = table.context("--postgres needs --table NAME: the table to ask about")?;
+            let exec = self.open()?;
+            let t = find_table(&exec, name)?;
+            return Ok((exec, t));
         }
         let exec = self.open()?;
         let id = table.context("--table ID is required (or --csv FILE, or --sqlite FILE)")?;
@@ -217,21 +248,22 @@ pub fn check_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The table `id` of the database; an unknown id is an error naming the closest ids.
+/// The table `id` of the database; an unknown id is an error naming the closest ids (in
+/// PostgreSQL, which resolves names itself, the server's own error).
 pub fn find_table(exec: &Executor, id: &str) -> Result<Table> {
     check_id(id)?;
+    if exec.dialect() == Dialect::Postgres {
+        return exec.table(id);
+    }
     let ids = exec.table_ids()?;
     if !ids.iter().any(|t| t == id) {
         let close = closest_ids(id, &ids, 3);
         if close.is_empty() {
-            bail!(
-                "unknown table id {id:?}: {} has no tables",
-                exec.path().display()
-            );
+            bail!("unknown table id {id:?}: {} has no tables", exec.source());
         }
         bail!(
             "unknown table id {id:?} in {}; did you mean {}?",
-            exec.path().display(),
+            exec.source(),
             close.join(", ")
         );
     }

@@ -13,7 +13,7 @@ use sqlcoder_data::Table;
 use sqlcoder_infer::Answerer;
 use sqlcoder_model::input::InputError;
 use sqlcoder_sql::own::MemoryDb;
-use sqlcoder_sql::Executor;
+use sqlcoder_sql::{Executor, QueryLimits};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,10 +37,12 @@ const UPLOAD_TABLE_LIMITS: TableLimits = TableLimits {
 /// Rows a table preview returns.
 const PREVIEW_ROWS: usize = 10;
 
-/// Where the served tables are: a database file, or a user's own table in memory.
+/// Where the served tables are: a database file, a user's own table in memory, or a
+/// PostgreSQL server (its connection string).
 enum DbSource {
     File(PathBuf),
-    Memory(MemoryDb),
+    Memory(Box<MemoryDb>),
+    Postgres(String),
 }
 
 impl DbSource {
@@ -48,14 +50,17 @@ impl DbSource {
         match self {
             DbSource::File(db) => Executor::open(db),
             DbSource::Memory(m) => m.executor(),
+            DbSource::Postgres(conn) => Executor::open_postgres(conn),
         }
     }
 }
 
 /// Read-only connections to one database, reused across requests (each is used by one thread
-/// at a time: SQLite connections are not shared).
+/// at a time: SQLite connections are not shared). At most one connection per worker is ever
+/// open, since only workers query.
 struct ExecutorPool {
     db: DbSource,
+    limits: QueryLimits,
     idle: Mutex<Vec<Executor>>,
 }
 
@@ -64,7 +69,7 @@ impl ExecutorPool {
         let taken = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let exec = match taken {
             Some(e) => e,
-            None => self.db.open()?,
+            None => self.db.open()?.with_limits(self.limits),
         };
         let out = f(&exec);
         self.idle
@@ -114,17 +119,44 @@ impl WebApp {
 
     /// The app over a user's own tables held in memory.
     pub fn with_memory(answerer: Answerer, db: MemoryDb, workers: usize) -> Result<Self> {
-        Self::over(answerer, DbSource::Memory(db), workers)
+        Self::over(answerer, DbSource::Memory(Box::new(db)), workers)
+    }
+
+    /// The app over the table `table` (or every table) of a PostgreSQL server.
+    pub fn with_postgres(
+        answerer: Answerer,
+        conn: &str,
+        table: Option<&str>,
+        workers: usize,
+    ) -> Result<Self> {
+        let mut app = Self::over(answerer, DbSource::Postgres(conn.to_string()), workers)?;
+        if let Some(name) = table {
+            app.ids = vec![name.to_string()];
+        }
+        Ok(app)
+    }
+
+    /// Time limits on every query this app runs against its database.
+    pub fn with_query_limits(mut self, limits: QueryLimits) -> Self {
+        self.pool.limits = limits;
+        self.pool
+            .idle
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self
     }
 
     fn over(answerer: Answerer, db: DbSource, workers: usize) -> Result<Self> {
-        let exec = db.open()?;
+        let limits = QueryLimits::default();
+        let exec = db.open()?.with_limits(limits);
         let ids = exec.table_ids()?;
         let workers = workers.max(1);
         Ok(Self {
             answerer,
             pool: ExecutorPool {
                 db,
+                limits,
                 idle: Mutex::new(vec![exec]),
             },
             ids,
@@ -367,10 +399,10 @@ impl WebApp {
         };
         let started = Instant::now();
         let answer = match self.uploads.get(&id) {
-            Some(u) => {
-                u.db.executor()
-                    .and_then(|exec| self.answerer.answer(&question, &table, &exec))
-            }
+            Some(u) => u.db.executor().and_then(|exec| {
+                let exec = exec.with_limits(self.pool.limits);
+                self.answerer.answer(&question, &table, &exec)
+            }),
             None => self
                 .pool
                 .with(|exec| self.answerer.answer(&question, &table, exec)),

@@ -78,26 +78,34 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         );
     }
     // Check the tables before the (slower) model load.
-    let own = args.db.own_table(args.table.as_deref())?;
-    let db = match own {
-        Some(_) => None,
-        None => {
-            let db = args.db.resolve();
-            drop(Executor::open(&db)?.table_ids()?);
-            Some(db)
-        }
-    };
-    let answerer = args.answerer.load()?;
     let workers = args.workers.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2)
     });
-    let app = Arc::new(match (own, db) {
-        (Some((memory, _)), _) => WebApp::with_memory(answerer, memory, workers)?,
-        (None, Some(db)) => WebApp::new(answerer, &db, workers)?,
-        (None, None) => unreachable!("a database is resolved when there is no own table"),
-    });
+    let app = if let Some(conn) = &args.db.postgres {
+        let name = args.table.as_deref();
+        drop(args.db.open_table(name)?);
+        let answerer = args.answerer.load()?;
+        WebApp::with_postgres(answerer, conn, name, workers)?
+    } else {
+        let own = args.db.own_table(args.table.as_deref())?;
+        let db = match own {
+            Some(_) => None,
+            None => {
+                let db = args.db.resolve();
+                drop(Executor::open(&db)?.table_ids()?);
+                Some(db)
+            }
+        };
+        let answerer = args.answerer.load()?;
+        match (own, db) {
+            (Some((memory, _)), _) => WebApp::with_memory(answerer, memory, workers)?,
+            (None, Some(db)) => WebApp::new(answerer, &db, workers)?,
+            (None, None) => unreachable!("a database is resolved when there is no own table"),
+        }
+    };
+    let app = Arc::new(app.with_query_limits(args.db.query_limits()));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_target(false)

@@ -8,4 +8,7 @@ mod ask;
 mod browser;
 mod cli_errors;
 mod own_tables;
+mod postgres;
+mod query_limits;
+mod shown_sql;
 mod web;

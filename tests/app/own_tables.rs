@@ -38,7 +38,7 @@ fn ask_answers_about_a_csv_file() {
     assert_eq!(
         sql,
         "SELECT \"Population\" FROM \"table_cities\" \
-         WHERE sqlcoder_fold(\"City\") = sqlcoder_fold('Madrid')"
+         WHERE lower(\"City\") = lower('Madrid')"
     );
     assert_eq!(a["rows"], json!([3300000.0]), "{stdout}");
 
@@ -183,7 +183,7 @@ fn ask_answers_about_a_table_of_any_sqlite_database() {
     assert_eq!(
         sql,
         "SELECT \"Region\" FROM \"table_towns\" \
-         WHERE sqlcoder_fold(\"Town\") = sqlcoder_fold('Braga')"
+         WHERE lower(\"Town\") = lower('Braga')"
     );
     assert_eq!(a["rows"], json!(["Minho"]));
     assert_eq!(std::fs::read(&db).unwrap(), before, "the database changed");

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use sqlcoder_data::types::{Agg, Cell, ColumnType, Cond, CondOp, CondValue, Query, Table};
 use sqlcoder_sql::schema::build_db;
 use sqlcoder_sql::value::{fold_text, parse_official_number};
-use sqlcoder_sql::{assemble, display, Executor, SqlStatement, SqlValue};
+use sqlcoder_sql::{assemble, display, Dialect, Executor, SqlStatement, SqlValue};
 use std::cmp::Ordering;
 
 const QUERIES: usize = 12_000;
@@ -243,24 +243,54 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
     build_db(&db, &tables.iter().collect::<Vec<_>>()).unwrap();
     let before = sha256(&db);
 
-    let exec = Executor::open(&db).unwrap();
+    // The oracle follows the official engine, whose folding `SqliteFold` keeps; the portable
+    // SQL is checked against the same oracle where its `lower()` agrees (ASCII-only text), and
+    // for bound == displayed everywhere.
+    let exec = Executor::open(&db).unwrap().with_official_folding();
+    let portable = Executor::open(&db).unwrap();
     let mut ids = exec.table_ids().unwrap();
     let mut want_ids: Vec<String> = tables.iter().map(|t| t.id.clone()).collect();
     ids.sort();
     want_ids.sort();
     assert_eq!(ids, want_ids);
 
-    let (mut checked_rows, mut non_empty) = (0, 0);
+    let (mut checked_rows, mut non_empty, mut portable_checked) = (0, 0, 0);
     for i in 0..QUERIES {
         let table = &tables[rng.random_range(0..tables.len())];
         let q = random_query(&mut rng, table);
-        let stmt = assemble(&q, table).unwrap_or_else(|e| panic!("query {i} {q:?}: {e}"));
+        let stmt = assemble(&q, table, Dialect::SqliteFold)
+            .unwrap_or_else(|e| panic!("query {i} {q:?}: {e}"));
+        let portable_stmt = assemble(&q, table, Dialect::Sqlite).unwrap();
+        let portable_rows = portable
+            .run(&portable_stmt)
+            .unwrap_or_else(|e| panic!("portable query {i}: {e:#}\n{}", portable_stmt.sql));
+        let portable_shown = SqlStatement {
+            sql: display(&portable_stmt),
+            params: vec![],
+            dialect: Dialect::Sqlite,
+        };
+        assert_eq!(
+            portable.run(&portable_shown).unwrap(),
+            portable_rows,
+            "query {i}: portable display differs\n{}",
+            portable_shown.sql
+        );
+        let ascii_only = table
+            .rows
+            .iter()
+            .flatten()
+            .all(|c| c.to_string().is_ascii())
+            && q.conds.iter().all(|c| c.value.python_str().is_ascii());
+        if ascii_only || q.conds.iter().all(|c| c.op == CondOp::Eq) {
+            portable_checked += 1;
+        }
         let got = exec
             .run(&stmt)
             .unwrap_or_else(|e| panic!("query {i} on {:?}: {e:#}\n{stmt:?}", table.header));
         let inlined = SqlStatement {
             sql: display(&stmt),
             params: vec![],
+            dialect: Dialect::SqliteFold,
         };
         let got_inlined = exec
             .run(&inlined)
@@ -272,6 +302,13 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
         );
         if let Some(want) = expected(table, &q) {
             assert_eq!(got, want, "query {i} {q:?}\n{}", inlined.sql);
+            if ascii_only || q.conds.iter().all(|c| c.op == CondOp::Eq) {
+                assert_eq!(
+                    portable_rows, want,
+                    "portable query {i} {q:?}\n{}",
+                    portable_shown.sql
+                );
+            }
             checked_rows += 1;
             if q.agg == Agg::None && !want.is_empty() && !q.conds.is_empty() {
                 non_empty += 1;
@@ -282,6 +319,7 @@ fn random_hostile_queries_run_and_leave_the_database_untouched() {
     // The oracle checked a third of the queries, and filters matched rows often enough to matter.
     assert!(checked_rows > QUERIES / 4, "{checked_rows}");
     assert!(non_empty > 300, "{non_empty}");
+    assert!(portable_checked > QUERIES / 4, "{portable_checked}");
 
     for table in &tables {
         let back = exec.table(&table.id).unwrap();

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use liblzma::read::XzDecoder;
 use serde::Deserialize;
 use serde_json::Value;

@@ -53,18 +53,18 @@ pub fn score_predictions(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Executor::open(db).context("cannot score")?;
+    // Scoring keeps the official engine's Unicode text folding (`sqlcoder_fold`), which the
+    // portable SQL shown to users approximates with `lower()`.
+    let open = || Executor::open(db).map(Executor::with_official_folding);
+    open().context("cannot score")?;
     with_tables
         .par_iter()
         .zip(preds)
         .with_min_len(64)
-        .map_init(
-            || Executor::open(db),
-            |exec, ((example, table), pred)| match exec {
-                Ok(exec) => Ok(score_example(exec, table, &example.query, pred)),
-                Err(e) => Err(anyhow!("cannot open {}: {e:#}", db.display())),
-            },
-        )
+        .map_init(open, |exec, ((example, table), pred)| match exec {
+            Ok(exec) => Ok(score_example(exec, table, &example.query, pred)),
+            Err(e) => Err(anyhow!("cannot open {}: {e:#}", db.display())),
+        })
         .collect()
 }
 

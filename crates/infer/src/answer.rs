@@ -169,7 +169,8 @@ pub fn encode_question(
 }
 
 /// Decides one question's query from its slot scores ([`decide`]), runs it unless guidance
-/// already did, and builds the answer. A query that fails to execute is an error.
+/// already did, and builds the answer. A query that fails to execute is an error. The answer
+/// starts its own time budget on `exec` (see [`sqlcoder_sql::QueryLimits`]).
 pub fn decode_answer(
     options: &AnswerOptions,
     scores: &SlotScores,
@@ -179,13 +180,14 @@ pub fn decode_answer(
     exec: &Executor,
 ) -> Result<Answer> {
     let offsets = &input.question_offsets;
+    exec.begin_answer();
     let d = decide(options, scores, question, offsets, table, Some(exec));
     let query = d.decoded.query();
     let rows = d
         .rows
         .unwrap_or_else(|| exec.run_query(&query, table))
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
-    let stmt = sql::assemble(&query, table)?;
+    let stmt = sql::assemble(&query, table, exec.dialect())?;
     let confidence = d.decoded.confidence();
     let outside = outside_sketch(question, table, &query);
     Ok(Answer {

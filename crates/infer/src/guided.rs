@@ -112,12 +112,16 @@ impl GuidanceConfig {
         answers_nothing(d.agg, !d.conds.is_empty(), rows)
     }
 
-    /// Whether `d` has a text `=` value that is no cell of its column (and that counts here).
-    fn unmatched(&self, d: &Decoded, table: &Table) -> bool {
+    /// Whether `d` has a text `=` value that is no cell of its column (and that counts here);
+    /// the database is asked when the table holds only a sample of the column's cells.
+    fn unmatched(&self, d: &Decoded, table: &Table, exec: &Executor) -> bool {
         self.retry_unmatched
-            && d.conds
-                .iter()
-                .any(|c| c.op == CondOp::Eq && !is_cell(&c.value, table, c.col))
+            && d.conds.iter().any(|c| {
+                c.op == CondOp::Eq
+                    && !exec
+                        .has_cell(table, c.col, &c.value)
+                        .unwrap_or_else(|| is_cell(&c.value, table, c.col))
+            })
     }
 
     /// `d` with its `=` values unwrapped from quotes or brackets, when that is on.
@@ -195,7 +199,7 @@ fn choose(
     let greedy_rows = exec.run_query(&greedy.query(), table);
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
-    let unmatched = config.unmatched(&greedy, table);
+    let unmatched = config.unmatched(&greedy, table, exec);
     if greedy_rows
         .as_ref()
         .is_ok_and(|r| !unmatched && (sure || !config.unusable(&greedy, r)))
@@ -213,7 +217,7 @@ fn choose(
             break;
         }
         let candidate = config.unwrapped(candidate, table);
-        if !seen.insert(key(&candidate)) || config.unmatched(&candidate, table) {
+        if !seen.insert(key(&candidate)) || config.unmatched(&candidate, table, exec) {
             continue;
         }
         executed += 1;

@@ -1,12 +1,15 @@
 //! The display form of a statement: placeholders replaced by SQL literals, for people to read and
-//! copy. Execution always uses the bound form ([`super::SqlStatement`] as it is).
+//! copy into their own tools. Execution uses the bound form ([`super::SqlStatement`] as it is);
+//! both give the same rows, since a literal reads back as the bound value.
 
+use super::dialect::Dialect;
 use super::{SqlParam, SqlStatement};
 
-/// The statement with every `?N` outside quoted identifiers and strings replaced by its value as a
-/// SQL literal: text as `'…'` with `'` doubled (NUL characters as `char(0)`), numbers as numbers,
-/// NULL as `NULL`. A placeholder without a bound value is left as it is.
+/// The statement with every placeholder (`?N`, or `$N` in PostgreSQL) outside quoted identifiers
+/// and strings replaced by its value as a SQL literal ([`literal`]). A placeholder without a bound
+/// value is left as it is.
 pub fn display(stmt: &SqlStatement) -> String {
+    let mark = stmt.dialect.placeholder_mark();
     let chars: Vec<char> = stmt.sql.chars().collect();
     let mut out = String::with_capacity(stmt.sql.len() + 16);
     let mut i = 0;
@@ -32,7 +35,7 @@ pub fn display(stmt: &SqlStatement) -> String {
                 }
                 i += 1;
             }
-            '?' => {
+            c if c == mark => {
                 let digits_end = (i + 1..chars.len())
                     .find(|&j| !chars[j].is_ascii_digit())
                     .unwrap_or(chars.len());
@@ -43,7 +46,7 @@ pub fn display(stmt: &SqlStatement) -> String {
                     .and_then(|n| n.checked_sub(1))
                     .and_then(|n| stmt.params.get(n));
                 match param {
-                    Some(p) => out.push_str(&literal(p)),
+                    Some(p) => out.push_str(&literal(p, stmt.dialect)),
                     None => out.extend(&chars[i..digits_end]),
                 }
                 i = digits_end;
@@ -57,11 +60,19 @@ pub fn display(stmt: &SqlStatement) -> String {
     out
 }
 
-/// One bound value as a SQL literal that SQLite reads back as the same value.
-pub fn literal(param: &SqlParam) -> String {
+/// One bound value as a SQL literal that the engine reads back as the same value: text as `'…'`
+/// with `'` doubled (in SQLite NUL characters as `char(0)`), numbers as numbers, NULL as `NULL`.
+pub fn literal(param: &SqlParam, dialect: Dialect) -> String {
     match param {
         SqlParam::Null => "NULL".to_string(),
         SqlParam::Real(f) if f.is_nan() => "NULL".to_string(),
+        // PostgreSQL reads these inside the CAST the assembler wraps every number in.
+        SqlParam::Real(f) if f.is_infinite() && dialect == Dialect::Postgres => if *f > 0.0 {
+            "'Infinity'"
+        } else {
+            "'-Infinity'"
+        }
+        .to_string(),
         SqlParam::Real(f) if f.is_infinite() => {
             if *f > 0.0 { "1e999" } else { "-1e999" }.to_string()
         }
@@ -90,11 +101,26 @@ mod tests {
                 SqlParam::Null,
                 SqlParam::Real(7.0),
             ],
+            dialect: Dialect::Sqlite,
         };
         assert_eq!(
             display(&stmt),
             "SELECT \"a?1\" FROM \"t\" WHERE f(\"x\") = f('''; DROP TABLE x; --') AND \"y\" > -2.5 \
              AND \"z\" < NULL AND \"w\" = 7.0"
+        );
+    }
+
+    #[test]
+    fn postgres_placeholders_become_literals() {
+        let stmt = SqlStatement {
+            sql: "SELECT \"$1\" FROM \"t\" WHERE lower(\"x\") = lower($1) AND \"y\" > CAST($2 AS double precision) AND \"z\" = $10".into(),
+            params: vec![SqlParam::Text("it's".into()), SqlParam::Real(f64::INFINITY)],
+            dialect: Dialect::Postgres,
+        };
+        assert_eq!(
+            display(&stmt),
+            "SELECT \"$1\" FROM \"t\" WHERE lower(\"x\") = lower('it''s') \
+             AND \"y\" > CAST('Infinity' AS double precision) AND \"z\" = $10"
         );
     }
 
@@ -108,7 +134,7 @@ mod tests {
             SqlParam::Real(-0.1),
             SqlParam::Real(42.0),
         ] {
-            let sql = format!("SELECT {}", literal(&p));
+            let sql = format!("SELECT {}", literal(&p, Dialect::Sqlite));
             let v: rusqlite::types::Value = conn.query_row(&sql, [], |r| r.get(0)).unwrap();
             match (&p, v) {
                 (SqlParam::Text(s), rusqlite::types::Value::Text(t)) => assert_eq!(s, &t),

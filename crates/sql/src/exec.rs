@@ -5,7 +5,10 @@
 //! names, types from the declared column types).
 
 use super::assemble::FOLD_FUNCTION;
+use super::dialect::Dialect;
+use super::limits::{Clock, Deadline, QueryLimits};
 use super::naming::{quote_ident, table_name};
+use super::postgres::PgDb;
 use super::schema::{type_from_word, COLUMNS_TABLE};
 use super::value::fold_text;
 use super::{SqlParam, SqlStatement};
@@ -15,8 +18,11 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 use sqlcoder_data::types::{Cell, ColumnType, Query, Table};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
 
-/// One result value, as SQLite returns it.
+/// One result value, as the engine returns it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SqlValue {
     Null,
@@ -46,19 +52,164 @@ impl ToSql for SqlParam {
     }
 }
 
-/// A read-only connection to a built database (layout in [`super::schema`]) with `sqlcoder_fold`
-/// registered.
+/// A read-only connection to the tables: a SQLite database, or a PostgreSQL server
+/// ([`super::postgres`]). Statements run in the executor's [`Dialect`], under its time limits.
 /// Not shareable between threads: open one per thread.
 pub struct Executor {
+    engine: Engine,
+    dialect: Dialect,
+    clock: Clock,
+}
+
+enum Engine {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+impl Executor {
+    /// Opens the SQLite database `db` read-only; a missing file is an error (SQLite would
+    /// otherwise report it obscurely).
+    pub fn open(db: &Path) -> Result<Executor> {
+        Ok(Self::sqlite(SqliteDb::open(db)?))
+    }
+
+    /// Opens the SQLite URI `uri` read-only (an in-memory database shared by name, see
+    /// [`super::own::MemoryDb`]); `label` names it in messages.
+    pub fn open_uri(uri: &str, label: &Path) -> Result<Executor> {
+        Ok(Self::sqlite(SqliteDb::open_uri(uri, label)?))
+    }
+
+    /// Connects to the PostgreSQL server `conn` (a libpq connection string or URL, see
+    /// [`super::postgres`]).
+    pub fn open_postgres(conn: &str) -> Result<Executor> {
+        Ok(Executor {
+            engine: Engine::Postgres(PgDb::connect(conn)?),
+            dialect: Dialect::Postgres,
+            clock: Clock::new(None),
+        })
+    }
+
+    fn sqlite(db: SqliteDb) -> Executor {
+        Executor {
+            engine: Engine::Sqlite(db),
+            dialect: Dialect::Sqlite,
+            clock: Clock::new(None),
+        }
+    }
+
+    /// This executor with the official WikiSQL engine's text folding ([`Dialect::SqliteFold`]),
+    /// for scoring. Only for SQLite.
+    pub fn with_official_folding(mut self) -> Executor {
+        if matches!(self.engine, Engine::Sqlite(_)) {
+            self.dialect = Dialect::SqliteFold;
+        }
+        self
+    }
+
+    /// This executor with time limits on every statement (none by default: our own prepared
+    /// databases run unlimited in `predict` and `eval`).
+    pub fn with_limits(mut self, limits: QueryLimits) -> Executor {
+        self.clock = Clock::new(Some(limits));
+        self
+    }
+
+    /// The dialect statements are assembled in for this executor.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Starts one answer's time budget ([`QueryLimits::per_answer`]).
+    pub fn begin_answer(&self) {
+        self.clock.begin_answer();
+    }
+
+    /// What the executor reads, for messages: the database file, or the server (no password).
+    pub fn source(&self) -> String {
+        match &self.engine {
+            Engine::Sqlite(db) => db.path.display().to_string(),
+            Engine::Postgres(pg) => pg.label().to_string(),
+        }
+    }
+
+    /// Runs `stmt` and returns the first column of every row, in the engine's order.
+    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+        let deadline = self.clock.deadline();
+        match &self.engine {
+            Engine::Sqlite(db) => db.with_deadline(deadline, || db.run(stmt)),
+            Engine::Postgres(pg) => pg.run(stmt, deadline),
+        }
+    }
+
+    /// Assembles `query` on `table` and runs it: the one way a query is executed. A query that
+    /// cannot be assembled or run is an `Err` with the reason, an outcome for the caller to
+    /// weigh (a wrong prediction), not a failure of the caller.
+    pub fn run_query(&self, query: &Query, table: &Table) -> Result<Vec<SqlValue>, String> {
+        let stmt = super::assemble(query, table, self.dialect).map_err(|e| e.to_string())?;
+        self.run(&stmt).map_err(|e| format!("{e:#}"))
+    }
+
+    /// Whether text column `col` of `table` holds `value` (compared as the official engine does),
+    /// asking the database when `table` holds only a sample of its cells; `None` when only the
+    /// sample could tell.
+    pub fn has_cell(&self, table: &Table, col: usize, value: &str) -> Option<bool> {
+        if table.types.get(col) != Some(&ColumnType::Text) {
+            return None;
+        }
+        match &self.engine {
+            Engine::Sqlite(_) => None,
+            Engine::Postgres(pg) => pg.has_cell(table, col, value, self.clock.deadline()),
+        }
+    }
+
+    /// Every table id of the database, sorted: WikiSQL ids, or the tables a PostgreSQL user sees.
+    pub fn table_ids(&self) -> Result<Vec<String>> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.with_deadline(self.clock.deadline(), || db.table_ids()),
+            Engine::Postgres(pg) => pg.table_ids(self.clock.deadline()),
+        }
+    }
+
+    /// The table `id`: in SQLite a WikiSQL table (from the metadata table, or the challenge's
+    /// plain `table_<id>`); in PostgreSQL the
+    /// table or view named `id` (`schema.name` or `name`), its cells sampled.
+    pub fn table(&self, id: &str) -> Result<Table> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.with_deadline(self.clock.deadline(), || db.table(id)),
+            Engine::Postgres(pg) => pg.table(id, self.clock.deadline()),
+        }
+    }
+
+    /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
+    /// declared with a numeric type is `real`, any other `text`. More than `max_rows` rows is an
+    /// error.
+    pub fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
+        match &self.engine {
+            Engine::Sqlite(db) => db.with_deadline(self.clock.deadline(), || {
+                db.plain_table(sql_table, id, max_rows)
+            }),
+            Engine::Postgres(_) => bail!("{sql_table:?}: not a SQLite database"),
+        }
+    }
+}
+
+/// A read-only SQLite connection with `sqlcoder_fold` registered and a progress handler that
+/// stops a statement at its deadline.
+struct SqliteDb {
     conn: Connection,
     path: PathBuf,
     /// Whether the database has the metadata table [`COLUMNS_TABLE`].
     metadata: bool,
+    /// The running statement's deadline in nanoseconds after `origin` (`u64::MAX`: none), read
+    /// by the progress handler.
+    stop_at: Arc<AtomicU64>,
+    origin: Instant,
 }
 
-impl Executor {
-    /// Opens `db` read-only; a missing file is an error (SQLite would otherwise report it obscurely).
-    pub fn open(db: &Path) -> Result<Executor> {
+/// SQLite virtual-machine steps between two looks at the clock (about a millisecond or less).
+const PROGRESS_STEPS: std::ffi::c_int = 10_000;
+
+impl SqliteDb {
+    fn open(db: &Path) -> Result<SqliteDb> {
         if !db.is_file() {
             bail!("database file {} not found", db.display());
         }
@@ -68,9 +219,7 @@ impl Executor {
         Self::with_connection(conn, db.to_path_buf())
     }
 
-    /// Opens the SQLite URI `uri` read-only (an in-memory database shared by name, see
-    /// [`super::own::MemoryDb`]); `label` names it in messages.
-    pub fn open_uri(uri: &str, label: &Path) -> Result<Executor> {
+    fn open_uri(uri: &str, label: &Path) -> Result<SqliteDb> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
@@ -79,13 +228,23 @@ impl Executor {
         Self::with_connection(conn, label.to_path_buf())
     }
 
-    fn with_connection(conn: Connection, path: PathBuf) -> Result<Executor> {
+    fn with_connection(conn: Connection, path: PathBuf) -> Result<SqliteDb> {
         // The read-only open flag does not bind a connection to a shared in-memory database
         // (the cache is shared with its writable creator); `query_only` does, for every kind.
         conn.pragma_update(None, "query_only", true)
             .context("cannot make the connection read-only")?;
         register_fold(&conn)?;
         conn.set_prepared_statement_cache_capacity(256);
+        let stop_at = Arc::new(AtomicU64::new(u64::MAX));
+        let origin = Instant::now();
+        let handler_stop_at = Arc::clone(&stop_at);
+        conn.progress_handler(
+            PROGRESS_STEPS,
+            Some(move || {
+                let at = handler_stop_at.load(Ordering::Relaxed);
+                at != u64::MAX && origin.elapsed().as_nanos() >= u128::from(at)
+            }),
+        );
         let metadata = conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
@@ -94,20 +253,46 @@ impl Executor {
             )
             .with_context(|| format!("{} is not a readable SQLite database", path.display()))?
             > 0;
-        Ok(Executor {
+        Ok(SqliteDb {
             conn,
             path,
             metadata,
+            stop_at,
+            origin,
         })
     }
 
-    /// The database file this executor reads.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Runs `f` with the progress handler armed for `deadline`; an error after the deadline is
+    /// the time limit's.
+    fn with_deadline<T>(
+        &self,
+        deadline: Option<Deadline>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let Some(deadline) = deadline else {
+            return f();
+        };
+        if deadline.passed() {
+            return Err(deadline.reason.into());
+        }
+        let nanos = deadline
+            .at
+            .saturating_duration_since(self.origin)
+            .as_nanos()
+            .min(u128::from(u64::MAX - 1)) as u64;
+        self.stop_at.store(nanos, Ordering::Relaxed);
+        let out = f();
+        self.stop_at.store(u64::MAX, Ordering::Relaxed);
+        match out {
+            Err(_) if deadline.passed() => Err(deadline.reason.into()),
+            out => out,
+        }
     }
 
-    /// Runs `stmt` and returns the first column of every row, in SQLite's order.
-    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+    fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+        if stmt.dialect == Dialect::Postgres {
+            bail!("a PostgreSQL statement cannot run on SQLite");
+        }
         let mut prepared = self
             .conn
             .prepare_cached(&stmt.sql)
@@ -125,16 +310,8 @@ impl Executor {
         Ok(values)
     }
 
-    /// Assembles `query` on `table` and runs it: the one way a query is executed. A query that
-    /// cannot be assembled or run is an `Err` with the reason, an outcome for the caller to
-    /// weigh (a wrong prediction), not a failure of the caller.
-    pub fn run_query(&self, query: &Query, table: &Table) -> Result<Vec<SqlValue>, String> {
-        let stmt = super::assemble(query, table).map_err(|e| e.to_string())?;
-        self.run(&stmt).map_err(|e| format!("{e:#}"))
-    }
-
     /// Every WikiSQL table id in the database, sorted.
-    pub fn table_ids(&self) -> Result<Vec<String>> {
+    fn table_ids(&self) -> Result<Vec<String>> {
         if !self.metadata {
             return self.plain_table_ids();
         }
@@ -167,9 +344,9 @@ impl Executor {
     }
 
     /// The table `id`: from its metadata ([`COLUMNS_TABLE`]) when the database has it, else from
-    /// the plain table `table_<id>` ([`Executor::plain_table`]).
+    /// the plain table `table_<id>` (`plain_table`).
     /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
-    pub fn table(&self, id: &str) -> Result<Table> {
+    fn table(&self, id: &str) -> Result<Table> {
         if !self.metadata {
             return self.plain_table(&table_name(id), id, usize::MAX);
         }
@@ -224,7 +401,7 @@ impl Executor {
     /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
     /// declared with a numeric type (INT, REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL) is `real`, any
     /// other `text`. More than `max_rows` rows is an error.
-    pub fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
+    fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
         let mut info = self
             .conn
             .prepare(&format!("PRAGMA table_info({})", quote_ident(sql_table)))?;
@@ -370,7 +547,10 @@ mod tests {
         build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         let t = table();
-        let run = |q: Query| exec.run(&assemble(&q, &t).unwrap()).unwrap();
+        let run = |q: Query| {
+            exec.run(&assemble(&q, &t, Dialect::Sqlite).unwrap())
+                .unwrap()
+        };
         assert_eq!(
             run(query(1, Agg::None, vec![(0, CondOp::Eq, "évora")])),
             vec![SqlValue::Real(56.0)]
@@ -424,9 +604,49 @@ mod tests {
         let drop = SqlStatement {
             sql: "DROP TABLE \"table_1_1\"".into(),
             params: vec![],
+            dialect: Dialect::Sqlite,
         };
         assert!(exec.run(&drop).is_err());
         assert_eq!(exec.table("1-1").unwrap().rows.len(), 3);
+    }
+
+    #[test]
+    fn statements_stop_at_the_query_limit_and_the_answer_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        build_db(&db, &[&table()]).unwrap();
+        let endless = SqlStatement {
+            sql: "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) \
+                  SELECT count(*) FROM r"
+                .into(),
+            params: vec![],
+            dialect: Dialect::Sqlite,
+        };
+        let limits = QueryLimits {
+            per_query: std::time::Duration::from_millis(200),
+            per_answer: std::time::Duration::from_secs(60),
+        };
+        let exec = Executor::open(&db).unwrap().with_limits(limits);
+        let started = Instant::now();
+        let err = exec.run(&endless).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert!(err.to_string().contains("200 ms per query"), "{err}");
+        // The connection stays usable after an interrupted statement.
+        let t = table();
+        let q = query(0, Agg::Count, vec![]);
+        assert_eq!(exec.run_query(&q, &t).unwrap(), vec![SqlValue::Integer(3)]);
+
+        let exec = Executor::open(&db).unwrap().with_limits(QueryLimits {
+            per_query: std::time::Duration::from_secs(60),
+            per_answer: std::time::Duration::from_millis(150),
+        });
+        exec.begin_answer();
+        let err = exec.run(&endless).unwrap_err();
+        assert!(err.to_string().contains("budget of 150 ms"), "{err}");
+        // Spent: the answer's next statements stop at once.
+        assert!(exec.run_query(&q, &t).is_err());
+        exec.begin_answer();
+        assert!(exec.run_query(&q, &t).is_ok());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! read-only connections (one per thread) can query it.
 
 use super::exec::Executor;
+use super::limits::QueryLimits;
 use super::schema::write_into;
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -52,8 +53,14 @@ impl MemoryDb {
 
 /// The table `name` of the SQLite database `db` (opened read-only; any layout), as the table
 /// `name`, within `limits`.
-pub fn read_sqlite_table(db: &Path, name: &str, limits: &TableLimits) -> Result<Table> {
-    let exec = Executor::open(db)?;
+/// Reading stops at `query_limits` (a view may never end).
+pub fn read_sqlite_table(
+    db: &Path,
+    name: &str,
+    limits: &TableLimits,
+    query_limits: QueryLimits,
+) -> Result<Table> {
+    let exec = Executor::open(db)?.with_limits(query_limits);
     let table = exec
         .plain_table(name, name, limits.max_rows)
         .with_context(|| format!("cannot read table {name:?} of {}", db.display()))?;
@@ -90,20 +97,20 @@ mod tests {
         .unwrap();
         drop(conn);
         let limits = TableLimits::default();
-        let t = read_sqlite_table(&db, "my towns", &limits).unwrap();
+        let t = read_sqlite_table(&db, "my towns", &limits, QueryLimits::default()).unwrap();
         assert_eq!(t.header, vec!["name", "people", "area"]);
         assert_eq!(
             t.types,
             vec![ColumnType::Text, ColumnType::Real, ColumnType::Text]
         );
         assert_eq!(t.rows[1][1], Cell::Number(64000.0));
-        let err = read_sqlite_table(&db, "nope", &limits).unwrap_err();
+        let err = read_sqlite_table(&db, "nope", &limits, QueryLimits::default()).unwrap_err();
         assert!(format!("{err:#}").contains("no such table"), "{err:#}");
         let small = TableLimits {
             max_rows: 1,
             ..limits
         };
-        assert!(read_sqlite_table(&db, "my towns", &small).is_err());
+        assert!(read_sqlite_table(&db, "my towns", &small, QueryLimits::default()).is_err());
 
         let mem = MemoryDb::build(&[&t], &db).unwrap();
         let exec = mem.executor().unwrap();
@@ -114,13 +121,15 @@ mod tests {
             conds: vec![],
         };
         assert_eq!(
-            exec.run(&assemble(&q, &t).unwrap()).unwrap(),
+            exec.run(&assemble(&q, &t, crate::Dialect::Sqlite).unwrap())
+                .unwrap(),
             vec![SqlValue::Real(294000.0)]
         );
         // Read-only: the copy cannot be changed through it.
         let drop = crate::SqlStatement {
             sql: "DELETE FROM \"table_my towns\"".into(),
             params: vec![],
+            dialect: crate::Dialect::Sqlite,
         };
         assert!(exec.run(&drop).is_err());
     }
