@@ -37,12 +37,12 @@ if [ ! -f "$prev/slots.safetensors" ]; then
 fi
 [ -f data/generated/train.jsonl ] || python3 experiments/augment/generate.py
 [ -f data/ood/dataset_files/val.jsonl ] || "$BIN" data prepare --source data/ood/source --out data/ood
-# The first 2,000 val questions as a data folder of their own (tables and database shared).
+# The first 2,000 val questions as a data folder of their own (questions carry their tables;
+# the database is shared).
 val2k=$OUT/val2k
 if [ ! -f "$val2k/dataset_files/val.jsonl" ]; then
   mkdir -p "$val2k/dataset_files" "$val2k/db_files"
   head -n 2000 data/dataset_files/val.jsonl >"$val2k/dataset_files/val.jsonl"
-  ln -sf "$PWD/data/dataset_files/val.tables.jsonl" "$val2k/dataset_files/val.tables.jsonl"
   ln -sf "$PWD/data/db_files/val.db" "$val2k/db_files/val.db"
 fi
 

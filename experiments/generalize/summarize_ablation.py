@@ -5,8 +5,8 @@ change, from the runs' `tune` reports (runs/generalize/<arm>-s<seed>/tune_{val2k
     summarize_ablation.py RUNS SEEDS N ARM...
 
 Two tables, on the first 2,000 val questions and on the OOD tune part (258 questions):
-- data arms: greedy and guided (the shipped decoding) LF/EX, and each arm's difference from the
-  first arm paired by seed;
+- data arms: greedy and guided (the decoding shipped with the model) LF/EX, and each arm's
+  difference from the first arm paired by seed, greedy and guided;
 - decoding changes, on the last arm's runs (the shipped recipe): the shipped decoding against
   itself without each change (paired by run).
 Writes experiments/results/ablation_generalize.{json,txt}."""
@@ -83,16 +83,20 @@ for arm, per in result["arms"].items():
 
 base = arm_names[0]
 if base in table:
-    lines += ["", f"Difference from {base}, paired by seed (guided, shipped decoding):"]
+    lines += ["", f"Difference from {base}, paired by seed:"]
     for arm in list(table)[1:]:
         result["paired"][arm] = {}
         for split in SPLITS:
             common = sorted(set(table[arm][split]) & set(table[base][split]))
-            d = {m: stat([table[arm][split][s][SHIPPED][i] - table[base][split][s][SHIPPED][i]
-                          for s in common]) for i, m in enumerate(("lf", "ex"))}
-            result["paired"][arm][split] = d
-            lines.append(f"  {arm:12} {SPLITS[split]:18} LF {d['lf']['mean']:+6.2f} ± "
-                         f"{d['lf']['std']:4.2f}   EX {d['ex']['mean']:+6.2f} ± {d['ex']['std']:4.2f}")
+            result["paired"][arm][split] = {}
+            for mode, k in (("greedy", DECODING["greedy (no execution guidance)"]),
+                            ("guided", SHIPPED)):
+                d = {m: stat([table[arm][split][s][k][i] - table[base][split][s][k][i]
+                              for s in common]) for i, m in enumerate(("lf", "ex"))}
+                result["paired"][arm][split][mode] = d
+                lines.append(f"  {arm:12} {SPLITS[split]:18} {mode:6} LF {d['lf']['mean']:+6.2f} ± "
+                             f"{d['lf']['std']:4.2f}   EX {d['ex']['mean']:+6.2f} ± "
+                             f"{d['ex']['std']:4.2f}")
 
 last = arm_names[-1]
 if last in table:
