@@ -2,7 +2,9 @@
 //! every sample question answers the same rows from PostgreSQL as from SQLite, the shown SQL run
 //! through `psql` returns them too, and bad input gets one-line errors naming the cause.
 
-use crate::shown_sql::{repl_answers, same_rows, same_value, sample_questions};
+use crate::shown_sql::{
+    repl_answers, same_rows, same_value, sample_questions, sample_sqlite_answers,
+};
 use crate::support;
 
 use serde_json::Value;
@@ -77,23 +79,8 @@ fn sample_questions_answer_alike_in_postgres_sqlite_and_psql() {
     let pg = cluster();
     load_sample(pg, "sample");
     let questions = sample_questions();
-    let db = sample().join("db_files/val.db");
     let first = &questions[0].0;
-    let sqlite = repl_answers(
-        with_model(
-            &shipped_model(),
-            &[
-                "repl",
-                "--json",
-                "--db",
-                db.to_str().unwrap(),
-                "--table",
-                first,
-            ],
-        ),
-        &questions,
-        str::to_string,
-    );
+    let sqlite = sample_sqlite_answers(&questions);
     let in_schema = |id: &str| format!("sample.{}", table_name(id));
     let postgres = repl_answers(
         with_model(

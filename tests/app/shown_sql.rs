@@ -44,6 +44,24 @@ pub fn repl_answers(
     answers
 }
 
+/// The shipped model's answers to every sample question, through `repl --json` on the sample's
+/// SQLite database.
+pub fn sample_sqlite_answers(questions: &[(String, String)]) -> Vec<Value> {
+    let db = sample().join("db_files/val.db");
+    let cmd = with_model(
+        &shipped_model(),
+        &[
+            "repl",
+            "--json",
+            "--db",
+            db.to_str().unwrap(),
+            "--table",
+            &questions[0].0,
+        ],
+    );
+    repl_answers(cmd, questions, str::to_string)
+}
+
 /// Whether two result values are the same: numbers within 1e-9 relative, text byte for byte.
 pub fn same_value(a: &Value, b: &Value) -> bool {
     match (a.as_f64(), b.as_f64()) {
@@ -83,19 +101,7 @@ fn stock_rows(conn: &rusqlite::Connection, sql: &str) -> Value {
 fn shown_sql_runs_as_printed_in_stock_sqlite() {
     let questions = sample_questions();
     let db = sample().join("db_files/val.db");
-    let first = &questions[0].0;
-    let cmd = with_model(
-        &shipped_model(),
-        &[
-            "repl",
-            "--json",
-            "--db",
-            db.to_str().unwrap(),
-            "--table",
-            first,
-        ],
-    );
-    let answers = repl_answers(cmd, &questions, str::to_string);
+    let answers = sample_sqlite_answers(&questions);
     let conn =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();

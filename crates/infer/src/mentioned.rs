@@ -81,9 +81,8 @@ pub fn mentioned_conds(
         .iter()
         .filter_map(|c| {
             let v = lower_words(&c.value);
-            (0..q_words.len().saturating_sub(v.len().saturating_sub(1)))
-                .find(|&i| !v.is_empty() && q_words[i..].starts_with(&v))
-                .map(|i| (q[i].1, q[i + v.len() - 1].2))
+            let at = q_words.windows(v.len().max(1)).position(|w| w == v)?;
+            Some((q[at].1, q[at + v.len() - 1].2))
         })
         .collect();
     let used: HashSet<usize> = d.conds.iter().map(|c| c.col).collect();
