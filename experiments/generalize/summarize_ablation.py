@@ -18,20 +18,23 @@ from pathlib import Path
 runs, seeds, n, arm_names = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 SPLITS = {"val2k": "val (first 2,000)", "ood": "OOD tune (258)"}
 # The shipped decoding before mentioned cells (models/sqlcoder-lora/decoding.json at 75e6ceb) and
-# what each change undoes or adds.
-SHIPPED = (True, 0.2, False, True, False)
+# what each change undoes or adds; a change measured against another base names it second.
+SHIPPED = (True, 0.2, False, True, False, False)
+WITH_MENTIONED = (True, 0.2, False, True, True, False)
 DECODING = {
-    "greedy (no execution guidance)": (False, 2.0, False, False, False),
-    "without the unmatched-value retry and unwrapping": (True, 0.2, False, False, False),
-    "with a COUNT of 0 accepted as an answer": (True, 0.2, True, True, False),
-    "without keep_above (always take the first executable)": (True, 2.0, False, True, False),
-    "with mentioned cells added as conditions": (True, 0.2, False, True, True),
+    "greedy (no execution guidance)": (False, 2.0, False, False, False, False),
+    "without the unmatched-value retry and unwrapping": (True, 0.2, False, False, False, False),
+    "with a COUNT of 0 accepted as an answer": (True, 0.2, True, True, False, False),
+    "without keep_above (always take the first executable)": (True, 2.0, False, True, False, False),
+    "with mentioned cells added as conditions": WITH_MENTIONED,
+    "with misfit aggregations passed over (on top of mentioned cells)":
+        ((True, 0.2, False, True, True, True), WITH_MENTIONED),
 }
 
 
 def key(v):
     return (v["guided"], v["keep_above"], v["count_zero_answers"], v["unmatched_values"],
-            v.get("mentioned_cells", False))
+            v.get("mentioned_cells", False), v.get("fitting_aggregates", False))
 
 
 def scores(run, split):
@@ -103,14 +106,15 @@ if last in table:
     lines += ["", f"Decoding changes on the {last} runs: a change, minus the decoding shipped with "
                   "the model (keep_above 0.2, COUNT of 0 retried, unmatched values retried), paired "
                   "by run:"]
-    for name, k in DECODING.items():
+    for name, change in DECODING.items():
+        k, base = change if isinstance(change[0], tuple) else (change, SHIPPED)
         result["decoding"][name] = {}
         for split in SPLITS:
             runs_ = table[last][split].values()
-            have = [v for v in runs_ if k in v]
+            have = [v for v in runs_ if k in v and base in v]
             if not have:
                 continue
-            d = {m: stat([v[k][i] - v[SHIPPED][i] for v in have]) for i, m in enumerate(("lf", "ex"))}
+            d = {m: stat([v[k][i] - v[base][i] for v in have]) for i, m in enumerate(("lf", "ex"))}
             result["decoding"][name][split] = d
             lines.append(f"  {name:55} {SPLITS[split]:18} LF {d['lf']['mean']:+6.2f} ± "
                          f"{d['lf']['std']:4.2f}   EX {d['ex']['mean']:+6.2f} ± {d['ex']['std']:4.2f}")

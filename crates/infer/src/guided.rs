@@ -18,20 +18,25 @@
 //! ("How many employees do we have?" → `WHERE Name = 'we'`): a text `=` value that is no cell of
 //! its column makes a query a candidate to replace, however sure or however it counts
 //! ([`GuidanceConfig::retry_unmatched`]), so a query without that condition gets its turn; and a
-//! value that kept the question's quotes or brackets loses them when that makes it a cell
-//! ([`GuidanceConfig::unwrap_values`]).
+//! value that kept the question's quotes or brackets loses them when that makes it a cell, and a
+//! number compared with `<` or `>` loses its currency symbol ([`GuidanceConfig::unwrap_values`]).
 //!
 //! And one for the opposite error on such tables, a condition left out: a text cell the question
 //! names in a column the query does not condition on is added as a condition when the query
 //! still answers with it ([`GuidanceConfig::mentioned_cells`], [`super::mentioned`]).
+//!
+//! And one for an aggregation paired with the wrong column ("average qty per order" →
+//! `AVG(order_id)`): a query whose aggregation does not fit its column is replaced like one with
+//! an unmatched value ([`GuidanceConfig::fitting_aggregates`], [`super::fitting`]).
 
 use super::decode::{
     decode_greedy, ranked_spans, ranked_where_columns, select_candidates, span_text, Decoded,
     DecodedCond,
 };
+use super::fitting::misfit;
 use super::mentioned::with_mentioned;
 use super::scores::SlotScores;
-use super::snap::{is_cell, snap_cond, unwrap_value};
+use super::snap::{bare_number, is_cell, snap_cond, unwrap_value};
 use sqlcoder_data::types::{Agg, CondOp, Table};
 use sqlcoder_model::heads::N_WHERE;
 use sqlcoder_sql::{Executor, SqlValue};
@@ -59,11 +64,15 @@ pub struct GuidanceConfig {
     /// A query with a text `=` value that is no cell of its column is replaced when a candidate
     /// without one returns something, even if the model is sure of it or it counts 0.
     pub retry_unmatched: bool,
-    /// Quote marks or brackets around an `=` value are dropped when the rest is a cell.
+    /// Quote marks or brackets around an `=` value are dropped when the rest is a cell, and a
+    /// currency symbol before a `<`/`>` number.
     pub unwrap_values: bool,
     /// Cells the question names in columns without a condition become conditions, when the
     /// query still answers with them.
     pub mentioned_cells: bool,
+    /// A query whose aggregation does not fit its column ([`misfit`]) is replaced when a
+    /// candidate that fits returns something.
+    pub fitting_aggregates: bool,
 }
 
 impl Default for GuidanceConfig {
@@ -80,6 +89,7 @@ impl Default for GuidanceConfig {
             retry_unmatched: false,
             unwrap_values: false,
             mentioned_cells: false,
+            fitting_aggregates: false,
         }
     }
 }
@@ -124,11 +134,21 @@ impl GuidanceConfig {
             })
     }
 
-    /// `d` with its `=` values unwrapped from quotes or brackets, when that is on.
+    /// Whether `d`'s aggregation does not fit its column (and that counts here).
+    fn misfit(&self, d: &Decoded, question: &str, table: &Table) -> bool {
+        self.fitting_aggregates && misfit(question, table, d.sel, d.agg).is_some()
+    }
+
+    /// `d` with its `=` values unwrapped from quotes or brackets and its `<`/`>` numbers
+    /// without their currency symbol, when that is on.
     fn unwrapped(&self, mut d: Decoded, table: &Table) -> Decoded {
         if self.unwrap_values {
-            for c in d.conds.iter_mut().filter(|c| c.op == CondOp::Eq) {
-                if let Some(v) = unwrap_value(&c.value, table, c.col) {
+            for c in &mut d.conds {
+                let bare = match c.op {
+                    CondOp::Eq => unwrap_value(&c.value, table, c.col),
+                    CondOp::Gt | CondOp::Lt => bare_number(&c.value),
+                };
+                if let Some(v) = bare {
                     c.value = v;
                 }
             }
@@ -199,10 +219,11 @@ fn choose(
     let greedy_rows = exec.run_query(&greedy.query(), table);
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
-    let unmatched = config.unmatched(&greedy, table, exec);
+    let doubtful =
+        config.unmatched(&greedy, table, exec) || config.misfit(&greedy, question, table);
     if greedy_rows
         .as_ref()
-        .is_ok_and(|r| !unmatched && (sure || !config.unusable(&greedy, r)))
+        .is_ok_and(|r| !doubtful && (sure || !config.unusable(&greedy, r)))
     {
         return GuidedOutcome {
             decoded: greedy,
@@ -217,7 +238,10 @@ fn choose(
             break;
         }
         let candidate = config.unwrapped(candidate, table);
-        if !seen.insert(key(&candidate)) || config.unmatched(&candidate, table, exec) {
+        if !seen.insert(key(&candidate))
+            || config.unmatched(&candidate, table, exec)
+            || config.misfit(&candidate, question, table)
+        {
             continue;
         }
         executed += 1;

@@ -43,6 +43,17 @@ pub fn unwrap_value(value: &str, table: &Table, col: usize) -> Option<String> {
     (!inner.is_empty() && is_cell(inner, table, col)).then(|| inner.to_string())
 }
 
+/// Currency symbols a number in a question may carry (`under $4`).
+const CURRENCIES: &[char] = &['$', '£', '€', '¥', '₹'];
+
+/// `value` without the currency symbol before it, when what follows is a number: WikiSQL writes
+/// `earnings < 117,682` for "earnings less than $117,682", and so should we.
+pub fn bare_number(value: &str) -> Option<String> {
+    let rest = value.trim().strip_prefix(CURRENCIES)?.trim_start();
+    rest.starts_with(|c: char| c.is_ascii_digit())
+        .then(|| rest.to_string())
+}
+
 /// Least similarity (in [0, 1]) a cell needs to replace a value: below it the value stays as typed.
 pub const MIN_SIMILARITY: f64 = 0.5;
 
@@ -137,6 +148,14 @@ fn word_overlap(a: &str, b: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_lose_their_currency_symbol() {
+        assert_eq!(bare_number("$2,000").as_deref(), Some("2,000"));
+        assert_eq!(bare_number(" € 25").as_deref(), Some("25"));
+        assert_eq!(bare_number("2,000"), None);
+        assert_eq!(bare_number("$ signs"), None);
+    }
 
     fn table() -> Table {
         Table::new(

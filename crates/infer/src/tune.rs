@@ -30,6 +30,8 @@ pub struct Variant {
     pub unmatched_values: bool,
     /// `mentioned_cells`.
     pub mentioned_cells: bool,
+    /// `fitting_aggregates`.
+    pub fitting_aggregates: bool,
     pub logical_form: f64,
     pub execution: f64,
     pub guidance_changed: usize,
@@ -82,10 +84,12 @@ struct Setting {
     count_zero_answers: bool,
     unmatched_values: bool,
     mentioned_cells: bool,
+    fitting_aggregates: bool,
 }
 
 /// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not
-/// × the unmatched-value refinements on or off × mentioned cells added or not.
+/// × the unmatched-value refinements on or off × mentioned cells added or not × aggregations
+/// that do not fit their column passed over or not.
 fn variant_grid() -> Vec<Setting> {
     let mut grid = vec![Setting {
         guided: false,
@@ -93,17 +97,21 @@ fn variant_grid() -> Vec<Setting> {
         count_zero_answers: false,
         unmatched_values: false,
         mentioned_cells: false,
+        fitting_aggregates: false,
     }];
-    for mentioned_cells in [false, true] {
-        for unmatched_values in [false, true] {
-            for count_zero_answers in [false, true] {
-                grid.extend(KEEP_ABOVE_GRID.iter().map(|&keep_above| Setting {
-                    guided: true,
-                    keep_above,
-                    count_zero_answers,
-                    unmatched_values,
-                    mentioned_cells,
-                }));
+    for fitting_aggregates in [false, true] {
+        for mentioned_cells in [false, true] {
+            for unmatched_values in [false, true] {
+                for count_zero_answers in [false, true] {
+                    grid.extend(KEEP_ABOVE_GRID.iter().map(|&keep_above| Setting {
+                        guided: true,
+                        keep_above,
+                        count_zero_answers,
+                        unmatched_values,
+                        mentioned_cells,
+                        fitting_aggregates,
+                    }));
+                }
             }
         }
     }
@@ -132,6 +140,7 @@ pub fn tune(
         options.guidance.retry_unmatched = setting.unmatched_values;
         options.guidance.unwrap_values = setting.unmatched_values;
         options.guidance.mentioned_cells = setting.mentioned_cells;
+        options.guidance.fitting_aggregates = setting.fitting_aggregates;
         let (decoded, stats) = decode_split(scored, &options, db)?;
         let preds: Vec<Prediction> = decoded
             .iter()
@@ -145,6 +154,7 @@ pub fn tune(
             count_zero_answers: setting.count_zero_answers,
             unmatched_values: setting.unmatched_values,
             mentioned_cells: setting.mentioned_cells,
+            fitting_aggregates: setting.fitting_aggregates,
             logical_form: report.accuracy.logical_form,
             execution: report.accuracy.execution,
             guidance_changed: stats.guidance_changed,
@@ -171,6 +181,7 @@ pub fn tune(
             retry_unmatched: variants[chosen].unmatched_values,
             unwrap_values: variants[chosen].unmatched_values,
             mentioned_cells: variants[chosen].mentioned_cells,
+            fitting_aggregates: variants[chosen].fitting_aggregates,
             abstain_below: abstain_below as f32,
             chosen_on: "val: guided variant with the best LF + EX; abstain below the top of the \
                         highest confidence bin with EX < 50%"

@@ -29,6 +29,9 @@ pub struct TunedDecoding {
     /// [`super::guided::GuidanceConfig::mentioned_cells`] (absent before it existed: off).
     #[serde(default)]
     pub mentioned_cells: bool,
+    /// [`super::guided::GuidanceConfig::fitting_aggregates`] (absent before it existed: off).
+    #[serde(default)]
+    pub fitting_aggregates: bool,
     /// [`AnswerOptions::abstain_below`].
     pub abstain_below: f32,
     /// The split the values were chosen on (always val) and how.
@@ -65,6 +68,7 @@ impl TunedDecoding {
         options.guidance.retry_unmatched = self.retry_unmatched;
         options.guidance.unwrap_values = self.unwrap_values;
         options.guidance.mentioned_cells = self.mentioned_cells;
+        options.guidance.fitting_aggregates = self.fitting_aggregates;
         options.abstain_below = self.abstain_below;
     }
 }
@@ -83,6 +87,7 @@ mod tests {
             retry_unmatched: true,
             unwrap_values: true,
             mentioned_cells: true,
+            fitting_aggregates: true,
             abstain_below: 0.3,
             chosen_on: "val".into(),
         };
@@ -97,7 +102,7 @@ mod tests {
         assert_eq!(options.guidance.keep_above, 0.8);
         assert!(options.guidance.count_zero_answers);
         assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
-        assert!(options.guidance.mentioned_cells);
+        assert!(options.guidance.mentioned_cells && options.guidance.fitting_aggregates);
         assert_eq!(options.abstain_below, 0.3);
 
         std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();

@@ -1,0 +1,177 @@
+//! Aggregations that do not fit their column, for execution-guided decoding to pass over.
+//!
+//! On tables unlike WikiSQL's the model often pairs the right aggregation with the wrong column:
+//! "average qty per order for the Croissant" on (order_id, customer, item, qty, …) becomes
+//! `AVG(order_id)`, "total fines issued" becomes `SUM(issued_on)`, "age of our oldest member"
+//! becomes `MIN(Age)`. Such a query executes and returns a number, so guidance alone keeps it.
+//! Three cases are judged from the table and the question's words:
+//!
+//! - a SUM or AVG over a column whose cells are mostly not numbers (dates, codes, names): SQLite
+//!   would add up numeric prefixes or zeros;
+//! - any numeric aggregation over an identifier (a header whose last word is `id`, `no`,
+//!   `number`, `code`, …) when the question names no identifier: averages and maxima of ids
+//!   answer nothing anyone asks. WikiSQL does ask "the average number for …" of a `Number`
+//!   column; the question then says "number", and the aggregation stands;
+//! - MIN of an age for "oldest" (MAX for "youngest"), and MAX of a year or date for "oldest"
+//!   (MIN for "youngest"): the superlative says which end.
+
+use sqlcoder_data::types::{Agg, Cell, Table};
+use sqlcoder_model::header_text::spoken;
+
+/// Last header words that make a column an identifier.
+const IDENTIFIER_WORDS: &[&str] = &[
+    "id", "ids", "no", "nr", "num", "number", "numbers", "code", "codes", "ref", "key", "sku",
+];
+
+/// Why an aggregation does not fit its column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misfit {
+    /// SUM or AVG over cells that are mostly not numbers.
+    NotNumbers,
+    /// A numeric aggregation of an identifier the question does not name.
+    Identifier,
+    /// MIN/MAX the other way round from the question's "oldest"/"youngest".
+    WrongEnd,
+}
+
+/// Lowercase ASCII-alphanumeric words of `s` (after reading a code-like header as words).
+fn words(s: &str) -> Vec<String> {
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether most of the column's non-empty cells are numbers.
+fn holds_numbers(table: &Table, col: usize) -> bool {
+    let (mut numbers, mut cells) = (0usize, 0usize);
+    for cell in table.rows.iter().filter_map(|r| r.get(col)) {
+        match cell {
+            Cell::Number(_) => numbers += 1,
+            Cell::Text(s) if s.trim().is_empty() => continue,
+            Cell::Text(s) => numbers += usize::from(s.trim().parse::<f64>().is_ok()),
+        }
+        cells += 1;
+    }
+    cells == 0 || 2 * numbers >= cells
+}
+
+/// Whether `agg` over column `sel` does not fit, and why (see the module documentation).
+pub fn misfit(question: &str, table: &Table, sel: usize, agg: Agg) -> Option<Misfit> {
+    if matches!(agg, Agg::None | Agg::Count) {
+        return None;
+    }
+    let header = words(&spoken(table.header.get(sel)?));
+    let asked = words(question);
+    let says = |list: &[&str]| asked.iter().any(|w| list.contains(&w.as_str()));
+    if matches!(agg, Agg::Sum | Agg::Avg) && !holds_numbers(table, sel) {
+        return Some(Misfit::NotNumbers);
+    }
+    let identifier = header
+        .last()
+        .is_some_and(|w| IDENTIFIER_WORDS.contains(&w.as_str()));
+    if identifier && !says(IDENTIFIER_WORDS) {
+        return Some(Misfit::Identifier);
+    }
+    let (oldest, youngest) = (says(&["oldest", "eldest"]), says(&["youngest"]));
+    if oldest == youngest {
+        return None;
+    }
+    let age = header.iter().any(|w| w == "age");
+    let time = header
+        .iter()
+        .any(|w| matches!(w.as_str(), "year" | "date" | "born" | "birth"));
+    let wrong = match agg {
+        Agg::Min => (age && oldest) || (time && youngest),
+        Agg::Max => (age && youngest) || (time && oldest),
+        _ => false,
+    };
+    wrong.then_some(Misfit::WrongEnd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlcoder_data::types::ColumnType;
+
+    fn table() -> Table {
+        let t = |s: &str| Cell::Text(s.into());
+        let n = Cell::Number;
+        Table {
+            id: "t".into(),
+            header: [
+                "order_id",
+                "issued_on",
+                "qty",
+                "Age",
+                "Year Built",
+                "Number",
+            ]
+            .map(String::from)
+            .to_vec(),
+            types: vec![
+                ColumnType::Real,
+                ColumnType::Text,
+                ColumnType::Real,
+                ColumnType::Real,
+                ColumnType::Text,
+                ColumnType::Real,
+            ],
+            rows: vec![
+                vec![n(1.0), t("2024-03-02"), n(2.0), n(40.0), t("1990"), n(7.0)],
+                vec![n(2.0), t("2024-03-05"), n(6.0), n(25.0), t("2001"), n(9.0)],
+            ],
+        }
+    }
+
+    #[test]
+    fn sums_of_things_that_are_not_numbers_do_not_fit() {
+        let t = table();
+        assert_eq!(
+            misfit("total fines issued", &t, 1, Agg::Sum),
+            Some(Misfit::NotNumbers)
+        );
+        assert_eq!(misfit("total fines issued", &t, 2, Agg::Sum), None);
+        // Years kept as text still hold numbers.
+        assert_eq!(misfit("average year built", &t, 4, Agg::Avg), None);
+        assert_eq!(misfit("latest date issued", &t, 1, Agg::Max), None);
+    }
+
+    #[test]
+    fn identifiers_fit_only_when_the_question_names_one() {
+        let t = table();
+        let q = "average qty per order for the Croissant";
+        assert_eq!(misfit(q, &t, 0, Agg::Avg), Some(Misfit::Identifier));
+        assert_eq!(misfit(q, &t, 2, Agg::Avg), None);
+        assert_eq!(misfit("highest order id", &t, 0, Agg::Max), None);
+        assert_eq!(
+            misfit("average number for Black Milk", &t, 5, Agg::Avg),
+            None
+        );
+        assert_eq!(misfit("how many orders", &t, 0, Agg::Count), None);
+    }
+
+    #[test]
+    fn oldest_and_youngest_pick_the_end() {
+        let t = table();
+        assert_eq!(
+            misfit("age of our oldest member", &t, 3, Agg::Min),
+            Some(Misfit::WrongEnd)
+        );
+        assert_eq!(misfit("age of our oldest member", &t, 3, Agg::Max), None);
+        assert_eq!(
+            misfit("youngest member's age", &t, 3, Agg::Max),
+            Some(Misfit::WrongEnd)
+        );
+        assert_eq!(
+            misfit("year the oldest one was built", &t, 4, Agg::Max),
+            Some(Misfit::WrongEnd)
+        );
+        assert_eq!(
+            misfit("year the oldest one was built", &t, 4, Agg::Min),
+            None
+        );
+        assert_eq!(misfit("highest age", &t, 3, Agg::Min), None);
+    }
+}
