@@ -58,13 +58,13 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         &answerer.options,
         |v| {
             eprintln!(
-                "{:<7} keep_above {:<4} count_zero_answers {:<5} unmatched_values {:<5} mentioned_cells {:<5} fitting_aggregates {:<5}  LF {:.2}  EX {:.2}  changed {}",
+                "{:<7} keep_above {:<4} count_zero_answers {:<5} unmatched_values {:<5} mentioned_cells {:<5} fitting_columns {:<5}  LF {:.2}  EX {:.2}  changed {}",
                 if v.guided { "guided" } else { "greedy" },
                 v.keep_above,
                 v.count_zero_answers,
                 v.unmatched_values,
                 v.mentioned_cells,
-                v.fitting_aggregates,
+                v.fitting_columns,
                 100.0 * v.logical_form,
                 100.0 * v.execution,
                 v.guidance_changed

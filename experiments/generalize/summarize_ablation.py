@@ -34,7 +34,7 @@ DECODING = {
 
 def key(v):
     return (v["guided"], v["keep_above"], v["count_zero_answers"], v["unmatched_values"],
-            v.get("mentioned_cells", False), v.get("fitting_aggregates", False))
+            v.get("mentioned_cells", False), v.get("fitting_columns", False))
 
 
 def scores(run, split):

@@ -15,7 +15,7 @@ import sys
 val_path, ood_path, model_dir = sys.argv[1:4]
 val, ood = json.load(open(val_path)), json.load(open(ood_path))
 key = lambda v: (v["guided"], v["keep_above"], v["count_zero_answers"], v["unmatched_values"],
-                 v.get("mentioned_cells", False), v.get("fitting_aggregates", False))
+                 v.get("mentioned_cells", False), v.get("fitting_columns", False))
 ood_by = {key(v): v for v in ood["variants"]}
 merit = lambda v: v["logical_form"] + v["execution"]
 best = max((v for v in val["variants"] if v["guided"] and key(v) in ood_by),
@@ -27,7 +27,7 @@ chosen = {
     "retry_unmatched": best["unmatched_values"],
     "unwrap_values": best["unmatched_values"],
     "mentioned_cells": best.get("mentioned_cells", False),
-    "fitting_aggregates": best.get("fitting_aggregates", False),
+    "fitting_columns": best.get("fitting_columns", False),
     "abstain_below": val["chosen"]["abstain_below"],
     "chosen_on": "val + OOD tune part: guided variant with the best sum of both splits' LF + EX "
                  "(experiments/ood/choose_decoding.py); abstain threshold from val's calibration",
@@ -38,6 +38,6 @@ with open(f"{model_dir}/decoding.json", "w") as f:
 print(f"chosen: keep_above {best['keep_above']}, count_zero_answers {best['count_zero_answers']}, "
       f"unmatched values {best['unmatched_values']}, "
       f"mentioned cells {best.get('mentioned_cells', False)}, "
-      f"fitting aggregates {best.get('fitting_aggregates', False)}, abstain below {chosen['abstain_below']}")
+      f"fitting columns {best.get('fitting_columns', False)}, abstain below {chosen['abstain_below']}")
 print(f"  val LF {100 * best['logical_form']:.2f} EX {100 * best['execution']:.2f}; "
       f"OOD tune LF {100 * o['logical_form']:.2f} EX {100 * o['execution']:.2f}")

@@ -1,4 +1,5 @@
-//! Aggregations that do not fit their column, for execution-guided decoding to pass over.
+//! Aggregations and comparisons that do not fit their column, for execution-guided decoding to
+//! pass over.
 //!
 //! On tables unlike WikiSQL's the model often pairs the right aggregation with the wrong column:
 //! "average qty per order for the Croissant" on (order_id, customer, item, qty, …) becomes
@@ -14,8 +15,14 @@
 //!   column; the question then says "number", and the aggregation stands;
 //! - MIN of an age for "oldest" (MAX for "youngest"), and MAX of a year or date for "oldest"
 //!   (MIN for "youngest"): the superlative says which end.
+//!
+//! And one for conditions: "list drinks under $4" on (drink, size_oz, price, …) becomes
+//! `size_oz < 4`. A number the question writes with a currency symbol is compared with a column
+//! that names money (`price`, `fine_usd`, `Monthly Fee`) whenever the table has one.
 
-use sqlcoder_data::types::{Agg, Cell, Table};
+use super::decode::DecodedCond;
+use super::snap::CURRENCIES;
+use sqlcoder_data::types::{Agg, Cell, CondOp, Table};
 use sqlcoder_model::header_text::spoken;
 
 /// Last header words that make a column an identifier.
@@ -23,7 +30,14 @@ const IDENTIFIER_WORDS: &[&str] = &[
     "id", "ids", "no", "nr", "num", "number", "numbers", "code", "codes", "ref", "key", "sku",
 ];
 
-/// Why an aggregation does not fit its column.
+/// Header words that name an amount of money.
+const MONEY_WORDS: &[&str] = &[
+    "amount", "budget", "cost", "costs", "dollars", "earnings", "eur", "euros", "fee", "fees",
+    "fine", "fines", "gbp", "gross", "income", "pay", "price", "prices", "prize", "purse", "rent",
+    "revenue", "revenues", "salary", "sales", "spend", "usd", "wage", "wages", "winnings",
+];
+
+/// Why an aggregation or a comparison does not fit its column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Misfit {
     /// SUM or AVG over cells that are mostly not numbers.
@@ -32,6 +46,8 @@ pub enum Misfit {
     Identifier,
     /// MIN/MAX the other way round from the question's "oldest"/"youngest".
     WrongEnd,
+    /// An amount of money compared with a column that is not money, when another column is.
+    NotMoney,
 }
 
 /// Lowercase ASCII-alphanumeric words of `s` (after reading a code-like header as words).
@@ -55,6 +71,35 @@ fn holds_numbers(table: &Table, col: usize) -> bool {
         cells += 1;
     }
     cells == 0 || 2 * numbers >= cells
+}
+
+/// Whether column `col`'s header names money (a money word or a currency symbol).
+fn names_money(table: &Table, col: usize) -> bool {
+    table.header.get(col).is_some_and(|h| {
+        h.contains(CURRENCIES)
+            || words(&spoken(h))
+                .iter()
+                .any(|w| MONEY_WORDS.contains(&w.as_str()))
+    })
+}
+
+/// Whether the `<`/`>` condition `cond`, whose value starts at byte `start` of `question`,
+/// compares an amount of money (a currency symbol before the number) with a column that does
+/// not name money while another column does.
+pub fn comparison_misfit(
+    question: &str,
+    start: usize,
+    cond: &DecodedCond,
+    table: &Table,
+) -> Option<Misfit> {
+    if cond.op == CondOp::Eq || names_money(table, cond.col) {
+        return None;
+    }
+    let before = question.get(..start)?.trim_end();
+    let from = question.get(start..)?.trim_start();
+    let money = before.ends_with(CURRENCIES) || from.starts_with(CURRENCIES);
+    let elsewhere = (0..table.header.len()).any(|c| c != cond.col && names_money(table, c));
+    (money && elsewhere).then_some(Misfit::NotMoney)
 }
 
 /// Whether `agg` over column `sel` does not fit, and why (see the module documentation).
@@ -150,6 +195,47 @@ mod tests {
             None
         );
         assert_eq!(misfit("how many orders", &t, 0, Agg::Count), None);
+    }
+
+    #[test]
+    fn amounts_of_money_are_compared_with_money() {
+        let t = Table {
+            header: ["drink", "size_oz", "price", "paid"]
+                .map(String::from)
+                .to_vec(),
+            ..table()
+        };
+        let q = "list drinks under $4";
+        let start = q.find('4').unwrap();
+        let cond = |col, op| DecodedCond {
+            col,
+            op,
+            span: (3, 4),
+            value: "4".into(),
+            log_prob: 0.0,
+        };
+        assert_eq!(
+            comparison_misfit(q, start, &cond(1, CondOp::Lt), &t),
+            Some(Misfit::NotMoney)
+        );
+        assert_eq!(comparison_misfit(q, start, &cond(2, CondOp::Lt), &t), None);
+        assert_eq!(comparison_misfit(q, start, &cond(1, CondOp::Eq), &t), None);
+        let q = "list drinks under 4 oz";
+        assert_eq!(
+            comparison_misfit(q, start - 1, &cond(1, CondOp::Lt), &t),
+            None
+        );
+        let no_money = Table {
+            header: ["drink", "size_oz", "calories", "paid"]
+                .map(String::from)
+                .to_vec(),
+            ..table()
+        };
+        let q = "list drinks under $4";
+        assert_eq!(
+            comparison_misfit(q, start, &cond(1, CondOp::Lt), &no_money),
+            None
+        );
     }
 
     #[test]

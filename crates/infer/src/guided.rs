@@ -25,15 +25,16 @@
 //! names in a column the query does not condition on is added as a condition when the query
 //! still answers with it ([`GuidanceConfig::mentioned_cells`], [`super::mentioned`]).
 //!
-//! And one for an aggregation paired with the wrong column ("average qty per order" →
-//! `AVG(order_id)`): a query whose aggregation does not fit its column is replaced like one with
-//! an unmatched value ([`GuidanceConfig::fitting_aggregates`], [`super::fitting`]).
+//! And one for an aggregation or a comparison paired with the wrong column ("average qty per
+//! order" → `AVG(order_id)`, "drinks under $4" → `size_oz < 4`): a query whose aggregation or
+//! comparison does not fit its column is replaced like one with an unmatched value
+//! ([`GuidanceConfig::fitting_columns`], [`super::fitting`]).
 
 use super::decode::{
     decode_greedy, ranked_spans, ranked_where_columns, select_candidates, span_text, Decoded,
     DecodedCond,
 };
-use super::fitting::misfit;
+use super::fitting::{comparison_misfit, misfit};
 use super::mentioned::with_mentioned;
 use super::scores::SlotScores;
 use super::snap::{bare_number, is_cell, snap_cond, unwrap_value};
@@ -70,9 +71,9 @@ pub struct GuidanceConfig {
     /// Cells the question names in columns without a condition become conditions, when the
     /// query still answers with them.
     pub mentioned_cells: bool,
-    /// A query whose aggregation does not fit its column ([`misfit`]) is replaced when a
-    /// candidate that fits returns something.
-    pub fitting_aggregates: bool,
+    /// A query whose aggregation or comparison does not fit its column ([`misfit`],
+    /// [`comparison_misfit`]) is replaced when a candidate that fits returns something.
+    pub fitting_columns: bool,
 }
 
 impl Default for GuidanceConfig {
@@ -89,7 +90,7 @@ impl Default for GuidanceConfig {
             retry_unmatched: false,
             unwrap_values: false,
             mentioned_cells: false,
-            fitting_aggregates: false,
+            fitting_columns: false,
         }
     }
 }
@@ -134,9 +135,22 @@ impl GuidanceConfig {
             })
     }
 
-    /// Whether `d`'s aggregation does not fit its column (and that counts here).
-    fn misfit(&self, d: &Decoded, question: &str, table: &Table) -> bool {
-        self.fitting_aggregates && misfit(question, table, d.sel, d.agg).is_some()
+    /// Whether `d`'s aggregation or one of its comparisons does not fit its column (and that
+    /// counts here).
+    fn misfit(
+        &self,
+        d: &Decoded,
+        question: &str,
+        offsets: &[(usize, usize)],
+        table: &Table,
+    ) -> bool {
+        self.fitting_columns
+            && (misfit(question, table, d.sel, d.agg).is_some()
+                || d.conds.iter().any(|c| {
+                    offsets.get(c.span.0).is_some_and(|&(start, _)| {
+                        comparison_misfit(question, start, c, table).is_some()
+                    })
+                }))
     }
 
     /// `d` with its `=` values unwrapped from quotes or brackets and its `<`/`>` numbers
@@ -220,7 +234,7 @@ fn choose(
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
     let doubtful =
-        config.unmatched(&greedy, table, exec) || config.misfit(&greedy, question, table);
+        config.unmatched(&greedy, table, exec) || config.misfit(&greedy, question, offsets, table);
     if greedy_rows
         .as_ref()
         .is_ok_and(|r| !doubtful && (sure || !config.unusable(&greedy, r)))
@@ -240,7 +254,7 @@ fn choose(
         let candidate = config.unwrapped(candidate, table);
         if !seen.insert(key(&candidate))
             || config.unmatched(&candidate, table, exec)
-            || config.misfit(&candidate, question, table)
+            || config.misfit(&candidate, question, offsets, table)
         {
             continue;
         }

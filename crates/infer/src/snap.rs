@@ -44,7 +44,7 @@ pub fn unwrap_value(value: &str, table: &Table, col: usize) -> Option<String> {
 }
 
 /// Currency symbols a number in a question may carry (`under $4`).
-const CURRENCIES: &[char] = &['$', '£', '€', '¥', '₹'];
+pub const CURRENCIES: &[char] = &['$', '£', '€', '¥', '₹'];
 
 /// `value` without the currency symbol before it, when what follows is a number: WikiSQL writes
 /// `earnings < 117,682` for "earnings less than $117,682", and so should we.

@@ -30,8 +30,8 @@ pub struct Variant {
     pub unmatched_values: bool,
     /// `mentioned_cells`.
     pub mentioned_cells: bool,
-    /// `fitting_aggregates`.
-    pub fitting_aggregates: bool,
+    /// `fitting_columns`.
+    pub fitting_columns: bool,
     pub logical_form: f64,
     pub execution: f64,
     pub guidance_changed: usize,
@@ -84,7 +84,7 @@ struct Setting {
     count_zero_answers: bool,
     unmatched_values: bool,
     mentioned_cells: bool,
-    fitting_aggregates: bool,
+    fitting_columns: bool,
 }
 
 /// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not
@@ -97,9 +97,9 @@ fn variant_grid() -> Vec<Setting> {
         count_zero_answers: false,
         unmatched_values: false,
         mentioned_cells: false,
-        fitting_aggregates: false,
+        fitting_columns: false,
     }];
-    for fitting_aggregates in [false, true] {
+    for fitting_columns in [false, true] {
         for mentioned_cells in [false, true] {
             for unmatched_values in [false, true] {
                 for count_zero_answers in [false, true] {
@@ -109,7 +109,7 @@ fn variant_grid() -> Vec<Setting> {
                         count_zero_answers,
                         unmatched_values,
                         mentioned_cells,
-                        fitting_aggregates,
+                        fitting_columns,
                     }));
                 }
             }
@@ -140,7 +140,7 @@ pub fn tune(
         options.guidance.retry_unmatched = setting.unmatched_values;
         options.guidance.unwrap_values = setting.unmatched_values;
         options.guidance.mentioned_cells = setting.mentioned_cells;
-        options.guidance.fitting_aggregates = setting.fitting_aggregates;
+        options.guidance.fitting_columns = setting.fitting_columns;
         let (decoded, stats) = decode_split(scored, &options, db)?;
         let preds: Vec<Prediction> = decoded
             .iter()
@@ -154,7 +154,7 @@ pub fn tune(
             count_zero_answers: setting.count_zero_answers,
             unmatched_values: setting.unmatched_values,
             mentioned_cells: setting.mentioned_cells,
-            fitting_aggregates: setting.fitting_aggregates,
+            fitting_columns: setting.fitting_columns,
             logical_form: report.accuracy.logical_form,
             execution: report.accuracy.execution,
             guidance_changed: stats.guidance_changed,
@@ -181,7 +181,7 @@ pub fn tune(
             retry_unmatched: variants[chosen].unmatched_values,
             unwrap_values: variants[chosen].unmatched_values,
             mentioned_cells: variants[chosen].mentioned_cells,
-            fitting_aggregates: variants[chosen].fitting_aggregates,
+            fitting_columns: variants[chosen].fitting_columns,
             abstain_below: abstain_below as f32,
             chosen_on: "val: guided variant with the best LF + EX; abstain below the top of the \
                         highest confidence bin with EX < 50%"

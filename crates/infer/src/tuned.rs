@@ -29,9 +29,9 @@ pub struct TunedDecoding {
     /// [`super::guided::GuidanceConfig::mentioned_cells`] (absent before it existed: off).
     #[serde(default)]
     pub mentioned_cells: bool,
-    /// [`super::guided::GuidanceConfig::fitting_aggregates`] (absent before it existed: off).
+    /// [`super::guided::GuidanceConfig::fitting_columns`] (absent before it existed: off).
     #[serde(default)]
-    pub fitting_aggregates: bool,
+    pub fitting_columns: bool,
     /// [`AnswerOptions::abstain_below`].
     pub abstain_below: f32,
     /// The split the values were chosen on (always val) and how.
@@ -68,7 +68,7 @@ impl TunedDecoding {
         options.guidance.retry_unmatched = self.retry_unmatched;
         options.guidance.unwrap_values = self.unwrap_values;
         options.guidance.mentioned_cells = self.mentioned_cells;
-        options.guidance.fitting_aggregates = self.fitting_aggregates;
+        options.guidance.fitting_columns = self.fitting_columns;
         options.abstain_below = self.abstain_below;
     }
 }
@@ -87,7 +87,7 @@ mod tests {
             retry_unmatched: true,
             unwrap_values: true,
             mentioned_cells: true,
-            fitting_aggregates: true,
+            fitting_columns: true,
             abstain_below: 0.3,
             chosen_on: "val".into(),
         };
@@ -102,7 +102,7 @@ mod tests {
         assert_eq!(options.guidance.keep_above, 0.8);
         assert!(options.guidance.count_zero_answers);
         assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
-        assert!(options.guidance.mentioned_cells && options.guidance.fitting_aggregates);
+        assert!(options.guidance.mentioned_cells && options.guidance.fitting_columns);
         assert_eq!(options.abstain_below, 0.3);
 
         std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();
