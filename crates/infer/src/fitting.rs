@@ -8,13 +8,15 @@
 //! Three cases are judged from the table and the question's words:
 //!
 //! - a SUM or AVG over a column whose cells are mostly not numbers (dates, codes, names): SQLite
-//!   would add up numeric prefixes or zeros;
+//!   would add up numeric prefixes or zeros; a MAX or MIN over cells mostly without a digit
+//!   (names: "longest appointment" → `MAX(patient_first)`);
 //! - any numeric aggregation over an identifier (a header whose last word is `id`, `no`,
 //!   `number`, `code`, …) when the question names no identifier: averages and maxima of ids
 //!   answer nothing anyone asks. WikiSQL does ask "the average number for …" of a `Number`
 //!   column; the question then says "number", and the aggregation stands;
 //! - MIN of an age for "oldest" (MAX for "youngest"), and MAX of a year or date for "oldest"
-//!   (MIN for "youngest"): the superlative says which end.
+//!   (MIN for "youngest"): the superlative says which end, so the end is turned round
+//!   ([`fitting_end`]) rather than the query passed over.
 //!
 //! And one for conditions: "list drinks under $4" on (drink, size_oz, price, …) becomes
 //! `size_oz < 4`. A number the question writes with a currency symbol is compared with a column
@@ -40,12 +42,11 @@ const MONEY_WORDS: &[&str] = &[
 /// Why an aggregation or a comparison does not fit its column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Misfit {
-    /// SUM or AVG over cells that are mostly not numbers.
+    /// SUM or AVG over cells that are mostly not numbers, MAX or MIN over cells mostly without
+    /// a digit.
     NotNumbers,
     /// A numeric aggregation of an identifier the question does not name.
     Identifier,
-    /// MIN/MAX the other way round from the question's "oldest"/"youngest".
-    WrongEnd,
     /// An amount of money compared with a column that is not money, when another column is.
     NotMoney,
 }
@@ -59,18 +60,35 @@ fn words(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether most of the column's non-empty cells are numbers.
-fn holds_numbers(table: &Table, col: usize) -> bool {
-    let (mut numbers, mut cells) = (0usize, 0usize);
+/// Share tests over a column's non-empty cells: whether at least half of them pass `test`
+/// (an empty column passes).
+fn mostly(table: &Table, col: usize, test: impl Fn(&Cell) -> bool) -> bool {
+    let (mut passed, mut cells) = (0usize, 0usize);
     for cell in table.rows.iter().filter_map(|r| r.get(col)) {
-        match cell {
-            Cell::Number(_) => numbers += 1,
-            Cell::Text(s) if s.trim().is_empty() => continue,
-            Cell::Text(s) => numbers += usize::from(s.trim().parse::<f64>().is_ok()),
+        if matches!(cell, Cell::Text(s) if s.trim().is_empty()) {
+            continue;
         }
+        passed += usize::from(test(cell));
         cells += 1;
     }
-    cells == 0 || 2 * numbers >= cells
+    cells == 0 || 2 * passed >= cells
+}
+
+/// Whether most of the column's cells are numbers (what SUM and AVG add up).
+fn holds_numbers(table: &Table, col: usize) -> bool {
+    mostly(table, col, |c| match c {
+        Cell::Number(_) => true,
+        Cell::Text(s) => s.trim().parse::<f64>().is_ok(),
+    })
+}
+
+/// Whether most of the column's cells have a digit (what MAX and MIN order sensibly: numbers,
+/// dates, "+ 4" scores; not names).
+fn holds_digits(table: &Table, col: usize) -> bool {
+    mostly(table, col, |c| match c {
+        Cell::Number(_) => true,
+        Cell::Text(s) => s.chars().any(|c| c.is_ascii_digit()),
+    })
 }
 
 /// Whether column `col`'s header names money (a money word or a currency symbol).
@@ -83,16 +101,17 @@ fn names_money(table: &Table, col: usize) -> bool {
     })
 }
 
-/// Whether the `<`/`>` condition `cond`, whose value starts at byte `start` of `question`,
-/// compares an amount of money (a currency symbol before the number) with a column that does
-/// not name money while another column does.
+/// Whether the condition `cond`, whose value starts at byte `start` of `question`, compares an
+/// amount of money (a currency symbol before the number) with a column that does not name money
+/// while another column does. Only `<`/`>` conditions and numeric columns count: WikiSQL's text
+/// columns hold money ranges ("$117,451–$190,200") under headers that do not say so.
 pub fn comparison_misfit(
     question: &str,
     start: usize,
     cond: &DecodedCond,
     table: &Table,
 ) -> Option<Misfit> {
-    if cond.op == CondOp::Eq || names_money(table, cond.col) {
+    if (cond.op == CondOp::Eq && !holds_numbers(table, cond.col)) || names_money(table, cond.col) {
         return None;
     }
     let before = question.get(..start)?.trim_end();
@@ -102,37 +121,49 @@ pub fn comparison_misfit(
     (money && elsewhere).then_some(Misfit::NotMoney)
 }
 
-/// Whether `agg` over column `sel` does not fit, and why (see the module documentation).
+/// Whether `agg` over column `sel` does not fit, and why (see the module documentation); the
+/// wrong end for "oldest"/"youngest" is [`fitting_end`]'s to mend.
 pub fn misfit(question: &str, table: &Table, sel: usize, agg: Agg) -> Option<Misfit> {
-    if matches!(agg, Agg::None | Agg::Count) {
-        return None;
-    }
-    let header = words(&spoken(table.header.get(sel)?));
-    let asked = words(question);
-    let says = |list: &[&str]| asked.iter().any(|w| list.contains(&w.as_str()));
-    if matches!(agg, Agg::Sum | Agg::Avg) && !holds_numbers(table, sel) {
+    let numbers = match agg {
+        Agg::None | Agg::Count => return None,
+        Agg::Sum | Agg::Avg => holds_numbers(table, sel),
+        Agg::Max | Agg::Min => holds_digits(table, sel),
+    };
+    if !numbers {
         return Some(Misfit::NotNumbers);
     }
-    let identifier = header
+    let identifier = words(&spoken(table.header.get(sel)?))
         .last()
         .is_some_and(|w| IDENTIFIER_WORDS.contains(&w.as_str()));
-    if identifier && !says(IDENTIFIER_WORDS) {
-        return Some(Misfit::Identifier);
+    let named = words(question)
+        .iter()
+        .any(|w| IDENTIFIER_WORDS.contains(&w.as_str()));
+    (identifier && !named).then_some(Misfit::Identifier)
+}
+
+/// The other end (MAX for MIN, MIN for MAX) when `agg` over column `sel` is the wrong end for the
+/// question's "oldest"/"youngest": MIN of an age for "oldest", MAX of a year or date for "oldest",
+/// and the reverse for "youngest".
+pub fn fitting_end(question: &str, table: &Table, sel: usize, agg: Agg) -> Option<Agg> {
+    if !matches!(agg, Agg::Max | Agg::Min) {
+        return None;
     }
+    let asked = words(question);
+    let says = |list: &[&str]| asked.iter().any(|w| list.contains(&w.as_str()));
     let (oldest, youngest) = (says(&["oldest", "eldest"]), says(&["youngest"]));
     if oldest == youngest {
         return None;
     }
+    let header = words(&spoken(table.header.get(sel)?));
     let age = header.iter().any(|w| w == "age");
     let time = header
         .iter()
         .any(|w| matches!(w.as_str(), "year" | "date" | "born" | "birth"));
-    let wrong = match agg {
-        Agg::Min => (age && oldest) || (time && youngest),
-        Agg::Max => (age && youngest) || (time && oldest),
-        _ => false,
-    };
-    wrong.then_some(Misfit::WrongEnd)
+    match agg {
+        Agg::Min if (age && oldest) || (time && youngest) => Some(Agg::Max),
+        Agg::Max if (age && youngest) || (time && oldest) => Some(Agg::Min),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -162,10 +193,27 @@ mod tests {
                 ColumnType::Real,
                 ColumnType::Text,
                 ColumnType::Real,
+                ColumnType::Text,
             ],
             rows: vec![
-                vec![n(1.0), t("2024-03-02"), n(2.0), n(40.0), t("1990"), n(7.0)],
-                vec![n(2.0), t("2024-03-05"), n(6.0), n(25.0), t("2001"), n(9.0)],
+                vec![
+                    n(1.0),
+                    t("2024-03-02"),
+                    n(2.0),
+                    n(40.0),
+                    t("1990"),
+                    n(7.0),
+                    t("Ann"),
+                ],
+                vec![
+                    n(2.0),
+                    t("2024-03-05"),
+                    n(6.0),
+                    n(25.0),
+                    t("2001"),
+                    n(9.0),
+                    t("Bo"),
+                ],
             ],
         }
     }
@@ -181,6 +229,10 @@ mod tests {
         // Years kept as text still hold numbers.
         assert_eq!(misfit("average year built", &t, 4, Agg::Avg), None);
         assert_eq!(misfit("latest date issued", &t, 1, Agg::Max), None);
+        assert_eq!(
+            misfit("longest name", &t, 6, Agg::Max),
+            Some(Misfit::NotNumbers)
+        );
     }
 
     #[test]
@@ -241,23 +293,15 @@ mod tests {
     #[test]
     fn oldest_and_youngest_pick_the_end() {
         let t = table();
-        assert_eq!(
-            misfit("age of our oldest member", &t, 3, Agg::Min),
-            Some(Misfit::WrongEnd)
-        );
-        assert_eq!(misfit("age of our oldest member", &t, 3, Agg::Max), None);
-        assert_eq!(
-            misfit("youngest member's age", &t, 3, Agg::Max),
-            Some(Misfit::WrongEnd)
-        );
-        assert_eq!(
-            misfit("year the oldest one was built", &t, 4, Agg::Max),
-            Some(Misfit::WrongEnd)
-        );
-        assert_eq!(
-            misfit("year the oldest one was built", &t, 4, Agg::Min),
-            None
-        );
-        assert_eq!(misfit("highest age", &t, 3, Agg::Min), None);
+        let q = "age of our oldest member";
+        assert_eq!(fitting_end(q, &t, 3, Agg::Min), Some(Agg::Max));
+        assert_eq!(fitting_end(q, &t, 3, Agg::Max), None);
+        assert_eq!(misfit(q, &t, 3, Agg::Min), None);
+        let q = "youngest member's age";
+        assert_eq!(fitting_end(q, &t, 3, Agg::Max), Some(Agg::Min));
+        let q = "year the oldest one was built";
+        assert_eq!(fitting_end(q, &t, 4, Agg::Max), Some(Agg::Min));
+        assert_eq!(fitting_end(q, &t, 4, Agg::Min), None);
+        assert_eq!(fitting_end("highest age", &t, 3, Agg::Min), None);
     }
 }

@@ -27,14 +27,15 @@
 //!
 //! And one for an aggregation or a comparison paired with the wrong column ("average qty per
 //! order" → `AVG(order_id)`, "drinks under $4" → `size_oz < 4`): a query whose aggregation or
-//! comparison does not fit its column is replaced like one with an unmatched value
+//! comparison does not fit its column is replaced like one with an unmatched value, and a MIN or
+//! MAX the question's "oldest"/"youngest" contradicts is turned round
 //! ([`GuidanceConfig::fitting_columns`], [`super::fitting`]).
 
 use super::decode::{
     decode_greedy, ranked_spans, ranked_where_columns, select_candidates, span_text, Decoded,
     DecodedCond,
 };
-use super::fitting::{comparison_misfit, misfit};
+use super::fitting::{comparison_misfit, fitting_end, misfit};
 use super::mentioned::with_mentioned;
 use super::scores::SlotScores;
 use super::snap::{bare_number, is_cell, snap_cond, unwrap_value};
@@ -72,7 +73,8 @@ pub struct GuidanceConfig {
     /// query still answers with them.
     pub mentioned_cells: bool,
     /// A query whose aggregation or comparison does not fit its column ([`misfit`],
-    /// [`comparison_misfit`]) is replaced when a candidate that fits returns something.
+    /// [`comparison_misfit`]) is replaced when a candidate that fits returns something; a MIN or
+    /// MAX at the wrong end for "oldest"/"youngest" is turned round ([`fitting_end`]).
     pub fitting_columns: bool,
 }
 
@@ -154,8 +156,9 @@ impl GuidanceConfig {
     }
 
     /// `d` with its `=` values unwrapped from quotes or brackets and its `<`/`>` numbers
-    /// without their currency symbol, when that is on.
-    fn unwrapped(&self, mut d: Decoded, table: &Table) -> Decoded {
+    /// without their currency symbol (when `unwrap_values`), and its MIN/MAX turned round when
+    /// the question's "oldest"/"youngest" says the other end (when `fitting_columns`).
+    fn tidied(&self, mut d: Decoded, question: &str, table: &Table) -> Decoded {
         if self.unwrap_values {
             for c in &mut d.conds {
                 let bare = match c.op {
@@ -165,6 +168,11 @@ impl GuidanceConfig {
                 if let Some(v) = bare {
                     c.value = v;
                 }
+            }
+        }
+        if self.fitting_columns {
+            if let Some(agg) = fitting_end(question, table, d.sel, d.agg) {
+                d.agg = agg;
             }
         }
         d
@@ -229,7 +237,11 @@ fn choose(
     config: &GuidanceConfig,
     snap: bool,
 ) -> GuidedOutcome {
-    let greedy = config.unwrapped(greedy(scores, question, offsets, table, snap), table);
+    let greedy = config.tidied(
+        greedy(scores, question, offsets, table, snap),
+        question,
+        table,
+    );
     let greedy_rows = exec.run_query(&greedy.query(), table);
     let mut executed = 1;
     let sure = greedy.confidence() >= config.keep_above;
@@ -251,7 +263,7 @@ fn choose(
         if executed >= config.max_executions {
             break;
         }
-        let candidate = config.unwrapped(candidate, table);
+        let candidate = config.tidied(candidate, question, table);
         if !seen.insert(key(&candidate))
             || config.unmatched(&candidate, table, exec)
             || config.misfit(&candidate, question, offsets, table)
