@@ -77,11 +77,13 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     file.commit()?;
     let c = &report.chosen;
     println!(
-        "chosen on {}: keep_above {}, count_zero_answers {}, unmatched values retried/unwrapped {}, abstain below {:.2} (calibration error {:.3}); report in {}",
+        "chosen on {}: keep_above {}, count_zero_answers {}, unmatched values retried/unwrapped {}, mentioned cells {}, fitting columns {}, abstain below {:.2} (calibration error {:.3}); report in {}",
         args.source.split,
         c.keep_above,
         c.count_zero_answers,
         c.retry_unmatched,
+        c.mentioned_cells,
+        c.fitting_columns,
         c.abstain_below,
         report.calibration_error,
         args.out.display()
