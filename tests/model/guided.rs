@@ -431,3 +431,41 @@ fn a_cell_the_question_names_becomes_the_missing_condition() {
     assert_eq!(conds, vec![(PLAYER, "Kyle Lowry")]);
     assert_eq!(g.rows.unwrap(), vec![text("Guard")]);
 }
+
+#[test]
+fn an_aggregation_that_does_not_fit_its_column_is_passed_over() {
+    const NUMBER: usize = 1; // "No.", the players' shirt numbers: an identifier.
+    let exec = sample_db();
+    let table = exec.table("1-10015132-11").unwrap();
+    assert_eq!(table.header[NUMBER], "No.");
+    let question = "What is the highest of the players from Duke?";
+    let input = builder().encode(question, &table.header).unwrap();
+    let l = |p: f32| p.ln();
+    let mut scores = base_scores(table.header.len(), input.question_len());
+    scores.sel[POSITION] = l(0.01);
+    scores.sel[NUMBER] = l(0.8);
+    scores.sel[PLAYER] = l(0.15);
+    scores.agg[NUMBER] = [l(0.1), l(0.8), l(0.04), l(0.02), l(0.02), l(0.02)];
+    scores.agg[PLAYER] = [l(0.05), l(0.9), l(0.02), l(0.01), l(0.01), l(0.01)];
+    let start = question.find("Duke").unwrap();
+    scores.where_col[SCHOOL] = l(0.9);
+    scores.value_start[SCHOOL][token_starting(&input, start)] = l(0.9);
+    scores.value_end[SCHOOL][token_ending(&input, start + "Duke".len())] = l(0.9);
+    let offsets = &input.question_offsets;
+    let decode = |cfg: &GuidanceConfig| {
+        let g = decode_guided(&scores, question, offsets, &table, &exec, cfg, false);
+        (g.decoded.sel, g.decoded.agg, g.changed)
+    };
+    // Plain guidance keeps the maximum shirt number: it runs and answers.
+    assert_eq!(
+        decode(&GuidanceConfig::default()),
+        (NUMBER, Agg::Max, false)
+    );
+    // The maximum of an identifier the question does not name, then the maximum of the players'
+    // names (no digits), are passed over for the next candidate that fits.
+    let cfg = GuidanceConfig {
+        fitting_columns: true,
+        ..Default::default()
+    };
+    assert_eq!(decode(&cfg), (NUMBER, Agg::None, true));
+}

@@ -74,11 +74,17 @@ fn mostly(table: &Table, col: usize, test: impl Fn(&Cell) -> bool) -> bool {
     cells == 0 || 2 * passed >= cells
 }
 
-/// Whether most of the column's cells are numbers (what SUM and AVG add up).
+/// Whether most of the column's cells are numbers (what SUM and AVG add up), written as WikiSQL
+/// writes them too: "+ 38", "- 2,218".
 fn holds_numbers(table: &Table, col: usize) -> bool {
     mostly(table, col, |c| match c {
         Cell::Number(_) => true,
-        Cell::Text(s) => s.trim().parse::<f64>().is_ok(),
+        Cell::Text(s) => s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != ',')
+            .collect::<String>()
+            .parse::<f64>()
+            .is_ok(),
     })
 }
 
@@ -228,6 +234,17 @@ mod tests {
         assert_eq!(misfit("total fines issued", &t, 2, Agg::Sum), None);
         // Years kept as text still hold numbers.
         assert_eq!(misfit("average year built", &t, 4, Agg::Avg), None);
+        let signed = Table {
+            rows: vec![
+                vec![Cell::Text("+ 38".into()); 7],
+                vec![Cell::Text("- 2,218".into()); 7],
+            ],
+            ..table()
+        };
+        assert_eq!(
+            misfit("average goal difference", &signed, 1, Agg::Avg),
+            None
+        );
         assert_eq!(misfit("latest date issued", &t, 1, Agg::Max), None);
         assert_eq!(
             misfit("longest name", &t, 6, Agg::Max),
