@@ -27,7 +27,7 @@ DECODING = {
     "with a COUNT of 0 accepted as an answer": (True, 0.2, True, True, False, False),
     "without keep_above (always take the first executable)": (True, 2.0, False, True, False, False),
     "with mentioned cells added as conditions": WITH_MENTIONED,
-    "with misfit aggregations passed over (on top of mentioned cells)":
+    "with fitting columns (on top of mentioned cells)":
         ((True, 0.2, False, True, True, True), WITH_MENTIONED),
 }
 
