@@ -59,12 +59,12 @@ pub fn run(args: &TuneArgs) -> Result<()> {
         |v| {
             eprintln!(
                 "{:<7} keep_above {:<4} count_zero_answers {:<5} unmatched_values {:<5} mentioned_cells {:<5} fitting_columns {:<5}  LF {:.2}  EX {:.2}  changed {}",
-                if v.guided { "guided" } else { "greedy" },
-                v.keep_above,
-                v.count_zero_answers,
-                v.unmatched_values,
-                v.mentioned_cells,
-                v.fitting_columns,
+                if v.setting.guided { "guided" } else { "greedy" },
+                v.setting.keep_above,
+                v.setting.count_zero_answers,
+                v.setting.unmatched_values,
+                v.setting.mentioned_cells,
+                v.setting.fitting_columns,
                 100.0 * v.logical_form,
                 100.0 * v.execution,
                 v.guidance_changed

@@ -23,6 +23,7 @@
 //! that names money (`price`, `fine_usd`, `Monthly Fee`) whenever the table has one.
 
 use super::decode::DecodedCond;
+use super::mentioned::lower_words as words;
 use super::snap::CURRENCIES;
 use sqlcoder_data::types::{Agg, Cell, CondOp, Table};
 use sqlcoder_model::header_text::spoken;
@@ -49,15 +50,6 @@ pub enum Misfit {
     Identifier,
     /// An amount of money compared with a column that is not money, when another column is.
     NotMoney,
-}
-
-/// Lowercase ASCII-alphanumeric words of `s` (after reading a code-like header as words).
-fn words(s: &str) -> Vec<String> {
-    s.to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Share tests over a column's non-empty cells: whether at least half of them pass `test`

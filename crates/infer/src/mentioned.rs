@@ -37,7 +37,8 @@ fn words(s: &str) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
-fn lower_words(s: &str) -> Vec<String> {
+/// The lowercased words of `s` (letters and digits, joined across `-`, `'`, `.` and `/`).
+pub(crate) fn lower_words(s: &str) -> Vec<String> {
     words(s).into_iter().map(|(w, _, _)| w).collect()
 }
 

@@ -23,15 +23,8 @@ const MIN_BIN: usize = 50;
 /// One decoding variant and its official scores.
 #[derive(Clone, Debug, Serialize)]
 pub struct Variant {
-    pub guided: bool,
-    pub keep_above: f32,
-    pub count_zero_answers: bool,
-    /// `retry_unmatched` and `unwrap_values` together (the refinements for unseen tables).
-    pub unmatched_values: bool,
-    /// `mentioned_cells`.
-    pub mentioned_cells: bool,
-    /// `fitting_columns`.
-    pub fitting_columns: bool,
+    #[serde(flatten)]
+    pub setting: Setting,
     pub logical_form: f64,
     pub execution: f64,
     pub guidance_changed: usize,
@@ -77,14 +70,31 @@ pub struct Outcome {
 }
 
 /// One decoding setting of the grid.
-#[derive(Clone, Copy, Debug)]
-struct Setting {
-    guided: bool,
-    keep_above: f32,
-    count_zero_answers: bool,
-    unmatched_values: bool,
-    mentioned_cells: bool,
-    fitting_columns: bool,
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Setting {
+    pub guided: bool,
+    pub keep_above: f32,
+    pub count_zero_answers: bool,
+    /// `retry_unmatched` and `unwrap_values` together (the refinements for unseen tables).
+    pub unmatched_values: bool,
+    pub mentioned_cells: bool,
+    pub fitting_columns: bool,
+}
+
+impl Setting {
+    /// The guidance settings as stored with a model, abstaining below `abstain_below`.
+    fn decoding(&self, abstain_below: f32, chosen_on: &str) -> TunedDecoding {
+        TunedDecoding {
+            keep_above: self.keep_above,
+            count_zero_answers: self.count_zero_answers,
+            retry_unmatched: self.unmatched_values,
+            unwrap_values: self.unmatched_values,
+            mentioned_cells: self.mentioned_cells,
+            fitting_columns: self.fitting_columns,
+            abstain_below,
+            chosen_on: chosen_on.into(),
+        }
+    }
 }
 
 /// The variants tried: greedy, then guided over [`KEEP_ABOVE_GRID`] × COUNT 0 answering or not
@@ -135,12 +145,7 @@ pub fn tune(
     for setting in variant_grid() {
         let mut options = base.clone();
         options.guided = setting.guided;
-        options.guidance.keep_above = setting.keep_above;
-        options.guidance.count_zero_answers = setting.count_zero_answers;
-        options.guidance.retry_unmatched = setting.unmatched_values;
-        options.guidance.unwrap_values = setting.unmatched_values;
-        options.guidance.mentioned_cells = setting.mentioned_cells;
-        options.guidance.fitting_columns = setting.fitting_columns;
+        setting.decoding(base.abstain_below, "").apply(&mut options);
         let (decoded, stats) = decode_split(scored, &options, db)?;
         let preds: Vec<Prediction> = decoded
             .iter()
@@ -149,12 +154,7 @@ pub fn tune(
         let scores = score_predictions(examples, tables, db, &preds)?;
         let report = EvalReport::from_scores(&scores);
         let variant = Variant {
-            guided: setting.guided,
-            keep_above: setting.keep_above,
-            count_zero_answers: setting.count_zero_answers,
-            unmatched_values: setting.unmatched_values,
-            mentioned_cells: setting.mentioned_cells,
-            fitting_columns: setting.fitting_columns,
+            setting,
             logical_form: report.accuracy.logical_form,
             execution: report.accuracy.execution,
             guidance_changed: stats.guidance_changed,
@@ -175,18 +175,11 @@ pub fn tune(
     thresholds.dedup();
     Ok(TuneReport {
         questions: examples.len(),
-        chosen: TunedDecoding {
-            keep_above: variants[chosen].keep_above,
-            count_zero_answers: variants[chosen].count_zero_answers,
-            retry_unmatched: variants[chosen].unmatched_values,
-            unwrap_values: variants[chosen].unmatched_values,
-            mentioned_cells: variants[chosen].mentioned_cells,
-            fitting_columns: variants[chosen].fitting_columns,
-            abstain_below: abstain_below as f32,
-            chosen_on: "val: guided variant with the best LF + EX; abstain below the top of the \
-                        highest confidence bin with EX < 50%"
-                .into(),
-        },
+        chosen: variants[chosen].setting.decoding(
+            abstain_below as f32,
+            "val: guided variant with the best LF + EX; abstain below the top of the highest \
+             confidence bin with EX < 50%",
+        ),
         calibration_error: calibration_error(&calibration, outcomes.len()),
         coverage: thresholds.iter().map(|&t| coverage(&outcomes, t)).collect(),
         calibration,
