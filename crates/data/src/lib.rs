@@ -4,7 +4,10 @@
 //! - [`challenge`]: the challenge format (`dataset_files/<split>.jsonl`, tables inline);
 //! - [`human`]: WikiSQL's human-readable query strings (rendered into the challenge format);
 //! - [`sample`]: which questions make the small sample committed under `data/sample/`;
-//! - [`io`]: compressed input, line errors, and the one atomic-output helper.
+//! - [`io`]: compressed input, line errors, and the one atomic-output helper;
+//! - [`dates`]: dates written as text (which form a column uses, what a question's date means).
+//!
+//! [`types`] holds WikiSQL's sketch ([`Query`]) and the wider query family ([`FamilyQuery`]).
 //!
 //! The SQLite databases (`db_files/<split>.db`) are built by `sql::schema`; `data prepare` and
 //! `data sample`, which write both, are in `app::prepare`.
@@ -12,6 +15,7 @@
 pub mod challenge;
 pub mod csv;
 pub mod dataset;
+pub mod dates;
 pub mod human;
 pub mod io;
 pub mod sample;

@@ -1,10 +1,14 @@
-//! The in-memory model of WikiSQL shared by every layer: tables, questions and their queries.
+//! The in-memory model shared by every layer: tables, questions and their queries (WikiSQL's
+//! sketch here, the wider query family in `family`).
 //!
 //! Both on-disk formats (the original release and the challenge layout) read into these types,
 //! and the SQL assembler, the scorer and the model all work on them.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+mod family;
+pub use family::*;
 
 /// WikiSQL's aggregation list, in index order (`agg` in the JSON).
 pub const AGG_NAMES: [&str; 6] = ["", "MAX", "MIN", "COUNT", "SUM", "AVG"];
