@@ -52,7 +52,15 @@ fn main() -> anyhow::Result<()> {
         if stmt.sql.matches("lower(").count() < folded.sql.matches("sqlcoder_fold(").count() {
             exact_cells += 1;
         }
-        let rows = portable.run(&stmt).map_err(|e| format!("{e:#}"));
+        // A sketch query selects one item: one value per row.
+        let rows = portable
+            .run(&stmt)
+            .map(|rows| {
+                rows.into_iter()
+                    .filter_map(|r| r.into_iter().next())
+                    .collect()
+            })
+            .map_err(|e| format!("{e:#}"));
         let today = official.run_query(query, table);
         let before_query = before.as_ref().and_then(|b| b[i].as_ref().ok());
         let before_rows = before_query.map(|q| official.run_query(q, table));

@@ -5,6 +5,8 @@
 mod support;
 
 mod eval_gold;
+mod family;
+mod family_traps;
 mod formats;
 mod human_roundtrip;
 mod sql_property;

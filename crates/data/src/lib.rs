@@ -5,6 +5,7 @@
 //! - [`human`]: WikiSQL's human-readable query strings (rendered into the challenge format);
 //! - [`sample`]: which questions make the small sample committed under `data/sample/`;
 //! - [`io`]: compressed input, line errors, and the one atomic-output helper;
+//! - [`ood`]: our own questions beyond the sketch (`data/ood/source`, family and outside lines);
 //! - [`dates`]: dates written as text (which form a column uses, what a question's date means).
 //!
 //! [`types`] holds WikiSQL's sketch ([`Query`]) and the wider query family ([`FamilyQuery`]).
@@ -18,6 +19,7 @@ pub mod dataset;
 pub mod dates;
 pub mod human;
 pub mod io;
+pub mod ood;
 pub mod sample;
 pub mod types;
 pub mod validate;

@@ -1,6 +1,9 @@
 //! Official WikiSQL scoring: logical form (LF), execution (EX) and per-slot accuracies, the
-//! prediction file format, and the report the `eval` command prints.
+//! prediction file format, and the report the `eval` command prints; and the query family's
+//! execution scorer ([`family`]) with its per-shape report ([`family_report`]).
 
+pub mod family;
+pub mod family_report;
 pub mod predictions;
 pub mod report;
 pub mod run;

@@ -125,7 +125,7 @@ pub fn sql_table(table: &Table, dialect: Dialect) -> String {
 /// SQLite's ASCII-only `lower()` would miss one of them (`'ÉVORA'` for `'évora'`); `None` when
 /// `lower()` finds exactly them. (Text equal under `lower()` is equal under full folding too, so
 /// `lower()` can only miss cells, never add one.)
-fn cells_lower_misses(table: &Table, col: usize, value: &str) -> Option<Vec<String>> {
+pub(crate) fn cells_lower_misses(table: &Table, col: usize, value: &str) -> Option<Vec<String>> {
     let folded = fold_text(value);
     let ascii = value.to_ascii_lowercase();
     let mut cells: Vec<String> = Vec::new();
@@ -145,7 +145,11 @@ fn cells_lower_misses(table: &Table, col: usize, value: &str) -> Option<Vec<Stri
 }
 
 /// `"c" = ?N`, or `"c" IN (?N, …)` for several cells: exact text, which every engine compares alike.
-fn exact_cells(col: &str, cells: Vec<String>, bind: &mut impl FnMut(SqlParam) -> String) -> String {
+pub(crate) fn exact_cells(
+    col: &str,
+    cells: Vec<String>,
+    bind: &mut impl FnMut(SqlParam) -> String,
+) -> String {
     let placeholders: Vec<String> = cells.into_iter().map(|c| bind(SqlParam::Text(c))).collect();
     match placeholders.as_slice() {
         [one] => format!("{col} = {one}"),
@@ -154,7 +158,7 @@ fn exact_cells(col: &str, cells: Vec<String>, bind: &mut impl FnMut(SqlParam) ->
 }
 
 /// A condition value on a `real` column: JSON numbers directly, strings parsed officially.
-fn real_param(value: &CondValue) -> SqlParam {
+pub(crate) fn real_param(value: &CondValue) -> SqlParam {
     let number = match value {
         CondValue::Number(n) => n.as_f64(),
         CondValue::Text(s) => parse_official_number(s),

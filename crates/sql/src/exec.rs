@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
-use sqlcoder_data::types::{Cell, ColumnType, Query, Table};
+use sqlcoder_data::types::{Cell, ColumnType, FamilyQuery, Query, Table};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -50,6 +50,26 @@ impl ToSql for SqlParam {
             SqlParam::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         })
     }
+}
+
+/// One result row: its values in select order.
+pub type Row = Vec<SqlValue>;
+
+/// A family query's result: column labels ([`super::result_columns`]), rows in the engine's
+/// order, and at a LIMIT cut that split a tie, that tie.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FamilyRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub tie: Option<Tie>,
+}
+
+/// Rows tied on the ORDER BY key at a LIMIT cut: `tied` rows of the whole result share the last
+/// kept row's key, `shown` of them were kept ("2 rows tie for first", 1 shown).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tie {
+    pub tied: usize,
+    pub shown: usize,
 }
 
 /// A read-only connection to the tables: a SQLite database, or a PostgreSQL server
@@ -131,8 +151,8 @@ impl Executor {
         }
     }
 
-    /// Runs `stmt` and returns the first column of every row, in the engine's order.
-    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+    /// Runs `stmt` and returns every row, in the engine's order.
+    pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<Row>> {
         let deadline = self.clock.deadline();
         match &self.engine {
             Engine::Sqlite(db) => db.with_deadline(deadline, || db.run(stmt)),
@@ -143,9 +163,58 @@ impl Executor {
     /// Assembles `query` on `table` and runs it: the one way a query is executed. A query that
     /// cannot be assembled or run is an `Err` with the reason, an outcome for the caller to
     /// weigh (a wrong prediction), not a failure of the caller.
+    /// A sketch query selects one item, so its rows are single values.
     pub fn run_query(&self, query: &Query, table: &Table) -> Result<Vec<SqlValue>, String> {
         let stmt = super::assemble(query, table, self.dialect).map_err(|e| e.to_string())?;
-        self.run(&stmt).map_err(|e| format!("{e:#}"))
+        let rows = self.run(&stmt).map_err(|e| format!("{e:#}"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next())
+            .collect())
+    }
+
+    /// The statement that runs `query` here: a query inside WikiSQL's sketch through the sketch's
+    /// assembler (its semantics exactly: WikiSQL's scoring and today's answers stay as they
+    /// were), any other through the family's.
+    pub fn family_statement(
+        &self,
+        query: &FamilyQuery,
+        table: &Table,
+    ) -> Result<SqlStatement, super::SqlError> {
+        match query.to_sketch() {
+            Some(sketch) => super::assemble(&sketch, table, self.dialect),
+            None => super::assemble_family(query, table, self.dialect),
+        }
+    }
+
+    /// Assembles and runs a family query, and at a LIMIT counts the rows tied at the cut
+    /// ([`super::family::tie_statement`]). Errors are outcomes, as in [`Executor::run_query`].
+    pub fn run_family(&self, query: &FamilyQuery, table: &Table) -> Result<FamilyRows, String> {
+        let stmt = self
+            .family_statement(query, table)
+            .map_err(|e| e.to_string())?;
+        let rows = self.run(&stmt).map_err(|e| format!("{e:#}"))?;
+        let tie = match super::family::tie_statement(query, table, self.dialect)
+            .map_err(|e| e.to_string())?
+        {
+            Some(count) => {
+                let counts = self.run(&count).map_err(|e| format!("{e:#}"))?;
+                let number = |i: usize| match counts.first().and_then(|r| r.get(i)) {
+                    Some(SqlValue::Integer(n)) => *n as usize,
+                    Some(SqlValue::Real(x)) => *x as usize,
+                    _ => 0,
+                };
+                let (tied, above) = (number(0), number(1));
+                let shown = rows.len().saturating_sub(above);
+                (tied > shown).then_some(Tie { tied, shown })
+            }
+            None => None,
+        };
+        Ok(FamilyRows {
+            columns: super::result_columns(query, table),
+            rows,
+            tie,
+        })
     }
 
     /// Whether text column `col` of `table` holds `value` (compared as the official engine does),
@@ -289,7 +358,7 @@ impl SqliteDb {
         }
     }
 
-    fn run(&self, stmt: &SqlStatement) -> Result<Vec<SqlValue>> {
+    fn run(&self, stmt: &SqlStatement) -> Result<Vec<Row>> {
         if stmt.dialect == Dialect::Postgres {
             bail!("a PostgreSQL statement cannot run on SQLite");
         }
@@ -300,12 +369,17 @@ impl SqliteDb {
         let mut rows = prepared
             .query(rusqlite::params_from_iter(stmt.params.iter()))
             .with_context(|| format!("cannot run {}", stmt.sql))?;
+        let width = rows.as_ref().map_or(0, |s| s.column_count());
         let mut values = Vec::new();
         while let Some(row) = rows
             .next()
             .with_context(|| format!("cannot run {}", stmt.sql))?
         {
-            values.push(sql_value(row.get_ref(0)?));
+            values.push(
+                (0..width)
+                    .map(|i| row.get_ref(i).map(sql_value))
+                    .collect::<rusqlite::Result<Row>>()?,
+            );
         }
         Ok(values)
     }
@@ -547,9 +621,11 @@ mod tests {
         build_db(&db, &[&table()]).unwrap();
         let exec = Executor::open(&db).unwrap();
         let t = table();
+        // Sketch queries select one column: each row is one value.
         let run = |q: Query| {
             exec.run(&assemble(&q, &t, Dialect::Sqlite).unwrap())
                 .unwrap()
+                .concat()
         };
         assert_eq!(
             run(query(1, Agg::None, vec![(0, CondOp::Eq, "évora")])),

@@ -1,11 +1,13 @@
 //! SQL: the layout of a built database and its one builder ([`schema`]), naming, value semantics,
-//! the dialects, the assembler (Query → executable SQL + parameters), the display form, and
+//! the dialects, the assemblers (WikiSQL's Query in [`assemble`], the wider query family in
+//! [`family`] → executable SQL + parameters), the display form, and
 //! execution (SQLite here, PostgreSQL in [`postgres`]) under time limits ([`limits`]).
 
 pub mod assemble;
 pub mod dialect;
 pub mod display;
 pub mod exec;
+pub mod family;
 pub mod limits;
 pub mod naming;
 pub mod own;
@@ -16,7 +18,8 @@ pub mod value;
 pub use assemble::assemble;
 pub use dialect::Dialect;
 pub use display::display;
-pub use exec::{Executor, SqlValue};
+pub use exec::{Executor, FamilyRows, Row, SqlValue, Tie};
+pub use family::{assemble_family, result_columns};
 pub use limits::QueryLimits;
 
 /// A value bound to a placeholder. Values never enter the SQL text itself.
@@ -46,4 +49,12 @@ pub enum SqlError {
         width: usize,
         table_id: String,
     },
+    #[error("not a query of the family: {0}")]
+    Family(String),
+    #[error("column {column:?} holds dates whose day and month cannot be told apart (no day above 12), so they are not ordered")]
+    AmbiguousDates { column: String },
+    #[error("{value:?} is not a date that column {column:?} can be compared with")]
+    NotADate { value: String, column: String },
+    #[error("the latest or earliest of column {column:?} is not its text's MAX or MIN (its dates are not written year first)")]
+    DateExtreme { column: String },
 }

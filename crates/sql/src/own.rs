@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(
             exec.run(&assemble(&q, &t, crate::Dialect::Sqlite).unwrap())
                 .unwrap(),
-            vec![SqlValue::Real(294000.0)]
+            vec![vec![SqlValue::Real(294000.0)]]
         );
         // Read-only: the copy cannot be changed through it.
         let drop = crate::SqlStatement {

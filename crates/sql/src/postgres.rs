@@ -76,8 +76,8 @@ impl PgDb {
         &self.label
     }
 
-    /// Runs `stmt` read-only within `deadline`: first column of every row.
-    pub fn run(&self, stmt: &SqlStatement, deadline: Option<Deadline>) -> Result<Vec<SqlValue>> {
+    /// Runs `stmt` read-only within `deadline`: every row.
+    pub fn run(&self, stmt: &SqlStatement, deadline: Option<Deadline>) -> Result<Vec<super::Row>> {
         if stmt.dialect != Dialect::Postgres {
             bail!("a SQLite statement cannot run on PostgreSQL");
         }
@@ -90,7 +90,11 @@ impl PgDb {
             .read_only(deadline, &stmt.sql, &refs)
             .with_context(|| format!("cannot run {}", stmt.sql))?;
         rows.iter()
-            .map(|r| Ok(r.try_get::<_, PgValue>(0)?.0))
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| Ok(r.try_get::<_, PgValue>(i)?.0))
+                    .collect()
+            })
             .collect::<Result<_>>()
             .with_context(|| format!("cannot read the rows of {}", stmt.sql))
     }
