@@ -5,6 +5,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
 use sqlcoder_data::csv::{parse_csv, TableLimits};
+#[cfg(test)]
+use sqlcoder_data::types::{FamilyQuery, Query};
 use sqlcoder_data::{self as data, Split, Table};
 use sqlcoder_eval::predictions::query_to_json;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
@@ -322,15 +324,21 @@ pub fn value_json(v: &SqlValue) -> Value {
     }
 }
 
-/// One answer as a JSON object.
+/// One answer as a JSON object: `query` is the official sel/agg/conds object when the answer
+/// lies inside WikiSQL's sketch (else null), `family` the whole query; `columns` label the values
+/// of each `table_rows` row, `rows` holds their first column.
 pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
+    let row_json = |r: &Vec<SqlValue>| r.iter().map(value_json).collect::<Vec<_>>();
     json!({
         "table": a.table_id,
         "question": question,
         "sql": a.sql,
         "human_readable": a.human,
-        "query": query_to_json(&a.query),
+        "query": a.family.to_sketch().as_ref().map(query_to_json),
+        "family": serde_json::to_value(&a.family).expect("a family query is JSON"),
+        "columns": a.columns,
         "rows": a.rows.iter().map(value_json).collect::<Vec<_>>(),
+        "table_rows": a.table_rows.iter().map(row_json).collect::<Vec<_>>(),
         "confidence": a.confidence,
         "confident": a.confident,
         "outside_sketch": a.outside_sketch.map(|o| o.name()),
@@ -338,6 +346,45 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
         "guidance_changed": a.guidance_changed,
         "snapped_values": a.snapped_values,
     })
+}
+
+/// Widest a column is padded to in text tables (longer cells are shown whole, unaligned).
+const MAX_PAD: usize = 40;
+
+/// The first rows of a result with several columns as a text table: labels, a rule, one line
+/// per row, cells separated by ` | ` and padded to their column's width. Every cell and label
+/// is [`terminal_safe`].
+fn rows_table(columns: &[String], rows: &[Vec<SqlValue>]) -> String {
+    let header: Vec<String> = columns.iter().map(|c| terminal_safe(c)).collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|v| terminal_safe(&v.to_string())).collect())
+        .collect();
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(&cells)
+            .filter_map(|r| r.get(i))
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_PAD)
+    };
+    let widths: Vec<usize> = (0..header.len()).map(width).collect();
+    let line = |r: &[String]| {
+        let padded: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        format!("  {}\n", padded.join(" | ").trim_end())
+    };
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat((*w).max(1))).collect();
+    let mut out = line(&header);
+    out.push_str(&format!("  {}\n", rule.join("-+-")));
+    for r in &cells {
+        out.push_str(&line(r));
+    }
+    out
 }
 
 /// One answer for people: SQL, readable form, rows (the first few), confidence, notes.
@@ -358,12 +405,17 @@ pub fn answer_text(a: &Answer) -> String {
         terminal_safe(&a.sql),
         terminal_safe(&a.human)
     ));
-    match a.rows.len() {
+    match a.table_rows.len() {
         0 => out.push_str("Rows:       (none)\n"),
         n => {
             out.push_str(&format!("Rows:       {n}\n"));
-            for v in a.rows.iter().take(ROWS_SHOWN) {
-                out.push_str(&format!("  {}\n", terminal_safe(&v.to_string())));
+            let shown = &a.table_rows[..n.min(ROWS_SHOWN)];
+            if a.columns.len() > 1 {
+                out.push_str(&rows_table(&a.columns, shown));
+            } else {
+                for v in a.rows.iter().take(ROWS_SHOWN) {
+                    out.push_str(&format!("  {}\n", terminal_safe(&v.to_string())));
+                }
             }
             if n > ROWS_SHOWN {
                 out.push_str(&format!("  … {} more\n", n - ROWS_SHOWN));
@@ -373,6 +425,12 @@ pub fn answer_text(a: &Answer) -> String {
     out.push_str(&format!("Confidence: {:.1}%\n", 100.0 * a.confidence));
     if !a.confident && a.outside_sketch.is_none() {
         out.push_str("Note:       below the model's abstain threshold (chosen on val): more often wrong than right there\n");
+    }
+    if let Some(tie) = a.tie {
+        out.push_str(&format!(
+            "Note:       {} rows tie at the limit; {} of them shown\n",
+            tie.tied, tie.shown
+        ));
     }
     if a.guidance_changed {
         out.push_str("Note:       the most likely query returned nothing; execution guidance chose this one\n");
@@ -415,6 +473,98 @@ mod tests {
             "a\\u{1b}]0;owned\\u{7}b"
         );
         assert_eq!(terminal_safe("x\r\ny\\"), "x\\r\\ny\\\\");
+    }
+
+    /// An answer selecting `columns` with `table_rows`, as the answerer would build it.
+    fn answer(family: FamilyQuery, columns: &[&str], table_rows: Vec<Vec<SqlValue>>) -> Answer {
+        Answer {
+            table_id: "1-1".into(),
+            query: Query {
+                sel: 0,
+                agg: sqlcoder_data::Agg::None,
+                conds: vec![],
+            },
+            family,
+            sql: "SELECT …".into(),
+            human: "SELECT …".into(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: table_rows.iter().map(|r| r[0].clone()).collect(),
+            table_rows,
+            tie: None,
+            confidence: 0.9,
+            confident: true,
+            outside_sketch: None,
+            guidance_changed: false,
+            snapped_values: 0,
+        }
+    }
+
+    #[test]
+    fn answers_with_several_columns_print_a_table_and_carry_tuples_in_json() {
+        let family: FamilyQuery = serde_json::from_value(json!({
+            "select": [{"col": 0}, {"agg": "count", "col": null}],
+            "group_by": 0
+        }))
+        .unwrap();
+        let a = answer(
+            family.clone(),
+            &["Team\x1b[31m", "COUNT(*)"],
+            vec![
+                vec![
+                    SqlValue::Text("Ajax\x1b]0;x\x07".into()),
+                    SqlValue::Integer(12),
+                ],
+                vec![SqlValue::Null, SqlValue::Integer(3)],
+            ],
+        );
+        let text = answer_text(&a);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with("Rows:")).unwrap();
+        assert_eq!(lines[at], "Rows:       2");
+        assert_eq!(
+            lines[at + 1],
+            format!("  Team\\u{{1b}}[31m{} | COUNT(*)", " ".repeat(5))
+        );
+        assert_eq!(
+            lines[at + 2],
+            format!("  {}+{}", "-".repeat(20), "-".repeat(9))
+        );
+        assert_eq!(lines[at + 3], "  Ajax\\u{1b}]0;x\\u{7} | 12");
+        assert_eq!(lines[at + 4], format!("  NULL{} | 3", " ".repeat(15)));
+
+        let v = answer_json("q", &a, true);
+        assert_eq!(v["query"], Value::Null, "outside the sketch");
+        assert_eq!(v["family"], serde_json::to_value(&family).unwrap());
+        assert_eq!(v["columns"], json!(["Team\x1b[31m", "COUNT(*)"]));
+        assert_eq!(
+            v["table_rows"],
+            json!([["Ajax\x1b]0;x\x07", 12], [null, 3]])
+        );
+        assert_eq!(v["rows"], json!(["Ajax\x1b]0;x\x07", null]));
+    }
+
+    #[test]
+    fn sketch_answers_keep_their_official_query_and_one_value_per_line() {
+        let query = Query {
+            sel: 1,
+            agg: sqlcoder_data::Agg::None,
+            conds: vec![],
+        };
+        let mut a = answer(
+            FamilyQuery::from(&query),
+            &["Pop."],
+            vec![vec![SqlValue::Real(2.5)], vec![SqlValue::Text("x".into())]],
+        );
+        a.query = query.clone();
+        let text = answer_text(&a);
+        assert!(text.contains("Rows:       2\n  2.5\n  x\n"), "{text}");
+        let v = answer_json("q", &a, false);
+        assert_eq!(v["query"], query_to_json(&query));
+        assert_eq!(v["family"], json!({"select": [{"col": 1}]}));
+        assert_eq!(v["columns"], json!(["Pop."]));
+        assert_eq!(v["table_rows"], json!([[2.5], ["x"]]));
+        assert_eq!(v["rows"], json!([2.5, "x"]));
     }
 
     #[test]

@@ -58,7 +58,9 @@ $('ask').addEventListener('submit', async (ev) => {
   }
   box.appendChild(el('pre', a.sql, undefined, 'sql'));
   box.appendChild(el('p', a.human_readable, 'muted'));
-  const rows = grid(['result'], a.rows.map((v) => [v])); rows.id = 'rows'; box.appendChild(rows);
+  // Every column of the answer, its labels as the header; one column keeps the 'result' header.
+  const rows = a.columns.length > 1 ? grid(a.columns, a.table_rows) : grid(['result'], a.rows.map((v) => [v]));
+  rows.id = 'rows'; box.appendChild(rows);
   let note = `${a.rows.length} row(s), confidence ${(100 * a.confidence).toFixed(1)}%`;
   if (a.guidance_changed) note += '; execution guidance replaced the most likely query, which returned nothing';
   box.appendChild(el('p', note, 'muted'));

@@ -4,6 +4,7 @@
 use crate::support;
 
 use serde_json::Value;
+use sqlcoder_data::types::FamilyQuery;
 use sqlcoder_eval::predictions::parse_prediction_line;
 use std::ffi::OsStr;
 use std::path::Path;
@@ -67,6 +68,36 @@ fn ask_json_is_one_object_with_rows() {
     assert!(c > 0.0 && c <= 1.0, "{c}");
     let q = serde_json::json!({ "query": v["query"] }).to_string();
     assert!(parse_prediction_line(&q).unwrap().is_ok());
+}
+
+/// `ask --json` carries the whole query (`family`), the result's column labels and its rows as
+/// tuples; on a sketch answer (what the model writes today) one column, whose values are `rows`.
+#[test]
+fn ask_json_carries_the_family_columns_and_table_rows() {
+    let model = random_model();
+    for guided in ["--guided", "--no-guided"] {
+        let (ok, stdout, stderr) = ask(
+            model.path(),
+            &["ask", "--json", guided, "--table", TABLE, QUESTION],
+        );
+        assert!(ok, "{stderr}");
+        let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+        let family: FamilyQuery = serde_json::from_value(v["family"].clone())
+            .unwrap_or_else(|e| panic!("family {}: {e}", v["family"]));
+        let q = serde_json::json!({ "query": v["query"] }).to_string();
+        let query = parse_prediction_line(&q).unwrap().unwrap();
+        assert_eq!(family, FamilyQuery::from(&query), "{v}");
+        assert_eq!(family.to_sketch(), Some(query), "{v}");
+        let columns = v["columns"].as_array().unwrap();
+        assert_eq!(columns.len(), 1, "{v}");
+        assert!(columns[0].is_string(), "{v}");
+        let table_rows = v["table_rows"].as_array().unwrap();
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(table_rows.len(), rows.len(), "{v}");
+        for (tuple, value) in table_rows.iter().zip(rows) {
+            assert_eq!(tuple.as_array().unwrap(), &vec![value.clone()], "{v}");
+        }
+    }
 }
 
 /// A model tuned to abstain below a confidence no answer reaches flags every answer as a guess,
@@ -200,7 +231,10 @@ fn predict_writes_one_parseable_line_per_question_and_eval_scores_it() {
         let text = std::fs::read_to_string(&pred).unwrap();
         assert_eq!(text.lines().count(), n_questions);
         for line in text.lines() {
-            assert!(parse_prediction_line(line).unwrap().is_ok(), "{line}");
+            let query = parse_prediction_line(line).unwrap().unwrap();
+            let v: Value = serde_json::from_str(line).unwrap();
+            let family: FamilyQuery = serde_json::from_value(v["family"].clone()).unwrap();
+            assert_eq!(family, FamilyQuery::from(&query), "{line}");
         }
         let (ok, stdout, stderr) = eval(&data, &["--pred".as_ref(), pred.as_os_str()]);
         assert!(ok, "{stderr}");

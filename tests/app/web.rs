@@ -7,6 +7,7 @@ use crate::support;
 use serde_json::{json, Value};
 use sqlcoder::web::uploads::UploadLimits;
 use sqlcoder::web::{start, AccessToken, Limits, RunningServer, ServerConfig, WebApp};
+use sqlcoder_data::types::FamilyQuery;
 use sqlcoder_data::{self as data, Split};
 use sqlcoder_infer::{AnswerOptions, Answerer};
 use std::io::{Read, Write};
@@ -157,6 +158,23 @@ fn the_server_lists_tables_answers_questions_and_rejects_bad_requests() {
     assert!(a["sql"].as_str().unwrap().starts_with("SELECT "), "{a}");
     assert!(a["rows"].is_array());
     assert_eq!(a["guided"], true);
+    // The whole query, the result's labels and its rows as tuples, whose first column is `rows`.
+    let family: FamilyQuery = serde_json::from_value(a["family"].clone()).unwrap();
+    assert_eq!(
+        family.select.len(),
+        a["columns"].as_array().unwrap().len(),
+        "{a}"
+    );
+    assert!(
+        a["query"].is_object(),
+        "a sketch answer keeps its official query: {a}"
+    );
+    let table_rows = a["table_rows"].as_array().unwrap();
+    let firsts: Vec<Value> = table_rows.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(&firsts, a["rows"].as_array().unwrap(), "{a}");
+    assert!(table_rows
+        .iter()
+        .all(|r| r.as_array().unwrap().len() == family.select.len()));
 
     let bad = [
         ("POST", "/api/ask", "not json".to_string(), 400),

@@ -55,6 +55,8 @@ pub struct ShapeRow {
     pub questions: usize,
     pub answered: usize,
     pub exact: usize,
+    /// Answered (not "Not sure") and not exact: confident and wrong.
+    pub answered_wrong: usize,
     pub gold_columns_within: usize,
     pub columns_other_order: usize,
 }
@@ -64,6 +66,7 @@ impl ShapeRow {
         self.questions += 1;
         self.answered += usize::from(s.answered);
         self.exact += usize::from(s.matched.exact);
+        self.answered_wrong += usize::from(s.answered && !s.matched.exact);
         self.gold_columns_within += usize::from(s.matched.gold_columns_within);
         self.columns_other_order += usize::from(s.matched.columns_other_order);
     }
@@ -159,15 +162,16 @@ pub fn format_family_report(r: &FamilyReport) -> String {
         }
     };
     let mut out = String::from(
-        "| shape | questions | answered % | EX % | gold columns within % | same columns, other order % |\n|---|---:|---:|---:|---:|---:|\n",
+        "| shape | questions | answered % | EX % | answered and wrong % | gold columns within % | same columns, other order % |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for row in std::iter::once(&r.all).chain(r.by_shape.iter().filter(|r| r.questions > 0)) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             row.shape,
             row.questions,
             pct(row.answered, row.questions),
             pct(row.exact, row.questions),
+            pct(row.answered_wrong, row.questions),
             pct(row.gold_columns_within, row.questions),
             pct(row.columns_other_order, row.questions),
         ));

@@ -1,12 +1,14 @@
 //! Prediction files in the official WikiSQL format: one JSON line per question, in the split's
-//! order, `{"query": {"sel": 3, "agg": 0, "conds": [[5, 0, "Butler CC (KS)"]]}}` or
-//! `{"error": "…"}` for a question the model could not answer.
+//! order, `{"query": {"sel": 3, "agg": 0, "conds": [[5, 0, "Butler CC (KS)"]]}, "family": …}` or
+//! `{"error": "…"}` for a question the model could not answer. `family` is the same query in the
+//! query family's JSON form (`data/ood/FAMILY.md`); readers (ours and the official script) ignore
+//! keys other than `query` and `error`.
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use serde_json::Value;
 use sqlcoder_data::io::AtomicFile;
-use sqlcoder_data::types::{Agg, Cond, CondOp, CondValue, Query};
+use sqlcoder_data::types::{Agg, Cond, CondOp, CondValue, FamilyQuery, Query};
 use std::io::Write;
 use std::path::Path;
 
@@ -35,12 +37,32 @@ impl<'a> From<&'a Query> for OfficialQuery<'a> {
     }
 }
 
-/// One line of a prediction file.
+/// One line of a prediction file: `query` and `family`, or `error`.
 #[derive(Serialize)]
-#[serde(rename_all = "lowercase")]
-enum OfficialLine<'a> {
-    Query(OfficialQuery<'a>),
-    Error(&'a str),
+struct OfficialLine<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<OfficialQuery<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family: Option<FamilyQuery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+impl<'a> From<&'a Prediction> for OfficialLine<'a> {
+    fn from(pred: &'a Prediction) -> Self {
+        match pred {
+            Ok(q) => OfficialLine {
+                query: Some(q.into()),
+                family: Some(FamilyQuery::from(q)),
+                error: None,
+            },
+            Err(e) => OfficialLine {
+                query: None,
+                family: None,
+                error: Some(e),
+            },
+        }
+    }
 }
 
 /// The official JSON object of a query: `{"sel": …, "agg": …, "conds": [[col, op, value], …]}`.
@@ -112,11 +134,17 @@ pub fn parse_prediction_line(line: &str) -> std::result::Result<Prediction, Stri
         Some(Value::Null | Value::String(_)) | None => {}
         Some(other) => return Ok(Err(other.to_string())),
     }
-    match obj.get("query") {
-        Some(q) => query_from_json(q),
-        None => Err("neither \"query\" nor \"error\"".into()),
+    match (obj.get("query"), obj.get("family")) {
+        // A query outside WikiSQL's sketch: WikiSQL's scoring counts it wrong.
+        (Some(Value::Null) | None, Some(f)) if !f.is_null() => Ok(Err(OUTSIDE_SKETCH.into())),
+        (Some(q), _) => query_from_json(q),
+        (None, _) => Err("neither \"query\" nor \"error\"".into()),
     }
 }
+
+/// The reason a prediction holding a query outside WikiSQL's sketch (`"query": null` beside
+/// its `"family"`) is scored wrong on WikiSQL; `eval` counts these.
+pub const OUTSIDE_SKETCH: &str = "the predicted query is outside WikiSQL's sketch";
 
 /// Reads a prediction file holding exactly `expected` lines; a malformed line is an error naming
 /// its line number.
@@ -146,11 +174,7 @@ pub fn write_predictions(path: &Path, preds: &[Prediction]) -> Result<()> {
     let write = || -> Result<()> {
         let mut out = AtomicFile::create(path)?;
         for pred in preds {
-            let line = match pred {
-                Ok(q) => OfficialLine::Query(q.into()),
-                Err(e) => OfficialLine::Error(e),
-            };
-            serde_json::to_writer(&mut out, &line)?;
+            serde_json::to_writer(&mut out, &OfficialLine::from(pred))?;
             out.write_all(b"\n")?;
         }
         out.commit()
@@ -198,7 +222,11 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text.lines().next().unwrap(),
-            r#"{"query":{"sel":3,"agg":3,"conds":[[5,0,"Butler \"CC\" (KS)"],[1,1,2.5]]}}"#
+            concat!(
+                r#"{"query":{"sel":3,"agg":3,"conds":[[5,0,"Butler \"CC\" (KS)"],[1,1,2.5]]},"#,
+                r#""family":{"select":[{"agg":"count","col":3}],"#,
+                r#""where":[{"col":5,"op":"=","value":"Butler \"CC\" (KS)"},{"col":1,"op":">","value":2.5}]}}"#
+            )
         );
         assert_eq!(
             text.lines().nth(1).unwrap(),
@@ -223,6 +251,26 @@ mod tests {
             parse_prediction_line(r#"{"query": {"sel": 1, "agg": 0, "conds": [[0, 3, "x"]]}}"#)
                 .unwrap();
         assert!(bad_op.unwrap_err().contains("operator index 3"));
+    }
+
+    /// Lines carry the family form beside `query`; reading takes `query` and ignores `family`
+    /// (as the official script does), whatever it holds.
+    #[test]
+    fn lines_with_a_family_parse() {
+        let line = r#"{"query": {"sel": 2, "agg": 3, "conds": [[0, 0, "x"]]}, "family": {"select": [{"agg": "count", "col": 2}], "where": [{"col": 0, "op": "=", "value": "x"}]}}"#;
+        let q = parse_prediction_line(line).unwrap().unwrap();
+        assert_eq!((q.sel, q.agg, q.conds.len()), (2, Agg::Count, 1));
+        let v: Value = serde_json::from_str(line).unwrap();
+        let family: FamilyQuery = serde_json::from_value(v["family"].clone()).unwrap();
+        assert_eq!(family, FamilyQuery::from(&q));
+        let odd = r#"{"query": {"sel": 0, "agg": 0, "conds": []}, "family": {"select": [], "limit": 3, "x": 1}}"#;
+        assert!(parse_prediction_line(odd).unwrap().is_ok());
+        // A query with a new clause has no official form: scored wrong, and counted.
+        let wider = r#"{"query": null, "family": {"select": [{"col": 0}], "order_by": {"col": 1, "dir": "desc"}, "limit": 1}}"#;
+        assert_eq!(
+            parse_prediction_line(wider).unwrap().unwrap_err(),
+            OUTSIDE_SKETCH
+        );
     }
 
     #[test]

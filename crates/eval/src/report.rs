@@ -52,6 +52,8 @@ pub struct EvalReport {
     pub correct: SlotCounts,
     pub accuracy: SlotAccuracy,
     pub prediction_errors: usize,
+    /// Predictions outside WikiSQL's sketch (a query with a new clause), all scored wrong.
+    pub outside_sketch: usize,
     pub gold_errors: usize,
     pub gold_empty: usize,
 }
@@ -73,6 +75,9 @@ impl EvalReport {
             c.where_ops += usize::from(m.where_ops);
             c.where_values += usize::from(m.where_values);
             r.prediction_errors += usize::from(s.prediction_error.is_some());
+            r.outside_sketch += usize::from(
+                s.prediction_error.as_deref() == Some(super::predictions::OUTSIDE_SKETCH),
+            );
             r.gold_errors += usize::from(s.gold_error.is_some());
             r.gold_empty += usize::from(s.gold_empty);
         }
@@ -130,6 +135,7 @@ impl fmt::Display for EvalReport {
             "{:<20} {:>9}",
             "prediction errors", self.prediction_errors
         )?;
+        writeln!(f, "{:<20} {:>9}", "  outside sketch", self.outside_sketch)?;
         writeln!(f, "{:<20} {:>9}", "gold errors", self.gold_errors)?;
         write!(f, "{:<20} {:>9}", "gold results empty", self.gold_empty)
     }

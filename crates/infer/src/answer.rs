@@ -1,4 +1,4 @@
-//! Answering questions: question + table → query, SQL, rows and confidence.
+//! Answering questions: question + table → query, SQL, rows (full tuples) and confidence.
 //!
 //! [`Answerer`] holds the model and the tokenizer; decoding ([`decode_answer`]) only needs the
 //! slot scores, the table and its database, so batched callers can decode in parallel.
@@ -11,24 +11,34 @@ use crate::sketch::{outside_sketch, OutsideSketch};
 use anyhow::{bail, Context, Result};
 use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
-use sqlcoder_data::types::{Query, Table};
+use sqlcoder_data::types::{FamilyQuery, Query, Table};
 use sqlcoder_model::batch::ShapePolicy;
 use sqlcoder_model::input::{EncodedInput, InputBuilder};
 use sqlcoder_model::slot_model::SlotModel;
-use sqlcoder_sql::{self as sql, Executor, SqlValue};
+use sqlcoder_sql::{self as sql, Executor, FamilyRows, Row, SqlValue, Tie};
 use std::path::Path;
 
 /// The answer to one question.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub table_id: String,
+    /// The model's query in WikiSQL's sketch (the model writes only those today).
     pub query: Query,
-    /// The executed SQL with its values inlined ([`sql::display()`]).
+    /// The query that ran, in the query family (`FamilyQuery::from(&query)` today).
+    pub family: FamilyQuery,
+    /// The executed SQL with its values inlined ([`sql::display()`] of
+    /// [`Executor::family_statement`]): the SQL shown is the SQL that ran.
     pub sql: String,
     /// WikiSQL's human-readable form ([`sqlcoder_data::human::render`]).
     pub human: String,
-    /// First column of every result row.
+    /// Labels of the result columns ([`sql::result_columns`]), in select order.
+    pub columns: Vec<String>,
+    /// Every result row, all its columns, in the engine's order.
+    pub table_rows: Vec<Row>,
+    /// First column of every result row (`table_rows`' first column).
     pub rows: Vec<SqlValue>,
+    /// At a LIMIT cut that split a tie, that tie ([`Executor::run_family`]).
+    pub tie: Option<Tie>,
     /// Probability of the decoded query under the model.
     pub confidence: f32,
     /// `confidence` reaches the model's abstain threshold (below it the model is more often
@@ -183,23 +193,139 @@ pub fn decode_answer(
     exec.begin_answer();
     let d = decide(options, scores, question, offsets, table, Some(exec));
     let query = d.decoded.query();
-    let rows = d
-        .rows
-        .unwrap_or_else(|| exec.run_query(&query, table))
+    let family = FamilyQuery::from(&query);
+    let result = execute(d.rows, &family, table, exec)
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
-    let stmt = sql::assemble(&query, table, exec.dialect())?;
+    let stmt = exec.family_statement(&family, table)?;
     let confidence = d.decoded.confidence();
     let outside = outside_sketch(question, table, &query);
     Ok(Answer {
         table_id: table.id.clone(),
         sql: sql::display(&stmt),
         human: sqlcoder_data::human::render(&query, &table.header),
+        rows: first_column(&result.rows),
         query,
-        rows,
+        family,
+        columns: result.columns,
+        table_rows: result.rows,
+        tie: result.tie,
         confidence,
         confident: confidence >= options.abstain_below && outside.is_none(),
         outside_sketch: outside,
         guidance_changed: d.changed,
         snapped_values: d.snapped,
     })
+}
+
+/// The result of `family` on `table`: through [`Executor::run_family`], unless guidance already
+/// ran it (`guided`). Guidance runs sketch queries through the sketch's assembler, the statement
+/// [`Executor::family_statement`] writes for a query inside the sketch, whose rows are single
+/// values and which has no LIMIT (so no tie).
+fn execute(
+    guided: Option<Result<Vec<SqlValue>, String>>,
+    family: &FamilyQuery,
+    table: &Table,
+    exec: &Executor,
+) -> Result<FamilyRows, String> {
+    match guided {
+        Some(values) if family.to_sketch().is_some() => Ok(FamilyRows {
+            columns: sql::result_columns(family, table),
+            rows: values?.into_iter().map(|v| vec![v]).collect(),
+            tie: None,
+        }),
+        _ => exec.run_family(family, table),
+    }
+}
+
+/// The first value of every row (a row without values, which no query returns, as NULL).
+pub fn first_column(rows: &[Row]) -> Vec<SqlValue> {
+    rows.iter()
+        .map(|r| r.first().cloned().unwrap_or(SqlValue::Null))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlcoder_data::types::ColumnType;
+    use sqlcoder_sql::own::MemoryDb;
+
+    /// "who plays guard" on (Player, Position, School): the slot scores of
+    /// `SELECT Player WHERE Position = 'guard'`.
+    fn question() -> (&'static str, SlotScores, EncodedInput) {
+        let l = |p: f32| p.ln();
+        let scores = SlotScores {
+            sel: vec![l(0.8), l(0.1), l(0.1)],
+            agg: vec![[l(0.9), l(0.02), l(0.02), l(0.02), l(0.02), l(0.02)]; 3],
+            where_count: [l(0.1), l(0.7), l(0.1), l(0.05), l(0.05)],
+            where_col: vec![l(0.1), l(0.9), l(0.1)],
+            op: vec![[l(0.8), l(0.1), l(0.1)]; 3],
+            value_start: vec![vec![l(0.1), l(0.1), l(0.8)]; 3],
+            value_end: vec![vec![l(0.1), l(0.1), l(0.8)]; 3],
+        };
+        let input = EncodedInput {
+            input_ids: Vec::new(),
+            token_type_ids: Vec::new(),
+            question_tokens: 1..4,
+            question_offsets: vec![(0, 3), (4, 9), (10, 15)],
+            header_spans: Vec::new(),
+            header_cap: None,
+            content: Vec::new(),
+        };
+        ("who plays guard", scores, input)
+    }
+
+    fn table() -> Table {
+        Table::new(
+            "1-1",
+            &["Player", "Position", "School"],
+            &[ColumnType::Text; 3],
+            vec![
+                vec!["Ann".into(), "Guard".into(), "Butler".into()],
+                vec!["Bob".into(), "Forward".into(), "Duke".into()],
+                vec!["Cy".into(), "guard".into(), "Yale".into()],
+            ],
+        )
+    }
+
+    #[test]
+    fn table_rows_hold_whole_rows_whose_first_column_is_rows() {
+        let t = table();
+        let db = MemoryDb::build(&[&t], Path::new("test")).unwrap();
+        let exec = db.executor().unwrap();
+        let (q, scores, input) = question();
+        // Greedy: the answer runs the query itself; guided: it reuses guidance's run.
+        for options in [AnswerOptions::greedy(), AnswerOptions::default()] {
+            let a = decode_answer(&options, &scores, q, &input, &t, &exec).unwrap();
+            assert_eq!(a.family, FamilyQuery::from(&a.query));
+            assert_eq!(a.family.to_sketch().as_ref(), Some(&a.query));
+            assert_eq!(a.columns, vec!["Player".to_string()]);
+            assert_eq!(
+                a.table_rows,
+                vec![
+                    vec![SqlValue::Text("Ann".into())],
+                    vec![SqlValue::Text("Cy".into())]
+                ],
+                "{options:?}"
+            );
+            assert_eq!(first_column(&a.table_rows), a.rows);
+            assert_eq!(a.tie, None);
+            let shown = exec.family_statement(&a.family, &t).unwrap();
+            assert_eq!(a.sql, sql::display(&shown));
+            assert!(a.sql.starts_with("SELECT \"Player\" FROM"), "{}", a.sql);
+        }
+    }
+
+    #[test]
+    fn first_column_takes_each_rows_first_value() {
+        let rows = vec![
+            vec![SqlValue::Integer(1), SqlValue::Text("a".into())],
+            vec![SqlValue::Null, SqlValue::Real(2.5)],
+            vec![],
+        ];
+        assert_eq!(
+            first_column(&rows),
+            vec![SqlValue::Integer(1), SqlValue::Null, SqlValue::Null]
+        );
+    }
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""A model on one part of our own questions beyond the sketch (data/ood/source, FAMILY.md).
+
+  experiments/family/score_model.py BIN MODEL PART NAME
+
+PART is `tune` (dev.*) or `report` (test.* — frozen: once per final model). Every question of the
+part (its family lines, then its outside lines, the order `eval --family` reads) is asked with
+`BIN ask --json` on its table in data/ood/db_files/<split>.db (built by `data prepare`, as
+experiments/eval_ood.sh does). A confident answer becomes a prediction (its `family` query); an
+answer flagged not confident is "Not sure" (an `error` line). Then `eval --family` scores them and
+writes experiments/results/family_<PART>_<NAME>.{json,txt}: per shape, the share answered, right
+(EX), and answered but wrong; and "Not sure" on the questions outside the family.
+"""
+import json
+import os
+import subprocess
+import sys
+
+bin_, model, part, name = sys.argv[1:5]
+split, prefix = {"tune": ("val", "dev"), "report": ("test", "test")}[part]
+src = "data/ood/source"
+db = f"data/ood/db_files/{split}.db"
+if not os.path.exists(db):
+    subprocess.run([bin_, "data", "prepare", "--source", src, "--out", "data/ood"], check=True)
+questions = []
+for kind in ("family", "outside"):
+    with open(f"{src}/{prefix}.{kind}.jsonl") as f:
+        questions += [json.loads(line) for line in f if line.strip()]
+os.makedirs("runs", exist_ok=True)
+pred_path = f"runs/family_{part}_{name}.pred.jsonl"
+with open(pred_path, "w") as out:
+    for i, q in enumerate(questions):
+        run = subprocess.run(
+            [bin_, "ask", "--model", model, "--db", db, "--table", q["table_id"], "--json",
+             q["question"]], capture_output=True, text=True)
+        answer = json.loads(run.stdout) if run.returncode == 0 and run.stdout.strip() else {}
+        if answer.get("confident") and answer.get("family"):
+            out.write(json.dumps({"family": answer["family"]}) + "\n")
+        else:
+            out.write(json.dumps({"error": "not sure" if answer else run.stderr.strip()}) + "\n")
+        if (i + 1) % 25 == 0:
+            print(f"{i + 1}/{len(questions)} asked", file=sys.stderr)
+report = f"experiments/results/family_{part}_{name}"
+with open(report + ".txt", "w") as txt:
+    subprocess.run([bin_, "eval", "--family", src, "--split", split, "--pred", pred_path,
+                    "--out", report + ".json"], check=True, stdout=txt)
+print(open(report + ".txt").read())
