@@ -65,6 +65,11 @@ pub enum Command {
         /// Write the report as JSON here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Score our own questions beyond the sketch instead (data/ood/source): the part of
+        /// `--split` (val = tune, test = report) by execution under the family's rules, with a
+        /// per-shape table; predictions carry `family` (or the official `query`).
+        #[arg(long, value_name = "SOURCE_DIR")]
+        family: Option<PathBuf>,
     },
 }
 
@@ -89,6 +94,10 @@ pub enum DataCommand {
         #[arg(long, default_value = "models/all-MiniLM-L6-v2")]
         encoder: PathBuf,
     },
+    /// Generate training questions for what WikiSQL lacks (whole-column answers, sorting,
+    /// grouping, patterns, dates, ...) from its train tables: challenge lines for questions in
+    /// the sketch, `family` lines for the rest (see crates/augment).
+    Augment(super::data_cmd::AugmentArgs),
     /// Write the small committed sample (a few dev tables and their questions, a few train questions).
     Sample {
         #[arg(long)]
@@ -158,6 +167,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("{report:?}");
             Ok(())
         }
+        Command::Data(DataCommand::Augment(args)) => super::data_cmd::augment(&args),
         Command::Data(DataCommand::Stats {
             split,
             data,
@@ -198,11 +208,20 @@ pub fn run(cli: Cli) -> Result<()> {
             gold_as_pred,
             data,
             out,
-        } => super::eval_cmd::eval(
-            split,
-            pred.as_deref().filter(|_| !gold_as_pred),
-            &data,
-            out.as_deref(),
-        ),
+            family,
+        } => match family {
+            Some(source) => super::eval_cmd::eval_family(
+                split,
+                pred.as_deref().filter(|_| !gold_as_pred),
+                &source,
+                out.as_deref(),
+            ),
+            None => super::eval_cmd::eval(
+                split,
+                pred.as_deref().filter(|_| !gold_as_pred),
+                &data,
+                out.as_deref(),
+            ),
+        },
     }
 }

@@ -1,11 +1,12 @@
-//! The `data` commands: `prepare` (conversion + a check that every gold query runs) and `stats`.
+//! The `data` commands: `prepare` (conversion + a check that every gold query runs), `stats`
+//! and `augment` (generated training questions).
 
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 use sqlcoder_data::{self as data, Dataset, Split};
 use sqlcoder_sql::exec::{Executor, SqlValue};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How the gold queries of a split fare on its database.
 #[derive(Clone, Debug, Serialize)]
@@ -95,6 +96,46 @@ pub fn stats(split: Split, data_dir: &Path, encoder: &Path) -> Result<()> {
         started.elapsed(),
         ds.examples.len() as f64 / started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// `data augment`'s options (see `sqlcoder_augment::Options`).
+#[derive(clap::Args, Debug)]
+pub struct AugmentArgs {
+    /// WikiSQL's train split in the challenge format (plain or .xz).
+    #[arg(long, default_value = "data/dataset_files/train.jsonl")]
+    pub train: PathBuf,
+    /// The generated questions, one JSON line each (written atomically).
+    #[arg(long, default_value = "data/generated/train.jsonl")]
+    pub out: PathBuf,
+    /// The same seed and input write the same file, byte for byte.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Comma-separated kinds: whole, count, quoted, names, headers, superlative, top, order,
+    /// group, having, distinct, not, bounds, between, like, or, columns, dates; `all` or `family`.
+    #[arg(long, default_value = "all")]
+    pub kinds: String,
+    /// Only the first N WikiSQL tables (by id), for quick runs.
+    #[arg(long)]
+    pub limit_tables: Option<usize>,
+    /// Share of tables that get whole-column questions and each family kind's question.
+    #[arg(long, default_value_t = 0.4)]
+    pub share: f64,
+}
+
+/// `data augment`: write the questions, print how many of each kind and shape.
+pub fn augment(args: &AugmentArgs) -> Result<()> {
+    let options = sqlcoder_augment::Options {
+        train: args.train.clone(),
+        out: args.out.clone(),
+        seed: args.seed,
+        kinds: sqlcoder_augment::Kind::parse_list(&args.kinds).map_err(anyhow::Error::msg)?,
+        limit_tables: args.limit_tables,
+        share: args.share,
+        progress: true,
+    };
+    let summary = sqlcoder_augment::run(&options)?;
+    println!("{summary}");
     Ok(())
 }
 

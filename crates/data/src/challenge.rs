@@ -9,6 +9,9 @@
 //! `conds` is read in both forms found in the wild: the list `[[col, op, value], ...]` and the
 //! Hugging Face columns `{"column_index": [...], "operator_index": [...], "condition": [...]}`.
 //! The writer always writes the list form. Unknown keys are ignored.
+//!
+//! A line with a `family` key and no `sql` (a generated question outside WikiSQL's sketch, see
+//! `sqlcoder-augment`) is skipped: a split holds sketch queries only.
 
 use crate::dataset::Dataset;
 use crate::io::{line_error, read_lines, AtomicFile, NumberedLine, StagedPath};
@@ -30,7 +33,11 @@ const BATCH: usize = 2048;
 struct LineIn {
     question: String,
     table: Table,
-    sql: SqlIn,
+    #[serde(default)]
+    sql: Option<SqlIn>,
+    /// Present on the lines that are skipped (their query is outside the sketch).
+    #[serde(default)]
+    family: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -91,18 +98,23 @@ fn conds_from_json(conds: Value) -> Result<Vec<RawCond>, String> {
     }
 }
 
-/// One line into an example and its (checked) table.
-fn parse_line(text: &str) -> Result<(Example, Table), String> {
+/// One line into an example and its (checked) table; `None` for a family line.
+fn parse_line(text: &str) -> Result<Option<(Example, Table)>, String> {
     let line: LineIn = serde_json::from_str(text).map_err(|e| format!("invalid JSON line: {e}"))?;
+    let sql = match (line.sql, line.family) {
+        (Some(sql), _) => sql,
+        (None, Some(_)) => return Ok(None),
+        (None, None) => return Err("the line has no sql (nor a family query)".into()),
+    };
     check_table(&line.table)?;
-    let conds = conds_from_json(line.sql.conds)?;
-    let query = query_from_indices(line.sql.sel, line.sql.agg, conds, &line.table)?;
+    let conds = conds_from_json(sql.conds)?;
+    let query = query_from_indices(sql.sel, sql.agg, conds, &line.table)?;
     let example = Example {
         table_id: line.table.id.clone(),
         question: line.question,
         query,
     };
-    Ok((example, line.table))
+    Ok(Some((example, line.table)))
 }
 
 /// `<dir>/dataset_files/<split>.jsonl`: the split's questions with inline tables.
@@ -134,11 +146,12 @@ fn read_lines_of(path: &Path, lines: &[NumberedLine], split: Split) -> Result<Da
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut examples = Vec::with_capacity(lines.len());
     for batch in lines.chunks(BATCH) {
-        let parsed: Vec<(Example, Table)> = batch
+        let parsed: Vec<Option<(Example, Table)>> = batch
             .par_iter()
             .map(|l| parse_line(&l.text).map_err(|e| line_error(path, l.number, e)))
             .collect::<Result<_>>()?;
-        for (line, (example, table)) in batch.iter().zip(parsed) {
+        let read = batch.iter().zip(parsed).filter_map(|(l, p)| Some((l, p?)));
+        for (line, (example, table)) in read {
             match tables.get(&table.id) {
                 Some(known) if *known != table => {
                     return Err(line_error(
@@ -289,6 +302,18 @@ mod tests {
             err.contains("x.jsonl:2: ") && err.contains("line 1"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn family_lines_are_skipped_and_lines_without_a_query_refused() {
+        let family = format!(
+            r#"{{"question": "oldest?", "table": {TABLE}, "family": {{"select": [{{"col": 0}}]}}}}"#
+        );
+        let ds = parse(&format!("{}\n{family}", line("[]"))).unwrap();
+        assert_eq!(ds.examples.len(), 1);
+        let bare = format!(r#"{{"question": "q", "table": {TABLE}}}"#);
+        let err = parse(&bare).unwrap_err().to_string();
+        assert!(err.contains("x.jsonl:1: the line has no sql"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,80 @@
+//! Ranges: "between 10 and 20", "from 1990 to 2000" (BETWEEN, inclusive), counted or listed.
+//! Both ends are values of the column.
+
+use super::{counted, number_words, pick_column, say, subject_items, Draft};
+use crate::profile::{number_value, Profile};
+use crate::words::{fill, finished, pick};
+use rand::rngs::StdRng;
+use rand::Rng;
+use sqlcoder_data::types::{Condition, FamilyQuery, Item, Predicate};
+
+const RANGE: &[&str] = &[
+    "between {lo} and {hi}",
+    "from {lo} to {hi}",
+    "in the range {lo} to {hi}",
+    "between {lo} and {hi} inclusive",
+];
+const LIST: &[&str] = &[
+    "Which {n} have a {c} {r}?",
+    "List the {n} with {c} {r}.",
+    "{n} whose {c} is {r}",
+    "Show the {n} with a {c} {r}.",
+    "Which {n} have {c} {r}?",
+];
+const COUNT: &[&str] = &[
+    "How many {n} have a {c} {r}?",
+    "Count the {n} with {c} {r}.",
+    "number of {n} whose {c} is {r}",
+    "How many {n} have {c} {r}?",
+];
+/// For counted things: "books with between 200 and 300 pages".
+const LIST_COUNTED: &[&str] = &[
+    "Which {n} have {r} {c}?",
+    "{n} with {r} {c}",
+    "List the {n} that have {r} {c}.",
+];
+const COUNT_COUNTED: &[&str] = &["How many {n} have {r} {c}?", "Count the {n} with {r} {c}."];
+
+pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
+    let numbers: Vec<_> = p
+        .ordered()
+        .into_iter()
+        .filter(|c| c.role.is_number())
+        .collect();
+    let col = pick_column(&numbers, rng)?;
+    let values = col.distinct_numbers();
+    let lo_at = rng.random_range(0..values.len() - 1);
+    let hi_at = rng.random_range(lo_at + 1..values.len());
+    let (lo, hi) = (values[lo_at], values[hi_at]);
+    let (lo_words, hi_words) = (number_words(col, lo, rng), number_words(col, hi, rng));
+    // Before counted things only "between" reads well ("with between 200 and 300 pages").
+    let ranges = if counted(col) { &RANGE[..1] } else { RANGE };
+    let range = fill(pick(rng, ranges), &[("lo", &lo_words), ("hi", &hi_words)]);
+    let count = rng.random_bool(0.35);
+    let templates = match (count, counted(col)) {
+        (true, true) => COUNT_COUNTED,
+        (true, false) => COUNT,
+        (false, true) => LIST_COUNTED,
+        (false, false) => LIST,
+    };
+    let question = say(
+        pick(rng, templates),
+        p,
+        &[("c", &col.spoken), ("r", &range)],
+    );
+    Some(Draft {
+        question: finished(question, rng),
+        query: FamilyQuery {
+            select: if count {
+                vec![Item::count_rows()]
+            } else {
+                subject_items(p)
+            },
+            conds: vec![Condition {
+                col: col.index,
+                pred: Predicate::Between(number_value(lo), number_value(hi)),
+            }],
+            ..FamilyQuery::empty()
+        },
+    })
+}

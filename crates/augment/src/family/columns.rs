@@ -1,0 +1,142 @@
+//! Several columns named together: "the position and number of Ann Lee", "the name and age of
+//! every dog", "the title and price of books by Ann Patchett" (several selected items).
+
+use super::{column_words, compare, pick_column, quotable_row, say, Draft};
+use crate::profile::{Column, Profile};
+use crate::roles::Role;
+use crate::words::{finished, pick};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::Rng;
+use sqlcoder_data::types::{CmpOp, FamilyQuery, Item};
+
+const OF_ONE: &[&str] = &[
+    "What are the {cs} of {v}?",
+    "Give the {cs} for {v}.",
+    "{cs} of {v}?",
+    "What is the {cs} of {v}?",
+    "Show the {cs} of {v}.",
+    "Tell me the {cs} for {v}.",
+];
+const OF_ALL: &[&str] = &[
+    "List the {cs} of every {s}.",
+    "Show the {cs} of all {n}.",
+    "What are the {cs} of each {s}?",
+    "{cs} of all {n}",
+    "List the {cs} for each {s}.",
+    "Give me the {cs} of the {n}.",
+];
+const OF_SOME: &[&str] = &[
+    "List the {cs} of {n} with {w} {v}.",
+    "What are the {cs} of the {n} whose {w} is {v}?",
+    "Show the {cs} for {n} where {w} is {v}.",
+    "{cs} of the {n} with {w} {v}",
+];
+
+pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
+    let others: Vec<&Column> = p
+        .columns
+        .iter()
+        .filter(|c| c.index != p.subject && c.role != Role::Other)
+        .collect();
+    if others.len() < 2 {
+        return None;
+    }
+    let subject = p.subject();
+    let roll: f64 = rng.random();
+    let (question, select, conds) = if roll < 0.4 && subject.role.names_rows() {
+        // One row, named by its subject cell.
+        let unique: Vec<usize> = subject
+            .text_counts()
+            .iter()
+            .filter(|&&(_, n)| n == 1)
+            .filter_map(|&(t, _)| subject.texts.iter().position(|x| x == t))
+            .collect();
+        let &row = unique.get(rng.random_range(0..unique.len().max(1)))?;
+        let value = subject.value(row)?;
+        let shown = choose(&others, rng);
+        let question = say(
+            pick(rng, OF_ONE),
+            p,
+            &[("cs", &listed(p, &shown)), ("v", subject.texts[row].trim())],
+        );
+        (
+            question,
+            items(&shown),
+            vec![compare(p.subject, CmpOp::Eq, value)],
+        )
+    } else if roll < 0.7 {
+        // Every row: the subject ("name") and another column, or two others.
+        let mut shown = choose(&others, rng);
+        if rng.random_bool(0.5) {
+            shown[0] = subject;
+            shown.truncate(2);
+        }
+        let question = say(pick(rng, OF_ALL), p, &[("cs", &listed(p, &shown))]);
+        (question, items(&shown), vec![])
+    } else {
+        let col = pick_column(&p.groups(), rng)?;
+        let (_, value, v_words) = quotable_row(col, rng)?;
+        let rest: Vec<&Column> = others
+            .iter()
+            .copied()
+            .filter(|c| c.index != col.index)
+            .collect();
+        if rest.is_empty() {
+            return None;
+        }
+        let mut shown = vec![subject, pick(rng, &rest)];
+        shown.dedup_by_key(|c| c.index);
+        if shown.len() < 2 {
+            return None;
+        }
+        let question = say(
+            pick(rng, OF_SOME),
+            p,
+            &[
+                ("cs", &listed(p, &shown)),
+                ("w", &col.spoken),
+                ("v", &v_words),
+            ],
+        );
+        (
+            question,
+            items(&shown),
+            vec![compare(col.index, CmpOp::Eq, value)],
+        )
+    };
+    Some(Draft {
+        question: finished(question, rng),
+        query: FamilyQuery {
+            select,
+            conds,
+            ..FamilyQuery::empty()
+        },
+    })
+}
+
+/// Two columns, sometimes three, in table order.
+fn choose<'a>(columns: &[&'a Column], rng: &mut StdRng) -> Vec<&'a Column> {
+    let n = if columns.len() >= 3 && rng.random_bool(0.25) {
+        3
+    } else {
+        2
+    };
+    let mut chosen: Vec<&Column> = columns.choose_multiple(rng, n).copied().collect();
+    chosen.sort_by_key(|c| c.index);
+    chosen
+}
+
+fn items(columns: &[&Column]) -> Vec<Item> {
+    columns.iter().map(|c| Item::column(c.index)).collect()
+}
+
+/// "a and b", "a, b and c".
+fn listed(p: &Profile, columns: &[&Column]) -> String {
+    let words: Vec<String> = columns.iter().map(|c| column_words(p, c)).collect();
+    match words.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}

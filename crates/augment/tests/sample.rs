@@ -1,0 +1,134 @@
+//! `data augment` on the committed sample (data/sample, the challenge layout): deterministic,
+//! every line reads back with a well-formed query, every shape of the family present, and the
+//! training reader takes the file.
+
+use sqlcoder_augment::{read_line, run, Kind, Options, ReadLine, Summary};
+use sqlcoder_data::types::{FamilyQuery, Shape, Split};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+fn sample_train() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/dataset_files/train.jsonl")
+}
+
+fn generate(out: &Path, seed: u64) -> Summary {
+    let options = Options {
+        train: sample_train(),
+        out: out.to_path_buf(),
+        seed,
+        ..Options::default()
+    };
+    run(&options).unwrap()
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a.jsonl"),
+        dir.path().join("b.jsonl"),
+        dir.path().join("c.jsonl"),
+    );
+    let first = generate(&a, 7);
+    let second = generate(&b, 7);
+    let bytes = std::fs::read(&a).unwrap();
+    assert!(!bytes.is_empty());
+    assert_eq!(
+        bytes,
+        std::fs::read(&b).unwrap(),
+        "same seed, different files"
+    );
+    assert_eq!(
+        Summary {
+            out: PathBuf::new(),
+            ..first
+        },
+        Summary {
+            out: PathBuf::new(),
+            ..second
+        }
+    );
+    generate(&c, 8);
+    assert_ne!(
+        bytes,
+        std::fs::read(&c).unwrap(),
+        "the seed changes nothing"
+    );
+}
+
+#[test]
+fn every_line_reads_back_and_every_shape_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gen.jsonl");
+    let summary = generate(&out, 7);
+    eprintln!("{summary}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let (mut sketch, mut family) = (0, 0);
+    for (i, line) in text.lines().enumerate() {
+        match read_line(line).unwrap_or_else(|e| panic!("line {}: {e}", i + 1)) {
+            ReadLine::Sketch { query, table, .. } => {
+                sketch += 1;
+                FamilyQuery::from(&query).check(&table).unwrap();
+            }
+            ReadLine::Family { query, table, .. } => {
+                family += 1;
+                query
+                    .check(&table)
+                    .unwrap_or_else(|e| panic!("line {}: {e}", i + 1));
+                assert_eq!(
+                    query.to_sketch(),
+                    None,
+                    "line {}: a sketch query as family",
+                    i + 1
+                );
+                let distinct: HashSet<_> = query.select.iter().collect();
+                let line = i + 1;
+                assert_eq!(
+                    distinct.len(),
+                    query.select.len(),
+                    "line {line}: an item twice"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        (sketch, family),
+        (summary.sketch_lines, summary.family_lines)
+    );
+    assert_eq!(sketch + family, summary.questions);
+    for shape in Shape::ALL {
+        let n = summary.by_shape.get(&shape).copied().unwrap_or(0);
+        assert!(n > 0, "no question of shape {:?}", shape.name());
+    }
+    for kind in Kind::ALL {
+        let n = summary.by_kind.get(&kind).copied().unwrap_or(0);
+        assert!(n > 0, "no question of kind {kind}");
+    }
+
+    // The training reader takes the sketch lines and skips the family lines.
+    let read = sqlcoder_data::challenge::read_file(&out, Split::Train).unwrap();
+    assert_eq!(read.examples.len(), summary.sketch_lines);
+}
+
+#[test]
+fn kinds_and_table_limits_narrow_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("whole.jsonl");
+    let options = Options {
+        train: sample_train(),
+        out: out.clone(),
+        kinds: vec![Kind::Whole],
+        limit_tables: Some(3),
+        share: 1.0,
+        ..Options::default()
+    };
+    let summary = run(&options).unwrap();
+    assert_eq!((summary.tables, summary.own_tables), (3, 0));
+    assert_eq!(
+        summary.by_kind.keys().collect::<Vec<_>>(),
+        vec![&Kind::Whole]
+    );
+    assert_eq!(summary.family_lines, 0);
+    // One count question a table, at least.
+    assert!(summary.questions >= 3, "{summary}");
+}
