@@ -1,6 +1,6 @@
 //! `sqlcoder ask`: answer one question about one table.
 
-use super::session::{answer_json, answer_text, SessionArgs};
+use super::session::{answer_json, answer_text, terminal_json, SessionArgs};
 use anyhow::Result;
 use clap::Args;
 
@@ -28,7 +28,7 @@ pub fn run(args: &AskArgs) -> Result<()> {
     if session.json {
         println!(
             "{}",
-            answer_json(&question, &answer, answerer.options.guided)
+            terminal_json(&answer_json(&question, &answer, answerer.options.guided))
         );
     } else {
         print!("{}", answer_text(&answer));

@@ -2,7 +2,9 @@
 //!
 //! `:table ID` switches table, `:quit` (or end of input) ends. An error answers its line only.
 
-use super::session::{answer_json, answer_text, find_table, terminal_safe, SessionArgs};
+use super::session::{
+    answer_json, answer_text, find_table, terminal_json, terminal_safe, SessionArgs,
+};
 use anyhow::Result;
 use sqlcoder_data::Table;
 use sqlcoder_infer::Answerer;
@@ -32,7 +34,7 @@ pub fn run(args: &SessionArgs) -> Result<()> {
     let mut bytes = Vec::new();
     for number in 1.. {
         if interactive {
-            eprint!("{}> ", table.id);
+            eprint!("{}", prompt(&table));
             std::io::stderr().flush()?;
         }
         bytes.clear();
@@ -101,6 +103,12 @@ fn read_line<R: BufRead>(input: &mut R, bytes: &mut Vec<u8>) -> std::io::Result<
     Ok(Line::TooLong)
 }
 
+/// The prompt before each line: `ID> `, the id made [`terminal_safe`] (an id is a table's name,
+/// which a CSV file or a database chooses).
+fn prompt(table: &Table) -> String {
+    format!("{}> ", terminal_safe(&table.id))
+}
+
 /// `table ID: header | header …` for the terminal.
 fn describe(table: &Table) -> String {
     format!(
@@ -150,7 +158,10 @@ fn step(
     }
     let answer = answerer.answer(line, table, exec)?;
     Ok(Step::Output(if json {
-        format!("{}\n", answer_json(line, &answer, answerer.options.guided))
+        format!(
+            "{}\n",
+            terminal_json(&answer_json(line, &answer, answerer.options.guided))
+        )
     } else {
         format!("{}\n", answer_text(&answer))
     }))
@@ -159,6 +170,19 @@ fn step(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_prompt_shows_a_table_id_without_its_escapes() {
+        let table = Table::new(
+            "t\x1b]0;owned\x07\u{9b}2J\u{202e}",
+            &["a"],
+            &[sqlcoder_data::ColumnType::Text],
+            vec![],
+        );
+        let shown = prompt(&table);
+        assert_eq!(shown, "t\\u{1b}]0;owned\\u{7}\\u{9b}2J\\u{202e}> ");
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+    }
 
     #[test]
     fn long_lines_are_skipped_without_being_held() {

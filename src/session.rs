@@ -299,19 +299,56 @@ pub fn closest_ids(id: &str, ids: &[String], k: usize) -> Vec<String> {
         .collect()
 }
 
-/// `s` for a terminal: control characters (escape sequences, carriage returns, line breaks)
-/// shown as `\u{1b}`, `\r`, `\n`, so that text from a table cannot move the cursor, recolour
-/// or retitle the terminal. Backslashes are doubled so that the escapes stay unambiguous.
+/// Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069): shown
+/// raw, they reorder the text around them (a cell could make an answer read backwards).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` for a terminal: control characters (escape sequences, carriage returns, line breaks, C1
+/// controls) and bidi controls shown as `\u{1b}`, `\r`, `\n`, `\u{202e}`, so that text from a
+/// table cannot move the cursor, recolour or retitle the terminal, or reorder what is shown.
+/// Backslashes are doubled so that the escapes stay unambiguous.
 pub fn terminal_safe(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if c.is_control() || c == '\\' {
+        if c.is_control() || c == '\\' || is_bidi_control(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// serde_json's compact output, but with C1 controls (U+0080–U+009F) and bidi controls written
+/// as `\uXXXX` escapes too (serde_json escapes only U+0000–U+001F): JSON printed to a terminal
+/// cannot drive it, and still parses back to the same strings.
+struct TerminalJson;
+
+impl serde_json::ser::Formatter for TerminalJson {
+    fn write_string_fragment<W>(&mut self, writer: &mut W, fragment: &str) -> std::io::Result<()>
+    where
+        W: ?Sized + std::io::Write,
+    {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if c.is_control() || is_bidi_control(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+/// `value` as one line of JSON for stdout (`--json`): see [`TerminalJson`].
+pub fn terminal_json(value: &Value) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, TerminalJson);
+    serde::Serialize::serialize(value, &mut ser).expect("a JSON value serializes");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// A result value as JSON (non-finite reals as null).
@@ -473,6 +510,38 @@ mod tests {
             "a\\u{1b}]0;owned\\u{7}b"
         );
         assert_eq!(terminal_safe("x\r\ny\\"), "x\\r\\ny\\\\");
+        assert_eq!(terminal_safe("a\u{9b}31mb"), "a\\u{9b}31mb");
+    }
+
+    #[test]
+    fn terminal_text_has_no_bidi_controls() {
+        for c in ('\u{202a}'..='\u{202e}').chain('\u{2066}'..='\u{2069}') {
+            let safe = terminal_safe(&format!("ab{c}cd"));
+            assert!(!safe.contains(c), "{safe:?}");
+            assert_eq!(safe, format!("ab\\u{{{:x}}}cd", c as u32));
+        }
+        // Neighbours that only shape text stay as they are.
+        assert_eq!(terminal_safe("\u{2029}\u{206a}é"), "\u{2029}\u{206a}é");
+    }
+
+    #[test]
+    fn json_for_the_terminal_escapes_c1_and_bidi_controls() {
+        let tricky = "x\u{1b}]0;t\u{7}\u{9b}31m\u{85}\u{80}\u{9f}\u{202e}\u{2066}\u{2069}\"\\é😀";
+        let v = json!({ "question": tricky, tricky: [tricky, 1, null] });
+        let text = terminal_json(&v);
+        assert!(
+            !text.chars().any(|c| c.is_control() || is_bidi_control(c)),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b31m\\u0085\\u0080\\u009f\\u202e\\u2066\\u2069"),
+            "{text}"
+        );
+        assert!(text.contains("é😀"), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
+        // Plain output is what serde_json writes.
+        let plain = json!({"a": [1, 2.5, "b c"], "d": null});
+        assert_eq!(terminal_json(&plain), plain.to_string());
     }
 
     /// An answer selecting `columns` with `table_rows`, as the answerer would build it.

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use hyper::header::{HeaderMap, AUTHORIZATION, HOST, ORIGIN};
+use hyper::Uri;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -114,7 +115,7 @@ impl HostGuard {
         allowed.contains(&host)
     }
 
-    /// `Err(why)` unless `Host` is present and allowed and `Origin`, when sent, is
+    /// `Err(why)` unless `Host` is present and allowed and every `Origin` sent is
     /// `http://<an allowed host>` (a second `Host` is refused before this check).
     pub fn check(&self, headers: &HeaderMap) -> Result<(), String> {
         let Some(host) = headers.get(HOST) else {
@@ -124,7 +125,8 @@ impl HostGuard {
         if !self.host_ok(&host) {
             return Err(format!("Host {} is not served here", bounded(&host, 80)));
         }
-        if let Some(origin) = headers.get(ORIGIN) {
+        // Every Origin header is checked: a good one first must not let a foreign one through.
+        for origin in headers.get_all(ORIGIN) {
             let origin = String::from_utf8_lossy(origin.as_bytes());
             let ok = origin
                 .strip_prefix("http://")
@@ -143,6 +145,35 @@ impl HostGuard {
             return Err("cross-site requests are refused".into());
         }
         Ok(())
+    }
+}
+
+impl HostGuard {
+    /// `Err(why)` when the request target is in absolute form (`http://host/path`) and names
+    /// another authority than the `Host` header, or one not served here, or another scheme than
+    /// `http` (RFC 9112 §3.2.2: the target's authority overrides `Host`, so the two must agree
+    /// for the `Host` check to mean anything). Origin-form targets (`/path`) pass.
+    pub fn check_target(&self, uri: &Uri, headers: &HeaderMap) -> Result<(), String> {
+        let Some(authority) = uri.authority() else {
+            return Ok(());
+        };
+        let authority = authority.as_str();
+        let host = headers
+            .get(HOST)
+            .map(|h| String::from_utf8_lossy(h.as_bytes()))
+            .unwrap_or_default();
+        let ok = uri.scheme_str() == Some("http")
+            && authority.eq_ignore_ascii_case(host.trim())
+            && self.host_ok(authority);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "the request target names {} (scheme {}), which is not the host served here",
+                bounded(authority, 80),
+                bounded(uri.scheme_str().unwrap_or("none"), 16)
+            ))
+        }
     }
 }
 
@@ -227,9 +258,57 @@ mod tests {
         assert!(guard.check(&foreign).is_err());
         let open = HostGuard::new("0.0.0.0:8080".parse().unwrap(), &[]);
         assert!(open.accepts_any());
+        // Every Origin counts, whichever comes first.
+        for (first, second) in [
+            ("http://localhost:8080", "http://evil.test"),
+            ("http://evil.test", "http://localhost:8080"),
+        ] {
+            let two = headers(&[
+                ("host", "localhost:8080"),
+                ("origin", first),
+                ("origin", second),
+            ]);
+            assert!(guard.check(&two).is_err(), "{first}, {second}");
+        }
+        let twice = headers(&[
+            ("host", "localhost:8080"),
+            ("origin", "http://localhost:8080"),
+            ("origin", "http://127.0.0.1:8080"),
+        ]);
+        assert!(guard.check(&twice).is_ok());
         let named = HostGuard::new("0.0.0.0:8080".parse().unwrap(), &["box.lan".into()]);
         assert!(named.check(&headers(&[("host", "box.lan:8080")])).is_ok());
         assert!(named.check(&headers(&[("host", "other:8080")])).is_err());
+    }
+
+    #[test]
+    fn absolute_targets_must_name_the_served_host() {
+        let guard = HostGuard::new("127.0.0.1:8080".parse().unwrap(), &[]);
+        let open = HostGuard::new("0.0.0.0:8080".parse().unwrap(), &[]);
+        let host = headers(&[("host", "localhost:8080")]);
+        let target = |t: &str| t.parse::<Uri>().unwrap();
+        for g in [&guard, &open] {
+            assert!(g.check_target(&target("/api/tables"), &host).is_ok());
+            assert!(g
+                .check_target(&target("http://LOCALHOST:8080/api/tables"), &host)
+                .is_ok());
+            for foreign in [
+                "http://evil.example/api/tables",
+                "http://127.0.0.1:8080/api/tables",
+                "https://localhost:8080/api/tables",
+                "http://localhost:8081/api/tables",
+            ] {
+                assert!(
+                    g.check_target(&target(foreign), &host).is_err(),
+                    "{foreign}"
+                );
+            }
+        }
+        // Agreeing with Host is not enough: the authority must be served here.
+        let evil = headers(&[("host", "evil.example")]);
+        assert!(guard
+            .check_target(&target("http://evil.example/"), &evil)
+            .is_err());
     }
 
     #[test]

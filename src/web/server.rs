@@ -6,7 +6,8 @@
 //! hyper parses the head (with a read buffer larger than our caps, [`Limits::HYPER_BUFFER`]) and
 //! refuses malformed ones itself (bare 400, e.g. differing `Content-Length`s or a `+N` length;
 //! 431 past its buffer). We check the rest before any routing: the request line (414) and head
-//! (431) caps, one `Host` (400), `Host` and `Origin` naming the served address (403), the access
+//! (431) caps, one `Host` (400), `Host` and every `Origin` naming the served address (403), an
+//! absolute-form target naming that same `Host` (421), the access
 //! token beyond loopback (401), the route (404, 405 with `Allow`), a `POST` body declared
 //! `application/json` (415) within the route's cap (413) arriving in time (408). Every response
 //! written here passes the security-header layers. Log events escape control characters, are
@@ -216,6 +217,10 @@ async fn accept_loop(
             .header_read_timeout(head_timeout)
             .max_buf_size(Limits::HYPER_BUFFER)
             .keep_alive(false)
+            // A client that shuts down its sending side after its request (as `nc -N` or
+            // `shutdown(SHUT_WR)` do) still gets its response; without this hyper drops the
+            // connection on the early EOF.
+            .half_close(true)
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -304,6 +309,10 @@ async fn answer(
         .guard
         .check(&head.headers)
         .map_err(|why| Reply::error(403, why))?;
+    shared
+        .guard
+        .check_target(&head.uri, &head.headers)
+        .map_err(|why| Reply::error(421, why))?;
     let path = head.uri.path();
     if let Some(token) = &shared.token {
         if needs_token(path) && !token.admits(&head.headers) {

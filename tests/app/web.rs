@@ -334,6 +334,62 @@ fn plain_text_posts_and_foreign_origins_and_hosts_are_refused() {
 }
 
 #[test]
+fn a_second_origin_and_foreign_absolute_targets_are_refused() {
+    let port = addr().port();
+    let good = format!("Origin: http://localhost:{port}\r\n");
+    let evil = "Origin: http://evil.example\r\n";
+    // Every Origin header counts, in either order.
+    for extra in [format!("{good}{evil}"), format!("{evil}{good}")] {
+        let reply = request_with("GET", "/api/tables", "", &extra);
+        assert_eq!(reply.status, 403, "{extra:?}: {}", reply.body);
+        assert!(reply.json()["error"].as_str().unwrap().contains("Origin"));
+    }
+    let reply = request_with("GET", "/api/tables", "", &format!("{good}{good}"));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    // An absolute-form target overrides Host (RFC 9112): it must name the Host served here.
+    let host = format!("127.0.0.1:{port}");
+    for target in [
+        "http://evil.example/api/tables".to_string(),
+        format!("http://localhost:{port}/api/tables"),
+        format!("https://{host}/api/tables"),
+    ] {
+        let reply = send(format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+        assert_eq!(reply.status, 421, "{target}: {}", reply.body);
+        assert_security_headers(&reply);
+    }
+    let reply =
+        send(format!("GET http://{host}/api/tables HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[test]
+fn clients_that_half_close_after_their_request_get_the_response() {
+    let host = format!("127.0.0.1:{}", addr().port());
+    let ask = json!({ "table": TABLE, "question": QUESTION }).to_string();
+    let requests = [
+        format!("GET /api/tables HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+        format!(
+            "POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{ask}",
+            ask.len()
+        ),
+    ];
+    for raw in &requests {
+        let mut stream = TcpStream::connect(addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        stream.write_all(raw.as_bytes()).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("HTTP/1.1 200 "), "{raw:?}: {text:?}");
+    }
+}
+
+#[test]
 fn responses_carry_security_headers_head_and_allow() {
     for path in ["/", "/app.js", "/api/tables"] {
         let reply = request("GET", path, "");

@@ -105,10 +105,15 @@ pub fn parse_json_lines<T: DeserializeOwned + Send>(
 /// leaves neither a half-written output nor litter. A symlink is written through: its target
 /// is replaced (atomically) and the link stays; a target that is not a regular file (a FIFO, a
 /// device, a folder) is refused before anything is written.
+///
+/// An existing file's permissions are kept: the new content gets them (a `0600` output stays
+/// private instead of taking the umask's mode).
 #[derive(Debug)]
 pub struct StagedPath {
     final_path: PathBuf,
     tmp_path: PathBuf,
+    /// The permissions of the file being replaced, if there is one.
+    permissions: Option<std::fs::Permissions>,
     committed: bool,
 }
 
@@ -125,11 +130,24 @@ impl StagedPath {
             std::fs::remove_file(&tmp_path)
                 .with_context(|| format!("cannot remove stale {}", tmp_path.display()))?;
         }
+        // `write_target` has followed any links: this is the regular file replaced, if any.
+        let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
         Ok(StagedPath {
             final_path: path.to_path_buf(),
             tmp_path,
+            permissions,
             committed: false,
         })
+    }
+
+    /// Give the temporary file the permissions of the file it replaces (none: left as created).
+    fn keep_permissions(&self) -> Result<()> {
+        if let Some(permissions) = &self.permissions {
+            std::fs::set_permissions(&self.tmp_path, permissions.clone()).with_context(|| {
+                format!("cannot set the permissions of {}", self.tmp_path.display())
+            })?;
+        }
+        Ok(())
     }
 
     /// Where to write the content.
@@ -144,6 +162,7 @@ impl StagedPath {
 
     /// Move the finished temporary file into place (replacing an older one).
     pub fn commit(mut self) -> Result<()> {
+        self.keep_permissions()?;
         std::fs::rename(&self.tmp_path, &self.final_path).with_context(|| {
             format!(
                 "cannot rename {} to {}",
@@ -236,6 +255,9 @@ impl AtomicFile {
         let staged = StagedPath::new(path)?;
         let file = File::create(staged.tmp_path())
             .with_context(|| format!("cannot create {}", staged.tmp_path().display()))?;
+        // Before any content is written: a private file's new content is never readable by
+        // others, not even under its temporary name.
+        staged.keep_permissions()?;
         Ok(AtomicFile {
             writer: BufWriter::with_capacity(1 << 16, file),
             staged,
@@ -401,6 +423,42 @@ mod tests {
         assert!(err.contains("is a device"), "{err}");
         let err = write_atomic(dir.path(), "x").unwrap_err().to_string();
         assert!(err.contains("is a folder"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn rewriting_a_file_keeps_its_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        assert_eq!(mode(&dir.path().join("out.jsonl.tmp")), 0o600);
+        f.write_all(b"new").unwrap();
+        f.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(mode(&path), 0o600);
+        // Through a symlink, the target's mode is kept too; and a StagedPath written by others.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink("out.jsonl", &link).unwrap();
+        write_atomic(&link, "again").unwrap();
+        assert_eq!(mode(&path), 0o640);
+        let staged = StagedPath::new(&path).unwrap();
+        std::fs::write(staged.tmp_path(), "staged").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(mode(&path), 0o640);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "staged");
+        // A new file gets the usual mode (the umask's), not a neighbour's.
+        let fresh = dir.path().join("fresh.jsonl");
+        write_atomic(&fresh, "x").unwrap();
+        let expected = {
+            std::fs::write(dir.path().join("plain"), "x").unwrap();
+            mode(&dir.path().join("plain"))
+        };
+        assert_eq!(mode(&fresh), expected);
     }
 
     #[test]
