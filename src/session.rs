@@ -376,6 +376,7 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
         "columns": a.columns,
         "rows": a.rows.iter().map(value_json).collect::<Vec<_>>(),
         "table_rows": a.table_rows.iter().map(row_json).collect::<Vec<_>>(),
+        "tie": a.tie.map(|t| json!({"tied": t.tied, "shown": t.shown})),
         "confidence": a.confidence,
         "confident": a.confident,
         "outside_sketch": a.outside_sketch.map(|o| o.name()),
@@ -424,6 +425,29 @@ fn rows_table(columns: &[String], rows: &[Vec<SqlValue>]) -> String {
     out
 }
 
+/// What a LIMIT cut hides, in words: rows tied with the last one shown ("2 rows tie for
+/// first; 1 shown"), or fewer rows than asked for ("only 2 rows; 3 were asked for").
+fn limit_note(a: &Answer) -> String {
+    let Some(k) = a.family.limit.map(|k| k as usize) else {
+        return String::new();
+    };
+    match a.tie {
+        Some(tie) if k == 1 => format!(
+            "Note:       {} rows tie for first; {} shown\n",
+            tie.tied, tie.shown
+        ),
+        Some(tie) => format!(
+            "Note:       {} rows tie for place {k}; {} of them shown\n",
+            tie.tied, tie.shown
+        ),
+        None if a.table_rows.len() < k => format!(
+            "Note:       only {} rows; {k} were asked for\n",
+            a.table_rows.len()
+        ),
+        None => String::new(),
+    }
+}
+
 /// One answer for people: SQL, readable form, rows (the first few), confidence, notes.
 pub fn answer_text(a: &Answer) -> String {
     let mut out = String::new();
@@ -463,12 +487,7 @@ pub fn answer_text(a: &Answer) -> String {
     if !a.confident && a.outside_sketch.is_none() {
         out.push_str("Note:       below the model's abstain threshold (chosen on val): more often wrong than right there\n");
     }
-    if let Some(tie) = a.tie {
-        out.push_str(&format!(
-            "Note:       {} rows tie at the limit; {} of them shown\n",
-            tie.tied, tie.shown
-        ));
-    }
+    out.push_str(&limit_note(a));
     if a.guidance_changed {
         out.push_str("Note:       the most likely query returned nothing; execution guidance chose this one\n");
     }
@@ -611,6 +630,29 @@ mod tests {
             json!([["Ajax\x1b]0;x\x07", 12], [null, 3]])
         );
         assert_eq!(v["rows"], json!(["Ajax\x1b]0;x\x07", null]));
+    }
+
+    #[test]
+    fn ties_at_a_limit_and_short_top_k_are_said_in_words() {
+        let top = |k: u32| -> FamilyQuery {
+            serde_json::from_value(json!({
+                "select": [{"col": 0}],
+                "order_by": {"col": 1, "dir": "desc"},
+                "limit": k
+            }))
+            .unwrap()
+        };
+        let one = |s: &str| vec![SqlValue::Text(s.into())];
+        let mut a = answer(top(1), &["name"], vec![one("Ann")]);
+        a.tie = Some(sqlcoder_sql::Tie { tied: 2, shown: 1 });
+        assert!(answer_text(&a).contains("2 rows tie for first; 1 shown"));
+        assert_eq!(
+            answer_json("q", &a, true)["tie"],
+            json!({"tied": 2, "shown": 1})
+        );
+        let short = answer(top(3), &["name"], vec![one("Ann"), one("Bo")]);
+        assert!(answer_text(&short).contains("only 2 rows; 3 were asked for"));
+        assert_eq!(answer_json("q", &short, true)["tie"], Value::Null);
     }
 
     #[test]
