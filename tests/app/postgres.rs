@@ -189,6 +189,42 @@ fn bad_postgres_input_gets_one_line_errors() {
 }
 
 #[test]
+fn postgres_tables_past_the_table_limits_get_one_line_errors() {
+    let pg = cluster();
+    let wide: Vec<String> = (0..65).map(|i| format!("1 AS c{i}")).collect();
+    pg.psql_ok(&format!(
+        "DROP SCHEMA IF EXISTS big CASCADE; CREATE SCHEMA big; \
+         CREATE VIEW big.cells AS SELECT n, repeat('x', 1000000) || n AS b \
+         FROM generate_series(1, 40) AS n; \
+         CREATE VIEW big.wide AS SELECT {}; \
+         CREATE VIEW big.fits AS SELECT n, repeat('y', 1000) AS b FROM generate_series(1, 3) AS n;",
+        wide.join(", ")
+    ));
+    let conn = pg.conn();
+    let q = "how many?";
+    let err = ask_error(&["ask", q, "--postgres", &conn, "--table", "big.cells"]);
+    assert!(
+        err.ends_with(": a cell holds over 1000 characters (at most 1000 are accepted)"),
+        "{err}"
+    );
+    assert!(
+        err.starts_with("error: table \"big.cells\" in postgres://"),
+        "{err}"
+    );
+    let err = ask_error(&["ask", q, "--postgres", &conn, "--table", "big.wide"]);
+    assert!(
+        err.ends_with(": 65 columns (at most 64 are accepted)"),
+        "{err}"
+    );
+    let t = Executor::open_postgres(&conn)
+        .unwrap()
+        .table("big.fits")
+        .unwrap();
+    let fits = sqlcoder_data::Cell::Text("y".repeat(1000));
+    assert!(t.rows.iter().any(|r| r[1] == fits), "{:?}", t.rows);
+}
+
+#[test]
 fn a_never_ending_postgres_view_stops_at_the_time_limit() {
     let pg = cluster();
     pg.psql_ok(

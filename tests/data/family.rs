@@ -28,23 +28,25 @@ fn parts() -> Vec<(&'static str, FamilyPart)> {
         .collect()
 }
 
-/// `table` as `t` (columns named by the headers) in a fresh in-memory SQLite database.
-fn sqlite_t(table: &Table) -> rusqlite::Connection {
-    let conn = rusqlite::Connection::open_in_memory().unwrap();
+/// `"header" type, …` for `table`'s columns, with the engine's type names.
+fn column_definitions(table: &Table, real: &str, text: &str) -> String {
     let columns: Vec<String> = table
         .header
         .iter()
         .zip(&table.types)
         .map(|(h, t)| {
-            let ty = if *t == ColumnType::Real {
-                "REAL"
-            } else {
-                "TEXT"
-            };
+            let ty = if *t == ColumnType::Real { real } else { text };
             format!("{} {ty}", quote_ident(h))
         })
         .collect();
-    conn.execute(&format!("CREATE TABLE t ({})", columns.join(", ")), [])
+    columns.join(", ")
+}
+
+/// `table` as `t` (columns named by the headers) in a fresh in-memory SQLite database.
+fn sqlite_t(table: &Table) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let columns = column_definitions(table, "REAL", "TEXT");
+    conn.execute(&format!("CREATE TABLE t ({columns})"), [])
         .unwrap();
     let marks = vec!["?"; table.header.len()].join(", ");
     for row in &table.rows {
@@ -91,23 +93,8 @@ fn sqlite_rows(conn: &rusqlite::Connection, sql: &str) -> Vec<Row> {
 /// PostgreSQL assembler names a table by its id).
 pub fn postgres_t(pg: &Cluster, schema: &str, table: &Table) -> Table {
     let mut script = format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};\n");
-    let columns: Vec<String> = table
-        .header
-        .iter()
-        .zip(&table.types)
-        .map(|(h, t)| {
-            let ty = if *t == ColumnType::Real {
-                "double precision"
-            } else {
-                "text"
-            };
-            format!("{} {ty}", quote_ident(h))
-        })
-        .collect();
-    script.push_str(&format!(
-        "CREATE TABLE {schema}.t ({});\n",
-        columns.join(", ")
-    ));
+    let columns = column_definitions(table, "double precision", "text");
+    script.push_str(&format!("CREATE TABLE {schema}.t ({columns});\n"));
     for row in &table.rows {
         let values: Vec<String> = row
             .iter()

@@ -3,10 +3,15 @@
 //! Two layouts are read: ours ([`super::schema`], with its metadata table: exact headers and
 //! types) and the challenge's as distributed (plain `table_<id>` tables: headers are the column
 //! names, types from the declared column types).
+//!
+//! A table read is bounded ([`TableLimits`], [`MAX_TABLE_BYTES`]), since a file (or a view in
+//! it) can hold or compute any amount: SQLite builds no value over [`SQLITE_MAX_LENGTH`] bytes
+//! on a file's connection, each cell's size is checked before it is copied, and the deadline is
+//! checked between rows as well as inside SQLite.
 
 use super::assemble::FOLD_FUNCTION;
 use super::dialect::Dialect;
-use super::limits::{Clock, Deadline, QueryLimits};
+use super::limits::{Clock, Deadline, QueryLimits, QueryTimeout};
 use super::naming::{quote_ident, table_name};
 use super::postgres::PgDb;
 use super::schema::{type_from_word, COLUMNS_TABLE};
@@ -14,13 +19,33 @@ use super::value::fold_text;
 use super::{SqlParam, SqlStatement};
 use anyhow::{bail, Context, Result};
 use rusqlite::functions::FunctionFlags;
+use rusqlite::limits::Limit;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
+use sqlcoder_data::csv::TableLimits;
 use sqlcoder_data::types::{Cell, ColumnType, FamilyQuery, Query, Table};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Longest string or blob, in bytes, that SQLite may build on a connection to a database file
+/// (`SQLITE_LIMIT_LENGTH`): a view computing a giant value (`zeroblob(1e8)`) fails inside SQLite
+/// with "string or blob too big" instead of handing it over. Far above a cell's cap
+/// ([`max_cell_bytes`]) so that whole rows (a sort's records: up to 64 columns of 4,000 bytes)
+/// and long view definitions still fit.
+pub const SQLITE_MAX_LENGTH: i32 = 1 << 20;
+
+/// Most bytes one table read may hold (each cell's text, numbers as 8, plus one per cell: about
+/// the table's size as CSV), whatever its row and cell limits allow: the CSV file limit, 64 MiB.
+/// WikiSQL's largest table is about 108 KB.
+pub const MAX_TABLE_BYTES: usize = 64 << 20;
+
+/// Most bytes a cell within `limits` can take in UTF-8 (4 a character): a longer value is
+/// refused before it is copied.
+pub fn max_cell_bytes(limits: &TableLimits) -> usize {
+    limits.max_cell_chars.saturating_mul(4)
+}
 
 /// One result value, as the engine returns it.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +104,8 @@ pub struct Executor {
     engine: Engine,
     dialect: Dialect,
     clock: Clock,
+    /// Bounds on every table read ([`Executor::table`]).
+    table_limits: TableLimits,
 }
 
 enum Engine {
@@ -106,6 +133,7 @@ impl Executor {
             engine: Engine::Postgres(PgDb::connect(conn)?),
             dialect: Dialect::Postgres,
             clock: Clock::new(None),
+            table_limits: TableLimits::default(),
         })
     }
 
@@ -114,6 +142,7 @@ impl Executor {
             engine: Engine::Sqlite(db),
             dialect: Dialect::Sqlite,
             clock: Clock::new(None),
+            table_limits: TableLimits::default(),
         }
     }
 
@@ -130,6 +159,13 @@ impl Executor {
     /// databases run unlimited in `predict` and `eval`).
     pub fn with_limits(mut self, limits: QueryLimits) -> Executor {
         self.clock = Clock::new(Some(limits));
+        self
+    }
+
+    /// This executor with other bounds on the tables it reads (the default: the CSV limits,
+    /// [`TableLimits::default`], which WikiSQL's tables fit well within).
+    pub fn with_table_limits(mut self, limits: TableLimits) -> Executor {
+        self.table_limits = limits;
         self
     }
 
@@ -155,7 +191,7 @@ impl Executor {
     pub fn run(&self, stmt: &SqlStatement) -> Result<Vec<Row>> {
         let deadline = self.clock.deadline();
         match &self.engine {
-            Engine::Sqlite(db) => db.with_deadline(deadline, || db.run(stmt)),
+            Engine::Sqlite(db) => db.with_deadline(deadline, || db.run(stmt, deadline)),
             Engine::Postgres(pg) => pg.run(stmt, deadline),
         }
     }
@@ -241,22 +277,38 @@ impl Executor {
     /// The table `id`: in SQLite a WikiSQL table (from the metadata table, or the challenge's
     /// plain `table_<id>`); in PostgreSQL the
     /// table or view named `id` (`schema.name` or `name`), its cells sampled.
+    /// A table past the executor's table limits ([`Executor::with_table_limits`],
+    /// [`MAX_TABLE_BYTES`]) is an error naming the table and the limit.
     pub fn table(&self, id: &str) -> Result<Table> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.with_deadline(self.clock.deadline(), || db.table(id)),
-            Engine::Postgres(pg) => pg.table(id, self.clock.deadline()),
-        }
+        let deadline = self.clock.deadline();
+        let limits = &self.table_limits;
+        let out = match &self.engine {
+            Engine::Sqlite(db) => db.with_deadline(deadline, || db.table(id, limits, deadline)),
+            Engine::Postgres(pg) => pg.table(id, limits, deadline),
+        };
+        out.map_err(|e| self.name_timeout(e, id))
     }
 
     /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
-    /// declared with a numeric type is `real`, any other `text`. More than `max_rows` rows is an
-    /// error.
-    pub fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
-        match &self.engine {
-            Engine::Sqlite(db) => db.with_deadline(self.clock.deadline(), || {
-                db.plain_table(sql_table, id, max_rows)
-            }),
+    /// declared with a numeric type is `real`, any other `text`. A table past `limits` (or
+    /// [`MAX_TABLE_BYTES`]) is an error naming the table and the limit.
+    pub fn plain_table(&self, sql_table: &str, id: &str, limits: &TableLimits) -> Result<Table> {
+        let deadline = self.clock.deadline();
+        let out = match &self.engine {
+            Engine::Sqlite(db) => {
+                db.with_deadline(deadline, || db.plain_table(sql_table, id, limits, deadline))
+            }
             Engine::Postgres(_) => bail!("{sql_table:?}: not a SQLite database"),
+        };
+        out.map_err(|e| self.name_timeout(e, id))
+    }
+
+    /// A time limit's error, while reading the table `id`, with the table named.
+    fn name_timeout(&self, e: anyhow::Error, id: &str) -> anyhow::Error {
+        if e.downcast_ref::<QueryTimeout>().is_some() {
+            e.context(format!("table {id:?} of {}", self.source()))
+        } else {
+            e
         }
     }
 }
@@ -285,6 +337,9 @@ impl SqliteDb {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(db, flags)
             .with_context(|| format!("cannot open database {}", db.display()))?;
+        // Whatever the file (or a view in it) computes, SQLite builds no giant value.
+        conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, SQLITE_MAX_LENGTH)
+            .context("cannot limit the database's value lengths")?;
         Self::with_connection(conn, db.to_path_buf())
     }
 
@@ -358,7 +413,7 @@ impl SqliteDb {
         }
     }
 
-    fn run(&self, stmt: &SqlStatement) -> Result<Vec<Row>> {
+    fn run(&self, stmt: &SqlStatement, deadline: Option<Deadline>) -> Result<Vec<Row>> {
         if stmt.dialect == Dialect::Postgres {
             bail!("a PostgreSQL statement cannot run on SQLite");
         }
@@ -375,6 +430,7 @@ impl SqliteDb {
             .next()
             .with_context(|| format!("cannot run {}", stmt.sql))?
         {
+            check_deadline(deadline)?;
             values.push(
                 (0..width)
                     .map(|i| row.get_ref(i).map(sql_value))
@@ -420,9 +476,9 @@ impl SqliteDb {
     /// The table `id`: from its metadata ([`COLUMNS_TABLE`]) when the database has it, else from
     /// the plain table `table_<id>` (`plain_table`).
     /// Real cells come back as numbers (NULL, an unparseable original, as an empty string).
-    fn table(&self, id: &str) -> Result<Table> {
+    fn table(&self, id: &str, limits: &TableLimits, deadline: Option<Deadline>) -> Result<Table> {
         if !self.metadata {
-            return self.plain_table(&table_name(id), id, usize::MAX);
+            return self.plain_table(&table_name(id), id, limits, deadline);
         }
         let mut meta = self
             .conn
@@ -444,6 +500,8 @@ impl SqliteDb {
         let Some((sql_table, ..)) = columns.first() else {
             bail!("unknown table id {id:?} in {}", self.path.display());
         };
+        let headers: Vec<&str> = columns.iter().map(|(_, h, ..)| h.as_str()).collect();
+        check_header(&headers, limits).with_context(|| self.about(id))?;
         let mut header = Vec::with_capacity(columns.len());
         let mut types = Vec::with_capacity(columns.len());
         let mut quoted = Vec::with_capacity(columns.len());
@@ -463,7 +521,7 @@ impl SqliteDb {
             quoted.join(", "),
             quote_ident(sql_table)
         );
-        let rows = self.read_rows(&sql, id, &types, usize::MAX)?;
+        let rows = self.read_rows(&sql, id, &types, limits, deadline)?;
         Ok(Table {
             id: id.to_string(),
             header,
@@ -474,20 +532,33 @@ impl SqliteDb {
 
     /// Any SQLite table `sql_table` as the table `id`: headers are its column names, a column
     /// declared with a numeric type (INT, REAL, FLOAT, DOUBLE, NUMERIC, DECIMAL) is `real`, any
-    /// other `text`. More than `max_rows` rows is an error.
-    fn plain_table(&self, sql_table: &str, id: &str, max_rows: usize) -> Result<Table> {
-        let mut info = self
-            .conn
-            .prepare(&format!("PRAGMA table_info({})", quote_ident(sql_table)))?;
-        let columns = info
-            .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+    /// other `text`. A table past `limits` is an error.
+    fn plain_table(
+        &self,
+        sql_table: &str,
+        id: &str,
+        limits: &TableLimits,
+        deadline: Option<Deadline>,
+    ) -> Result<Table> {
+        let columns = (|| {
+            let mut info = self
+                .conn
+                .prepare(&format!("PRAGMA table_info({})", quote_ident(sql_table)))?;
+            let columns = info
+                .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>();
+            columns
+        })()
+        .map_err(|e| read_error(e, limits))
+        .with_context(|| self.about(id))?;
         if columns.is_empty() {
             bail!(
                 "unknown table {sql_table:?} in {} (no such table)",
                 self.path.display()
             );
         }
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        check_header(&names, limits).with_context(|| self.about(id))?;
         let header: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
         let types: Vec<ColumnType> = columns.iter().map(|(_, t)| declared_type(t)).collect();
         let quoted: Vec<String> = header.iter().map(|h| quote_ident(h)).collect();
@@ -496,7 +567,7 @@ impl SqliteDb {
             quoted.join(", "),
             quote_ident(sql_table)
         );
-        let rows = self.read_rows(&sql, id, &types, max_rows)?;
+        let rows = self.read_rows(&sql, id, &types, limits, deadline)?;
         Ok(Table {
             id: id.to_string(),
             header,
@@ -505,31 +576,139 @@ impl SqliteDb {
         })
     }
 
+    /// `table "id" of FILE`, to name a table in errors.
+    fn about(&self, id: &str) -> String {
+        format!("table {id:?} of {}", self.path.display())
+    }
+
+    /// The rows of `sql` (the table `id`, columns of `types`) within `limits` and
+    /// [`MAX_TABLE_BYTES`], stopping at `deadline`: rows are counted as they arrive, each cell's
+    /// size is checked before it is copied (once), the clock between rows.
     fn read_rows(
         &self,
         sql: &str,
         id: &str,
         types: &[ColumnType],
-        max_rows: usize,
+        limits: &TableLimits,
+        deadline: Option<Deadline>,
     ) -> Result<Vec<Vec<Cell>>> {
-        let mut stmt = self
-            .conn
-            .prepare(sql)
-            .with_context(|| format!("table {id:?}: cannot read its rows"))?;
-        let mut rows = Vec::new();
-        let mut cursor = stmt.query([])?;
-        while let Some(row) = cursor.next()? {
-            if rows.len() == max_rows {
-                bail!("table {id:?} has over {max_rows} rows: at most {max_rows} are accepted");
+        let read = || -> Result<Vec<Vec<Cell>>> {
+            let mut stmt = self
+                .conn
+                .prepare(sql)
+                .map_err(|e| read_error(e, limits))
+                .context("cannot read its rows")?;
+            let mut rows = Vec::new();
+            let mut left = MAX_TABLE_BYTES;
+            let mut cursor = stmt.query([]).map_err(|e| read_error(e, limits))?;
+            while let Some(row) = cursor.next().map_err(|e| read_error(e, limits))? {
+                check_deadline(deadline)?;
+                if rows.len() == limits.max_rows {
+                    bail!(
+                        "over {} rows (at most {} are accepted)",
+                        limits.max_rows,
+                        limits.max_rows
+                    );
+                }
+                let mut cells = Vec::with_capacity(types.len());
+                for (i, ty) in types.iter().enumerate() {
+                    let c = limited_cell(*ty, row.get_ref(i)?, limits)?;
+                    let size = 1 + match &c {
+                        Cell::Text(s) => s.len(),
+                        Cell::Number(_) => 8,
+                    };
+                    left = left.checked_sub(size).with_context(|| {
+                        format!(
+                            "over {MAX_TABLE_BYTES} bytes of cells (at most {MAX_TABLE_BYTES} \
+                             are accepted)"
+                        )
+                    })?;
+                    cells.push(c);
+                }
+                rows.push(cells);
             }
-            let mut cells = Vec::with_capacity(types.len());
-            for (i, ty) in types.iter().enumerate() {
-                cells.push(cell(*ty, row.get_ref(i)?));
+            Ok(rows)
+        };
+        read().map_err(|e| {
+            if e.downcast_ref::<QueryTimeout>().is_some() {
+                e
+            } else {
+                e.context(self.about(id))
             }
-            rows.push(cells);
-        }
-        Ok(rows)
+        })
     }
+}
+
+/// The deadline's error once it has passed.
+fn check_deadline(deadline: Option<Deadline>) -> Result<()> {
+    match deadline {
+        Some(d) if d.passed() => Err(d.reason.into()),
+        _ => Ok(()),
+    }
+}
+
+/// How a cell's limit is stated in errors.
+fn cell_limit(limits: &TableLimits) -> String {
+    format!(
+        "at most {} characters ({} bytes) are accepted",
+        limits.max_cell_chars,
+        max_cell_bytes(limits)
+    )
+}
+
+/// A read's SQLite error; "string or blob too big" (a value over [`SQLITE_MAX_LENGTH`]) as the
+/// cell limit it passes.
+fn read_error(e: rusqlite::Error, limits: &TableLimits) -> anyhow::Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::TooBig) {
+        anyhow::anyhow!(
+            "a cell holds over {SQLITE_MAX_LENGTH} bytes: {}",
+            cell_limit(limits)
+        )
+    } else {
+        e.into()
+    }
+}
+
+/// An error unless `header` (column names) is within `limits`.
+fn check_header(header: &[&str], limits: &TableLimits) -> Result<()> {
+    if header.len() > limits.max_columns {
+        bail!(
+            "{} columns (at most {} are accepted)",
+            header.len(),
+            limits.max_columns
+        );
+    }
+    for name in header {
+        let n = name.chars().count();
+        if n > limits.max_cell_chars {
+            bail!(
+                "a column name holds {n} characters (at most {} are accepted)",
+                limits.max_cell_chars
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `v` as a cell of a `ty` column, or an error when it passes the cell limit: its size is
+/// checked before it is copied.
+fn limited_cell(ty: ColumnType, v: ValueRef<'_>, limits: &TableLimits) -> Result<Cell> {
+    let (ValueRef::Text(bytes) | ValueRef::Blob(bytes)) = v else {
+        return Ok(cell(ty, v));
+    };
+    if bytes.len() > max_cell_bytes(limits) {
+        bail!(
+            "a cell holds over {} bytes: {}",
+            max_cell_bytes(limits),
+            cell_limit(limits)
+        );
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let n = text.chars().count();
+    if n > limits.max_cell_chars {
+        bail!("a cell holds {n} characters: {}", cell_limit(limits));
+    }
+    Ok(Cell::Text(text.into_owned()))
 }
 
 /// WikiSQL's type for an SQLite declared column type (SQLite's affinity rules, numeric ones real).
@@ -723,6 +902,165 @@ mod tests {
         assert!(exec.run_query(&q, &t).is_err());
         exec.begin_answer();
         assert!(exec.run_query(&q, &t).is_ok());
+    }
+
+    /// A database file holding only `sql` (views), with the metadata table pointing table id
+    /// `v` at the view `v` (columns `n` real, `b` text; the view also names a `rowid`).
+    fn hostile_db(dir: &Path, sql: &str) -> PathBuf {
+        let db = dir.join("hostile.db");
+        let _ = std::fs::remove_file(&db);
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch(&format!(
+                "{sql}
+                 CREATE TABLE sqlcoder_columns (table_id TEXT, table_name TEXT,
+                     col_index INTEGER, header TEXT, column_name TEXT, type TEXT);
+                 INSERT INTO sqlcoder_columns VALUES ('v', 'v', 0, 'n', 'n', 'real'),
+                     ('v', 'v', 1, 'b', 'b', 'text');"
+            ))
+            .unwrap();
+        db
+    }
+
+    /// A view `v` of `rows` rows: `rowid`, `n`, and `b` = `cell` (SQL over `n`).
+    fn view(rows: u64, cell: &str) -> String {
+        format!(
+            "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r \
+             WHERE n < {rows}) SELECT n AS rowid, n, {cell} AS b FROM r;"
+        )
+    }
+
+    /// Both ways a file's table is read: `--db` (`table`) and `--sqlite` (`plain_table`).
+    fn read_both(db: &Path, limits: &TableLimits) -> [Result<Table>; 2] {
+        let exec = Executor::open(db)
+            .unwrap()
+            .with_limits(QueryLimits::default())
+            .with_table_limits(*limits);
+        [exec.table("v"), exec.plain_table("v", "v", limits)]
+    }
+
+    #[test]
+    fn giant_cells_are_refused_before_they_are_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = TableLimits::default();
+        // SQLite itself refuses to build the value (40 × 2 MB unchecked before).
+        let db = hostile_db(dir.path(), &view(40, "zeroblob(2000000)"));
+        for out in read_both(&db, &limits) {
+            let err = format!("{:#}", out.unwrap_err());
+            assert!(err.starts_with("table \"v\" of "), "{err}");
+            assert!(
+                err.ends_with(
+                    ": a cell holds over 1048576 bytes: at most 1000 characters (4000 bytes) \
+                     are accepted"
+                ),
+                "{err}"
+            );
+        }
+        // Within SQLite's length, over the cell's bytes: refused by its length alone.
+        let db = hostile_db(dir.path(), &view(40, "printf('%.5000c', 'x')"));
+        for out in read_both(&db, &limits) {
+            let err = format!("{:#}", out.unwrap_err());
+            assert!(err.contains("a cell holds over 4000 bytes"), "{err}");
+        }
+        // Few enough bytes, too many characters; a blob counts as its text.
+        for cell in ["printf('%.1001c', 'x')", "zeroblob(1001)"] {
+            let db = hostile_db(dir.path(), &view(3, cell));
+            for out in read_both(&db, &limits) {
+                let err = format!("{:#}", out.unwrap_err());
+                assert!(err.contains("a cell holds 1001 characters"), "{err}");
+            }
+        }
+        // At the limit: accepted, in both layouts' readers.
+        let db = hostile_db(dir.path(), &view(3, "printf('%.1000c', 'x')"));
+        for out in read_both(&db, &limits) {
+            let t = out.unwrap();
+            assert_eq!(t.rows.len(), 3);
+            assert_eq!(t.rows[2].last(), Some(&Cell::Text("x".repeat(1000))));
+        }
+        // A long column name is refused too.
+        let db = hostile_db(
+            dir.path(),
+            &format!(
+                "CREATE VIEW w AS SELECT 1 AS \"{}\";",
+                "c".repeat(limits.max_cell_chars + 1)
+            ),
+        );
+        let exec = Executor::open(&db).unwrap();
+        let err = format!("{:#}", exec.plain_table("w", "w", &limits).unwrap_err());
+        assert!(err.contains("a column name holds 1001 characters"), "{err}");
+    }
+
+    #[test]
+    fn table_reads_stop_at_the_row_cap_and_the_size_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        // A view that never ends, read in its own order with no time limit: the row cap stops
+        // it. (Our layout reads in rowid order: a sort, which only the time limit stops.)
+        let db = hostile_db(
+            dir.path(),
+            "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) \
+             SELECT n AS rowid, n, 'x' AS b FROM r;",
+        );
+        let small = TableLimits {
+            max_rows: 10,
+            ..TableLimits::default()
+        };
+        let exec = Executor::open(&db).unwrap();
+        let err = format!("{:#}", exec.plain_table("v", "v", &small).unwrap_err());
+        assert!(
+            err.ends_with(": over 10 rows (at most 10 are accepted)"),
+            "{err}"
+        );
+        // `table` (`--db`, `serve --db`, `repl :table`) has the executor's cap, by default the
+        // CSV one.
+        let db = hostile_db(dir.path(), &view(100_001, "'x'"));
+        let exec = Executor::open(&db).unwrap();
+        let err = format!("{:#}", exec.table("v").unwrap_err());
+        assert!(
+            err.ends_with(": over 100000 rows (at most 100000 are accepted)"),
+            "{err}"
+        );
+        let exec = exec.with_table_limits(small);
+        let err = format!("{:#}", exec.table("v").unwrap_err());
+        assert!(err.contains("over 10 rows"), "{err}");
+        let exec = exec.with_table_limits(TableLimits {
+            max_rows: 100_001,
+            ..small
+        });
+        assert_eq!(exec.table("v").unwrap().rows.len(), 100_001);
+
+        // WikiSQL's tables (built in our layout, and the challenge's plain one) read whole.
+        let t = table();
+        build_db(&dir.path().join("w.db"), &[&t]).unwrap();
+        let exec = Executor::open(&dir.path().join("w.db")).unwrap();
+        assert_eq!(exec.table("1-1").unwrap().rows.len(), t.rows.len());
+
+        // Cells within their limit, but more of them than a table may hold.
+        let wide: Vec<String> = (0..64).map(|i| format!("x AS c{i}")).collect();
+        let db = hostile_db(
+            dir.path(),
+            &format!(
+                "CREATE VIEW big AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 \
+                 FROM r WHERE n < 2000) SELECT {} FROM (SELECT printf('%.1000c', 'x') AS x FROM r);",
+                wide.join(", ")
+            ),
+        );
+        let limits = TableLimits::default();
+        let exec = Executor::open(&db).unwrap();
+        let err = format!("{:#}", exec.plain_table("big", "big", &limits).unwrap_err());
+        assert!(
+            err.ends_with(": over 67108864 bytes of cells (at most 67108864 are accepted)"),
+            "{err}"
+        );
+        // Too many columns is refused before any row is read.
+        let tight = TableLimits {
+            max_columns: 63,
+            ..limits
+        };
+        let err = format!("{:#}", exec.plain_table("big", "big", &tight).unwrap_err());
+        assert!(
+            err.ends_with(": 64 columns (at most 63 are accepted)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::limits::Deadline;
 use super::naming::quote_ident;
 use super::{SqlParam, SqlStatement, SqlValue};
 use anyhow::{anyhow, bail, Context, Result};
+use sqlcoder_data::csv::TableLimits;
 use sqlcoder_data::types::{Cell, ColumnType, Table};
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -143,8 +144,15 @@ impl PgDb {
 
     /// The table or view `id` (`name`, found on the search path, or `schema.name`): columns and
     /// types from `information_schema` (numeric types are WikiSQL's `real`, the rest `text`),
-    /// up to [`SAMPLE_CELLS`] distinct cells per column as its rows.
-    pub fn table(&self, id: &str, deadline: Option<Deadline>) -> Result<Table> {
+    /// up to [`SAMPLE_CELLS`] distinct cells per column as its rows. More columns than `limits`
+    /// accept, or a longer column name or cell, is an error; a cell's text is cut on the server
+    /// just past the limit, so that no giant value is sent.
+    pub fn table(
+        &self,
+        id: &str,
+        limits: &TableLimits,
+        deadline: Option<Deadline>,
+    ) -> Result<Table> {
         let relation = super::assemble::sql_table(
             &Table {
                 id: id.to_string(),
@@ -184,7 +192,29 @@ impl PgDb {
         if columns.is_empty() {
             bail!("table {id:?} in {} has no columns", self.label);
         }
+        if columns.len() > limits.max_columns {
+            bail!(
+                "table {id:?} in {}: {} columns (at most {} are accepted)",
+                self.label,
+                columns.len(),
+                limits.max_columns
+            );
+        }
         let header: Vec<String> = columns.iter().map(|r| r.get(0)).collect();
+        let too_long = |what: &str| {
+            anyhow!(
+                "table {id:?} in {}: a {what} holds over {} characters (at most {} are accepted)",
+                self.label,
+                limits.max_cell_chars,
+                limits.max_cell_chars
+            )
+        };
+        if header
+            .iter()
+            .any(|h| h.chars().count() > limits.max_cell_chars)
+        {
+            return Err(too_long("column name"));
+        }
         let types: Vec<ColumnType> = columns
             .iter()
             .map(|r| column_type(&r.get::<_, String>(1)))
@@ -207,9 +237,14 @@ impl PgDb {
                 ColumnType::Text => "text",
             };
             let col = quote_ident(h);
+            // Text is cut one character past the limit: a longer cell is seen, never sent whole.
+            let value = match ty {
+                ColumnType::Real => "v".to_string(),
+                ColumnType::Text => format!("left(v, {})", limits.max_cell_chars + 1),
+            };
             let sql = format!(
-                "SELECT DISTINCT CAST({col} AS {cast}) FROM {relation} \
-                 WHERE {col} IS NOT NULL LIMIT {}",
+                "SELECT {value} FROM (SELECT DISTINCT CAST({col} AS {cast}) AS v FROM {relation} \
+                 WHERE {col} IS NOT NULL LIMIT {}) AS sample",
                 SAMPLE_CELLS + 1
             );
             let cells: Vec<Cell> = self
@@ -221,6 +256,12 @@ impl PgDb {
                     ColumnType::Text => Cell::Text(r.get(0)),
                 })
                 .collect();
+            if cells.iter().any(|c| match c {
+                Cell::Text(s) => s.chars().count() > limits.max_cell_chars,
+                Cell::Number(_) => false,
+            }) {
+                return Err(too_long("cell"));
+            }
             samples.push(cells);
         }
         let complete: Vec<bool> = samples.iter().map(|s| s.len() <= SAMPLE_CELLS).collect();
