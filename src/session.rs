@@ -10,14 +10,12 @@ use sqlcoder_data::types::{FamilyQuery, Query};
 use sqlcoder_data::{self as data, Split, Table};
 use sqlcoder_eval::predictions::query_to_json;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
-use sqlcoder_model::slot_model::shipped_model_dir;
 use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
 use sqlcoder_sql::{Dialect, Executor, QueryLimits, SqlValue};
+use crate::locate::{self, Located};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The encoder the shipped model was trained on.
-pub const DEFAULT_ENCODER: &str = "models/all-MiniLM-L6-v2";
 /// Where `ask` looks when `data/` has not been prepared: the committed sample.
 pub const SAMPLE_DATA: &str = "data/sample";
 /// Result rows printed in text form (JSON has them all).
@@ -26,12 +24,15 @@ const ROWS_SHOWN: usize = 20;
 /// Which trained model runs: `--model` and `--encoder`, for every command that loads one.
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// Trained model folder (slots.json + slots.safetensors) [default: models/sqlcoder-lora].
+    /// Trained model folder (slots.json + slots.safetensors) [default: sqlcoder-lora/ in
+    /// $SQLCODER_HOME, ./models, the data folder (~/.local/share/sqlcoder), or models/ beside
+    /// the executable; see `sqlcoder install-model`].
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Pretrained encoder folder the model was trained on (config, weights, tokenizer).
-    #[arg(long, default_value = DEFAULT_ENCODER)]
-    pub encoder: PathBuf,
+    /// Pretrained encoder folder the model was trained on (config, weights, tokenizer)
+    /// [default: all-MiniLM-L6-v2/ beside the model found, else looked up as the model is].
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
 }
 
 /// How questions are decoded, for every command that answers or predicts.
@@ -59,9 +60,13 @@ impl DecodeArgs {
 }
 
 impl ModelArgs {
-    /// The model folder: `--model`, else the shipped model.
-    pub fn model_dir(&self) -> PathBuf {
-        self.model.clone().unwrap_or_else(shipped_model_dir)
+    /// The model and encoder folders: the flags, else the lookup of [`crate::locate`].
+    pub fn locate(&self) -> Result<Located> {
+        locate::locate(
+            self.model.as_deref(),
+            self.encoder.as_deref(),
+            &locate::Env::current(),
+        )
     }
 }
 
@@ -76,12 +81,20 @@ pub struct AnswererArgs {
 
 impl AnswererArgs {
     pub fn load(&self) -> Result<Answerer> {
-        Answerer::load(
-            &self.model.model_dir(),
-            &self.model.encoder,
+        Ok(self.load_located()?.0)
+    }
+
+    /// The answerer, and where its model and encoder were found.
+    pub fn load_located(&self) -> Result<(Answerer, Located)> {
+        let found = self.model.locate()?;
+        let answerer = Answerer::load(
+            &found.model,
+            &found.encoder,
             Default::default(),
             self.decode.options(),
         )
+        .map_err(|e| locate::explain_load_error(&found, e))?;
+        Ok((answerer, found))
     }
 }
 
@@ -89,7 +102,8 @@ impl AnswererArgs {
 #[derive(Args, Debug, Clone)]
 pub struct SessionArgs {
     /// WikiSQL table id (e.g. 1-10015132-11; the first one for `repl`), or the table's name with
-    /// --sqlite or --postgres (`name` or `schema.name`).
+    /// --sqlite or --postgres (`name` or `schema.name`). WikiSQL ids need its tables: data/ or
+    /// data/sample of a checkout (run there), or --db / --data; elsewhere pass --csv or --db.
     #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
     pub table: Option<String>,
     #[command(flatten)]
@@ -110,7 +124,8 @@ pub struct DbArgs {
     /// Any database built by `data prepare` (overrides --data and --split).
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// Prepared data folder [default: data, or data/sample when data/ is not prepared].
+    /// Prepared data folder [default: data, or data/sample when data/ is not prepared; both
+    /// exist only in a checkout: from another folder, pass --csv, --sqlite, --postgres or --db].
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Your own table: a CSV file with a header row (instead of a WikiSQL table).
@@ -137,25 +152,33 @@ pub const MAX_CSV_BYTES: u64 = 64 << 20;
 
 impl DbArgs {
     /// The database file: `--db`, else the split's database in `--data`; with no `--data` and an
-    /// unprepared `data/`, the committed sample (said on stderr).
-    pub fn resolve(&self) -> PathBuf {
+    /// unprepared `data/`, the committed sample (said on stderr); neither (outside a checkout) is
+    /// an error saying to pass a table source.
+    pub fn resolve(&self) -> Result<PathBuf> {
         if let Some(db) = &self.db {
-            return db.clone();
+            return Ok(db.clone());
         }
         if let Some(dir) = &self.data {
-            return data::db_path(dir, self.split);
+            return Ok(data::db_path(dir, self.split));
         }
         let prepared = data::db_path(Path::new("data"), self.split);
         if prepared.is_file() {
-            return prepared;
+            return Ok(prepared);
         }
         let sample = data::db_path(Path::new(SAMPLE_DATA), self.split);
+        if !sample.is_file() {
+            bail!(
+                "no tables to ask about: neither {} nor the sample {} is here (they come with a                  checkout); pass --csv FILE (or --sqlite FILE, --postgres CONN, --db FILE)",
+                prepared.display(),
+                sample.display()
+            );
+        }
         eprintln!(
             "note: {} not found (run `sqlcoder data prepare`); using the sample {}",
             prepared.display(),
             sample.display()
         );
-        sample
+        Ok(sample)
     }
 
     /// The time limits on queries (`--query-timeout-ms`, `--answer-timeout-ms`).
@@ -170,7 +193,7 @@ impl DbArgs {
     pub fn open(&self) -> Result<Executor> {
         let exec = match &self.postgres {
             Some(conn) => Executor::open_postgres(conn)?,
-            None => Executor::open(&self.resolve())?,
+            None => Executor::open(&self.resolve()?)?,
         };
         Ok(exec.with_limits(self.query_limits()))
     }
@@ -343,7 +366,7 @@ impl serde_json::ser::Formatter for TerminalJson {
     }
 }
 
-/// `value` as one line of JSON for stdout (`--json`): see [`TerminalJson`].
+/// `value` as one line of JSON for stdout (`--json`): C1, DEL and bidi controls written as `\u` escapes (`TerminalJson`).
 pub fn terminal_json(value: &Value) -> String {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, TerminalJson);

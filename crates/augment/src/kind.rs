@@ -35,7 +35,7 @@ pub enum Kind {
     Bounds,
     /// "between … and …": BETWEEN.
     Between,
-    /// "contains", "starting with", "ending in" and their negations: [NOT] LIKE.
+    /// "contains", "starting with", "ending in" and their negations: `[NOT] LIKE`.
     Like,
     /// "either … or": OR.
     Or,

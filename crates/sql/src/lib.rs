@@ -1,5 +1,5 @@
 //! SQL: the layout of a built database and its one builder ([`schema`]), naming, value semantics,
-//! the dialects, the assemblers (WikiSQL's Query in [`assemble`], the wider query family in
+//! the dialects, the assemblers (WikiSQL's Query in [`mod@assemble`], the wider query family in
 //! [`family`] → executable SQL + parameters), the display form, and
 //! execution (SQLite here, PostgreSQL in [`postgres`]) under time limits ([`limits`]).
 
