@@ -23,13 +23,13 @@ pub fn run(args: &AskArgs) -> Result<()> {
     }
     // Check the cheap things (database, table) before loading the model.
     let (exec, table) = session.db.open_table(session.table.as_deref())?;
-    let answerer = session.answerer.load()?;
+    let (answerer, found) = session.answerer.load_located()?;
     let answer = answerer.answer(&question, &table, &exec)?;
     if session.json {
-        println!(
-            "{}",
-            terminal_json(&answer_json(&question, &answer, answerer.options.guided))
-        );
+        let mut json = answer_json(&question, &answer, answerer.options.guided);
+        // Which model answered (it is looked up: see `sqlcoder install-model`).
+        json["model"] = found.model.display().to_string().into();
+        println!("{}", terminal_json(&json));
     } else {
         print!("{}", answer_text(&answer));
     }

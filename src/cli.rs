@@ -1,6 +1,6 @@
 //! Command-line definition and dispatch. Each command is a thin call into the library.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use sqlcoder_data::Split;
 use std::path::PathBuf;
@@ -24,6 +24,17 @@ pub enum Command {
     /// Encoder files: convert weights to f16.
     #[command(subcommand)]
     Model(ModelCommand),
+    /// Copy the trained model and its encoder (found as `ask` finds them: --model/--encoder,
+    /// $SQLCODER_HOME, ./models, ...) into the data folder, so that `ask` finds them from any
+    /// folder.
+    InstallModel {
+        /// Where to copy them [default: $XDG_DATA_HOME/sqlcoder, else ~/.local/share/sqlcoder;
+        /// %LOCALAPPDATA%\sqlcoder on Windows]. Elsewhere, set SQLCODER_HOME to it.
+        #[arg(long, value_name = "DIR")]
+        to: Option<PathBuf>,
+        #[command(flatten)]
+        model: super::session::ModelArgs,
+    },
     /// Train the slot model (default configuration: LoRA on the shipped encoder, data from data/).
     Train {
         #[command(flatten)]
@@ -195,6 +206,20 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let summary = sqlcoder_train::run(&config, backend.kind, &backend.gpu(), resume)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::InstallModel { to, model } => {
+            let env = super::locate::Env::current();
+            let to = match to {
+                Some(to) => to,
+                None => env.data_dir().context(
+                    "no data folder (HOME, XDG_DATA_HOME or LOCALAPPDATA unset): pass --to DIR",
+                )?,
+            };
+            let found = model.locate()?;
+            let (m, e) = super::locate::install(&found, &to)?;
+            println!("installed the model in {}", m.display());
+            println!("installed the encoder in {}", e.display());
             Ok(())
         }
         Command::Ask(args) => super::ask::run(&args),

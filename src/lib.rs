@@ -5,6 +5,7 @@ pub mod backend;
 pub mod cli;
 pub mod data_cmd;
 pub mod eval_cmd;
+pub mod locate;
 pub mod predict;
 pub mod prepare;
 pub mod repl;

@@ -95,13 +95,10 @@ fn predict_on<B: Backend>(
     ds: &Dataset,
     options: AnswerOptions,
 ) -> Result<Vec<Prediction>> {
-    let model_dir = args.source.model.model_dir();
-    let mut answerer: Answerer<B> = Answerer::load(
-        &model_dir,
-        &args.source.model.encoder,
-        Default::default(),
-        options,
-    )?;
+    let found = args.source.model.locate()?;
+    let mut answerer: Answerer<B> =
+        Answerer::load(&found.model, &found.encoder, Default::default(), options)
+            .map_err(|e| crate::locate::explain_load_error(&found, e))?;
     answerer.shapes = args.backend.kind.default_shapes();
     let db = data::db_path(&args.source.data, args.source.split);
     let (preds, stats) = predict_split(

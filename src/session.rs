@@ -1,6 +1,7 @@
 //! What `ask`, `repl` and `serve` share: which model and database to use, finding a table (with
 //! suggestions for a mistyped id), and showing an answer as text or JSON.
 
+use crate::locate::{self, Located};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::{json, Value};
@@ -12,7 +13,6 @@ use sqlcoder_eval::predictions::query_to_json;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
 use sqlcoder_sql::own::{read_sqlite_table, MemoryDb};
 use sqlcoder_sql::{Dialect, Executor, QueryLimits, SqlValue};
-use crate::locate::{self, Located};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -168,7 +168,8 @@ impl DbArgs {
         let sample = data::db_path(Path::new(SAMPLE_DATA), self.split);
         if !sample.is_file() {
             bail!(
-                "no tables to ask about: neither {} nor the sample {} is here (they come with a                  checkout); pass --csv FILE (or --sqlite FILE, --postgres CONN, --db FILE)",
+                "no tables to ask about: neither {} nor the sample {} is here (they come with a \
+                 checkout); pass --csv FILE (or --sqlite FILE, --postgres CONN, --db FILE)",
                 prepared.display(),
                 sample.display()
             );

@@ -34,14 +34,16 @@ pub fn run(args: &TuneArgs) -> Result<()> {
     );
     let ds = data::load_split(&args.source.data, args.source.split)?;
     let db = data::db_path(&args.source.data, args.source.split);
-    let model_dir = args.source.model.model_dir();
+    let found = args.source.model.locate()?;
+    let model_dir = found.model.clone();
     // Plain options: whatever an older `decoding.json` says is what is being re-chosen.
     let mut answerer: Answerer = Answerer::load(
         &model_dir,
-        &args.source.model.encoder,
+        &found.encoder,
         Default::default(),
         AnswerOptions::default(),
-    )?;
+    )
+    .map_err(|e| crate::locate::explain_load_error(&found, e))?;
     answerer.options = AnswerOptions::default();
     let scored = score_split(
         &answerer,

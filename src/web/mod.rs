@@ -93,7 +93,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let db = match own {
             Some(_) => None,
             None => {
-                let db = args.db.resolve();
+                let db = args.db.resolve()?;
                 drop(Executor::open(&db)?.table_ids()?);
                 Some(db)
             }

@@ -7,6 +7,7 @@ mod support;
 mod ask;
 mod browser;
 mod cli_errors;
+mod install;
 mod own_tables;
 mod postgres;
 mod query_limits;
