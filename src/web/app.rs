@@ -3,7 +3,7 @@
 
 use super::metrics::Metrics;
 use super::reply::{bounded, Reply};
-use super::uploads::{loggable, new_id, Refused, Upload, UploadLimits, Uploads};
+use super::uploads::{loggable, new_id, Found, Refused, Removed, Upload, UploadLimits, Uploads};
 use crate::session::{answer_json, check_id, closest_ids};
 use anyhow::Result;
 use serde::Deserialize;
@@ -16,6 +16,7 @@ use sqlcoder_sql::own::MemoryDb;
 use sqlcoder_sql::{Executor, QueryLimits};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -215,8 +216,9 @@ impl WebApp {
         })
     }
 
-    /// Answers an admitted request whose body has been read.
-    pub async fn handle(self: &Arc<Self>, path: &str, body: bytes::Bytes) -> Reply {
+    /// Answers an admitted request whose body has been read, from the peer address `client`
+    /// (which upload share it counts against, see [`super::uploads`]).
+    pub async fn handle(self: &Arc<Self>, path: &str, body: bytes::Bytes, client: IpAddr) -> Reply {
         match path {
             "/" => Reply::new(200, "text/html; charset=utf-8", PAGE),
             "/app.js" => Reply::new(200, "text/javascript; charset=utf-8", SCRIPT),
@@ -242,7 +244,7 @@ impl WebApp {
                 }
                 self.on_worker(move |app| app.ask(request)).await
             }
-            "/api/csv" => self.on_worker(move |app| app.load_csv(&body)).await,
+            "/api/csv" => self.on_worker(move |app| app.load_csv(&body, client)).await,
             p => match p.strip_prefix("/api/tables/") {
                 Some(id) => {
                     let id = decoded(id);
@@ -280,8 +282,25 @@ impl WebApp {
         if let Err(e) = check_id(id) {
             return Err(Reply::error(400, format!("{e:#}")));
         }
-        if self.ids.iter().any(|t| t == id) || self.uploads.get(id).is_some() {
+        if self.ids.iter().any(|t| t == id) {
             return Ok(());
+        }
+        let removed = match self.uploads.find(id) {
+            Found::Held(_) => return Ok(()),
+            Found::Removed(Removed::OwnShare) => {
+                "was removed to make room for newer uploads from the same address"
+            }
+            Found::Removed(Removed::CacheFull) => {
+                "was removed to make room for newer uploads: the upload memory was full and its \
+                 address held the most"
+            }
+            Found::Unknown => "",
+        };
+        if !removed.is_empty() {
+            return Err(Reply::error(
+                404,
+                format!("upload {:?} {removed}; upload it again", bounded(id, 128)),
+            ));
         }
         let close = closest_ids(id, &self.ids, 3).join(", ");
         Err(Reply::error(
@@ -327,7 +346,7 @@ impl WebApp {
     }
 
     /// `POST /api/csv {"name", "text"}`: the CSV becomes a table under a new random id.
-    fn load_csv(&self, body: &[u8]) -> Reply {
+    fn load_csv(&self, body: &[u8], client: IpAddr) -> Reply {
         let request: CsvUpload = match serde_json::from_slice(body) {
             Ok(v) => v,
             Err(e) => {
@@ -373,7 +392,7 @@ impl WebApp {
         let upload = Upload::new(table, db);
         let mut body = preview_json(&upload.table);
         body["name"] = json!(name);
-        match self.uploads.insert(id.clone(), upload) {
+        match self.uploads.insert(id.clone(), client, upload) {
             Ok(evicted) => {
                 if evicted > 0 {
                     tracing::info!(

@@ -31,7 +31,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
@@ -165,7 +165,7 @@ async fn accept_loop(
     let signal = shutdown_signal(signals);
     tokio::pin!(signal);
     loop {
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -194,7 +194,9 @@ async fn accept_loop(
         };
         let handler = {
             let shared = Arc::clone(&shared);
-            tower::service_fn(move |request: Request<Incoming>| {
+            tower::service_fn(move |mut request: Request<Incoming>| {
+                // The client's address, for its share of the upload memory.
+                request.extensions_mut().insert(peer);
                 let shared = Arc::clone(&shared);
                 async move { Ok::<_, Infallible>(respond(&shared, request, busy).await) }
             })
@@ -364,7 +366,12 @@ async fn answer(
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    Ok(shared.app.handle(path, body).await)
+    let client = head
+        .extensions
+        .get::<SocketAddr>()
+        .map(|a| a.ip())
+        .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+    Ok(shared.app.handle(path, body, client).await)
 }
 
 fn into_response(reply: Reply, path: &str) -> Response<Full<Bytes>> {

@@ -1,10 +1,20 @@
 //! Tables loaded through `/api/csv`: each under an unguessable id (the id is the capability to
 //! read it, so it is never logged whole), held for a time-to-live, within a cap on the memory
-//! all uploads hold together (the oldest are forgotten first).
+//! all uploads hold together, shared fairly between clients.
+//!
+//! A client is the peer IP address of the connection (one access token serves everyone, so it
+//! cannot tell clients apart); behind a reverse proxy every client has the proxy's address and
+//! all of them share one share. Policy: with N addresses holding uploads (the uploader counted),
+//! each may hold at most `max(max_total_bytes / N, max_bytes_each)`; an address over its share
+//! loses its own oldest uploads first, and while the whole cache is still over its cap the
+//! address holding the most bytes loses its oldest upload. The ids of uploads removed so are
+//! remembered (for the time-to-live, at most [`MAX_REMEMBERED`]) so that asking for one says
+//! why it is gone.
 
 use sqlcoder_data::{Cell, Table};
 use sqlcoder_sql::own::MemoryDb;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -84,10 +94,43 @@ pub fn loggable(text: &str) -> String {
     }
 }
 
+/// How many ids of removed uploads are remembered (to explain a 404), oldest forgotten first.
+pub const MAX_REMEMBERED: usize = 4096;
+
+/// Why an upload that was held is gone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Removed {
+    /// Its address went over its share with newer uploads of its own.
+    OwnShare,
+    /// The whole cache was full and its address held the most.
+    CacheFull,
+}
+
+/// What [`Uploads::find`] knows of an id.
+pub enum Found {
+    Held(Arc<Upload>),
+    Removed(Removed),
+    Unknown,
+}
+
+struct Held {
+    id: String,
+    client: IpAddr,
+    upload: Arc<Upload>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Oldest first.
+    held: VecDeque<Held>,
+    /// Ids removed to make room, oldest first, with when and why.
+    removed: VecDeque<(String, Instant, Removed)>,
+}
+
 /// The uploads held, oldest first.
 pub struct Uploads {
     limits: UploadLimits,
-    held: Mutex<VecDeque<(String, Arc<Upload>)>>,
+    state: Mutex<State>,
 }
 
 /// Why an upload was not kept.
@@ -101,7 +144,7 @@ impl Uploads {
     pub fn new(limits: UploadLimits) -> Self {
         Self {
             limits,
-            held: Mutex::new(VecDeque::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -109,19 +152,32 @@ impl Uploads {
         &self.limits
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, Arc<Upload>)>> {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let ttl = self.limits.time_to_live;
-        held.retain(|(_, u)| u.loaded.elapsed() < ttl);
-        held
+        state.held.retain(|h| h.upload.loaded.elapsed() < ttl);
+        state.removed.retain(|(_, at, _)| at.elapsed() < ttl);
+        state
     }
 
-    /// The upload `id`, unless unknown or expired.
+    /// The upload `id`, unless unknown, removed or expired.
     pub fn get(&self, id: &str) -> Option<Arc<Upload>> {
-        self.lock()
-            .iter()
-            .find(|(i, _)| i == id)
-            .map(|(_, u)| Arc::clone(u))
+        match self.find(id) {
+            Found::Held(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The upload `id`, or why it was removed, or that it is unknown (or expired).
+    pub fn find(&self, id: &str) -> Found {
+        let state = self.lock();
+        if let Some(h) = state.held.iter().find(|h| h.id == id) {
+            return Found::Held(Arc::clone(&h.upload));
+        }
+        match state.removed.iter().find(|(i, _, _)| i == id) {
+            Some((_, _, why)) => Found::Removed(*why),
+            None => Found::Unknown,
+        }
     }
 
     /// An error unless a table of `bytes` may be held at all (checked before its database is
@@ -133,28 +189,82 @@ impl Uploads {
         Ok(())
     }
 
-    /// Keeps `upload` under `id`, forgetting the oldest uploads until all fit; returns how
-    /// many were forgotten.
-    pub fn insert(&self, id: String, upload: Upload) -> Result<usize, Refused> {
+    /// The most one address may hold while `clients` addresses hold uploads.
+    pub fn share(&self, clients: usize) -> usize {
+        (self.limits.max_total_bytes / clients.max(1)).max(self.limits.max_bytes_each)
+    }
+
+    /// Keeps `upload` under `id` for `client`, removing uploads by the policy of the module doc
+    /// until all fit; returns how many were removed.
+    pub fn insert(&self, id: String, client: IpAddr, upload: Upload) -> Result<usize, Refused> {
         self.admits(upload.bytes)?;
-        let mut held = self.lock();
-        let mut total: usize = held.iter().map(|(_, u)| u.bytes).sum();
+        let mut state = self.lock();
+        let mut by_client: HashMap<IpAddr, usize> = HashMap::new();
+        for h in &state.held {
+            *by_client.entry(h.client).or_default() += h.upload.bytes;
+        }
+        by_client.entry(client).or_default();
+        let share = self.share(by_client.len());
         let mut evicted = 0;
-        while total + upload.bytes > self.limits.max_total_bytes {
-            let Some((_, old)) = held.pop_front() else {
+        while by_client[&client] + upload.bytes > share {
+            if !state.remove_oldest_of(client, Removed::OwnShare, &mut by_client) {
                 break;
-            };
-            total -= old.bytes;
+            }
             evicted += 1;
         }
-        held.push_back((id, Arc::new(upload)));
+        while by_client.values().sum::<usize>() + upload.bytes > self.limits.max_total_bytes {
+            // The address holding the most (ties: the one whose oldest upload is oldest).
+            let Some(richest) = state
+                .held
+                .iter()
+                .map(|h| h.client)
+                .max_by_key(|c| by_client[c])
+            else {
+                break;
+            };
+            state.remove_oldest_of(richest, Removed::CacheFull, &mut by_client);
+            evicted += 1;
+        }
+        state.held.push_back(Held {
+            id,
+            client,
+            upload: Arc::new(upload),
+        });
         Ok(evicted)
     }
 
     /// How many uploads are held and their estimated bytes.
     pub fn held(&self) -> (usize, usize) {
-        let held = self.lock();
-        (held.len(), held.iter().map(|(_, u)| u.bytes).sum())
+        let state = self.lock();
+        (
+            state.held.len(),
+            state.held.iter().map(|h| h.upload.bytes).sum(),
+        )
+    }
+}
+
+impl State {
+    /// Removes the oldest upload of `client` (remembering why); false when it holds none.
+    fn remove_oldest_of(
+        &mut self,
+        client: IpAddr,
+        why: Removed,
+        by_client: &mut HashMap<IpAddr, usize>,
+    ) -> bool {
+        let Some(at) = self.held.iter().position(|h| h.client == client) else {
+            return false;
+        };
+        let Some(gone) = self.held.remove(at) else {
+            return false;
+        };
+        if let Some(bytes) = by_client.get_mut(&client) {
+            *bytes -= gone.upload.bytes;
+        }
+        if self.removed.len() >= MAX_REMEMBERED {
+            self.removed.pop_front();
+        }
+        self.removed.push_back((gone.id, Instant::now(), why));
+        true
     }
 }
 
@@ -163,6 +273,9 @@ mod tests {
     use super::*;
     use sqlcoder_data::ColumnType;
     use std::path::Path;
+
+    const LOCAL: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
+    const OTHER: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
 
     fn upload(rows: usize) -> Upload {
         let table = Table {
@@ -199,15 +312,64 @@ mod tests {
             time_to_live: Duration::from_secs(60),
         });
         for id in ["a", "b", "c"] {
-            uploads.insert(id.into(), upload(100)).unwrap();
+            uploads.insert(id.into(), LOCAL, upload(100)).unwrap();
         }
         assert!(uploads.get("a").is_none());
         assert!(uploads.get("b").is_some() && uploads.get("c").is_some());
         assert_eq!(uploads.held(), (2, 2 * one));
         assert!(matches!(
-            uploads.insert("d".into(), upload(1000)),
+            uploads.insert("d".into(), LOCAL, upload(1000)),
             Err(Refused::TooLarge(..))
         ));
+    }
+
+    #[test]
+    fn one_address_cannot_evict_another_and_removed_ids_say_why() {
+        let one = upload(100).bytes;
+        // Room for 6; with two addresses each may hold 3 (the floor is 1).
+        let uploads = Uploads::new(UploadLimits {
+            max_total_bytes: 6 * one,
+            max_bytes_each: one,
+            time_to_live: Duration::from_secs(60),
+        });
+        assert_eq!((uploads.share(1), uploads.share(2)), (6 * one, 3 * one));
+        assert_eq!(uploads.share(100), one);
+        for id in ["a1", "a2"] {
+            uploads.insert(id.into(), LOCAL, upload(100)).unwrap();
+        }
+        let b: Vec<String> = (0..20).map(|i| format!("b{i}")).collect();
+        for id in &b {
+            uploads.insert(id.clone(), OTHER, upload(100)).unwrap();
+        }
+        assert!(uploads.get("a1").is_some() && uploads.get("a2").is_some());
+        assert!(b[17..].iter().all(|id| uploads.get(id).is_some()));
+        assert!(matches!(
+            uploads.find(&b[0]),
+            Found::Removed(Removed::OwnShare)
+        ));
+        assert!(matches!(uploads.find("never"), Found::Unknown));
+        assert_eq!(uploads.held(), (5, 5 * one));
+
+        // A third address (shares of 2): when the cache is full, B (holding 3) loses its
+        // oldest, not A.
+        let third: IpAddr = "::1".parse().unwrap();
+        for id in ["c1", "c2"] {
+            uploads.insert(id.into(), third, upload(100)).unwrap();
+        }
+        assert!(uploads.get("a1").is_some() && uploads.get("a2").is_some());
+        assert!(matches!(
+            uploads.find(&b[17]),
+            Found::Removed(Removed::CacheFull)
+        ));
+        assert!(uploads.get(&b[18]).is_some() && uploads.get("c2").is_some());
+        assert_eq!(uploads.held(), (6, 6 * one));
+        // A alone again over its share of 2: its own oldest goes.
+        uploads.insert("a3".into(), LOCAL, upload(100)).unwrap();
+        assert!(matches!(
+            uploads.find("a1"),
+            Found::Removed(Removed::OwnShare)
+        ));
+        assert!(uploads.get("a2").is_some() && uploads.get("a3").is_some());
     }
 
     #[test]
@@ -216,7 +378,7 @@ mod tests {
             time_to_live: Duration::from_millis(1),
             ..Default::default()
         });
-        uploads.insert("a".into(), upload(3)).unwrap();
+        uploads.insert("a".into(), LOCAL, upload(3)).unwrap();
         std::thread::sleep(Duration::from_millis(5));
         assert!(uploads.get("a").is_none());
         assert_eq!(uploads.held(), (0, 0));

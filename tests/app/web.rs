@@ -11,7 +11,7 @@ use sqlcoder_data::types::FamilyQuery;
 use sqlcoder_data::{self as data, Split};
 use sqlcoder_infer::{AnswerOptions, Answerer};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -82,7 +82,26 @@ fn send(raw: &[u8]) -> Reply {
 /// everything (413, 414, 431) may close on unread input, which resets the connection: what
 /// arrived before the reset is the response.
 fn send_to(to: SocketAddr, raw: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(to).unwrap();
+    send_from(None, to, raw)
+}
+
+/// [`send_to`] from the local address `from` (any loopback address on Linux) when given.
+fn send_from(from: Option<IpAddr>, to: SocketAddr, raw: &[u8]) -> Reply {
+    let mut stream = match from {
+        None => TcpStream::connect(to).unwrap(),
+        Some(from) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind(SocketAddr::new(from, 0)).unwrap();
+                let stream = socket.connect(to).await.unwrap();
+                let stream = stream.into_std().unwrap();
+                stream.set_nonblocking(false).unwrap();
+                stream
+            }),
+    };
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
@@ -115,8 +134,21 @@ fn request_with(method: &str, path: &str, body: &str, extra: &str) -> Reply {
 
 /// [`request_with`] to the server at `to`.
 fn request_to(to: SocketAddr, method: &str, path: &str, body: &str, extra: &str) -> Reply {
+    request_from(None, to, method, path, body, extra)
+}
+
+/// [`request_to`] from the local address `from` when given.
+fn request_from(
+    from: Option<IpAddr>,
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    extra: &str,
+) -> Reply {
     let host = format!("127.0.0.1:{}", to.port());
-    send_to(
+    send_from(
+        from,
         to,
         format!(
             "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{extra}\
@@ -752,6 +784,60 @@ fn uploads_are_forgotten_when_their_memory_is_needed() {
         .as_str()
         .unwrap()
         .contains("MB in memory"));
+    server.stop();
+}
+
+#[test]
+fn one_address_cannot_evict_the_uploads_of_another() {
+    let model = random_model();
+    let one_small_table = 64 * 1024;
+    // Room for four small tables; with two addresses each may hold two.
+    let app = app(model.path()).with_upload_limits(UploadLimits {
+        max_total_bytes: 4 * one_small_table,
+        max_bytes_each: one_small_table,
+        ..Default::default()
+    });
+    let server = start(Arc::new(app), "127.0.0.1:0", ServerConfig::default()).unwrap();
+    let to = server.addr();
+    let (a, b) = (
+        Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1))),
+        Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))),
+    );
+    let rows: String = (0..200).map(|i| format!("p{i},{i}\n")).collect();
+    let csv = json!({ "name": "t.csv", "text": format!("Name,Score\nAda,3\n{rows}") }).to_string();
+    let json_type = "Content-Type: application/json\r\n";
+    let upload = |from: Option<IpAddr>| {
+        let reply = request_from(from, to, "POST", "/api/csv", &csv, json_type);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["id"].as_str().unwrap().to_string()
+    };
+    let get = |from: Option<IpAddr>, id: &str| {
+        request_from(from, to, "GET", &format!("/api/tables/{id}"), "", "")
+    };
+    let from_a: Vec<String> = (0..2).map(|_| upload(a)).collect();
+    let from_b: Vec<String> = (0..12).map(|_| upload(b)).collect();
+    for id in from_a.iter().chain(&from_b[10..]) {
+        let reply = get(a, id);
+        assert_eq!(reply.status, 200, "{id}: {}", reply.body);
+    }
+    let ask = json!({ "table": from_a[0], "question": "What is Ada's score?" }).to_string();
+    let reply = request_from(a, to, "POST", "/api/ask", &ask, json_type);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    for id in &from_b[..10] {
+        let reply = get(b, id);
+        assert_eq!(reply.status, 404, "{id}: {}", reply.body);
+        let error = reply.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            error.contains("removed to make room for newer uploads from the same address"),
+            "{error}"
+        );
+    }
+    let unknown = format!("csv-{:032x}", 7);
+    let error = get(b, &unknown).json()["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("unknown table id"), "{error}");
     server.stop();
 }
 
