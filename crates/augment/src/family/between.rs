@@ -1,12 +1,12 @@
 //! Ranges: "between 10 and 20", "from 1990 to 2000" (BETWEEN, inclusive), counted or listed.
 //! Both ends are values of the column.
 
-use super::{counted, number_words, pick_column, say, subject_items, Draft};
+use super::{counted, number_columns, number_words, pick_column, say, selected_items, Draft};
 use crate::profile::{number_value, Profile};
 use crate::words::{fill, finished, pick};
 use rand::rngs::StdRng;
 use rand::Rng;
-use sqlcoder_data::types::{Condition, FamilyQuery, Item, Predicate};
+use sqlcoder_data::types::{Condition, FamilyQuery, Predicate};
 
 const RANGE: &[&str] = &[
     "between {lo} and {hi}",
@@ -36,12 +36,7 @@ const LIST_COUNTED: &[&str] = &[
 const COUNT_COUNTED: &[&str] = &["How many {n} have {r} {c}?", "Count the {n} with {r} {c}."];
 
 pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
-    let numbers: Vec<_> = p
-        .ordered()
-        .into_iter()
-        .filter(|c| c.role.is_number())
-        .collect();
-    let col = pick_column(&numbers, rng)?;
+    let col = pick_column(&number_columns(p), rng)?;
     let values = col.distinct_numbers();
     let lo_at = rng.random_range(0..values.len() - 1);
     let hi_at = rng.random_range(lo_at + 1..values.len());
@@ -65,11 +60,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: if count {
-                vec![Item::count_rows()]
-            } else {
-                subject_items(p)
-            },
+            select: selected_items(p, count),
             conds: vec![Condition {
                 col: col.index,
                 pred: Predicate::Between(number_value(lo), number_value(hi)),

@@ -1,13 +1,15 @@
 //! Inclusive bounds: "at least", "at most", "no more than", "or more", "or later" (`>=`, `<=`).
 //! The bound is one of the column's own values, so the row holding it is in the answer.
 
-use super::{compare, counted, number_words, pick_column, say, subject_items, Draft};
+use super::{
+    compare, counted, number_columns, number_words, pick_column, say, selected_items, Draft,
+};
 use crate::profile::{number_value, Profile};
 use crate::roles::Role;
 use crate::words::{fill, finished, pick};
 use rand::rngs::StdRng;
 use rand::Rng;
-use sqlcoder_data::types::{CmpOp, FamilyQuery, Item};
+use sqlcoder_data::types::{CmpOp, FamilyQuery};
 
 const AT_LEAST: &[&str] = &[
     "at least {v}",
@@ -46,12 +48,7 @@ const COUNT: &[&str] = &[
 const COUNT_TALLY: &[&str] = &["How many {n} have {b} {c}?", "Count the {n} with {b} {c}."];
 
 pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
-    let numbers: Vec<_> = p
-        .ordered()
-        .into_iter()
-        .filter(|c| c.role.is_number())
-        .collect();
-    let col = pick_column(&numbers, rng)?;
+    let col = pick_column(&number_columns(p), rng)?;
     let values = col.distinct_numbers();
     let at_least = rng.random_bool(0.5);
     // Not the extreme value: the bound then leaves some rows out.
@@ -84,11 +81,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: if count {
-                vec![Item::count_rows()]
-            } else {
-                subject_items(p)
-            },
+            select: selected_items(p, count),
             conds: vec![compare(col.index, op, number_value(v))],
             ..FamilyQuery::empty()
         },

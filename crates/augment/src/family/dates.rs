@@ -3,7 +3,7 @@
 //! column's own form or another one (the executor reads any of them as a date); ordering by a
 //! date column is the order and superlative kinds' (their columns include dates).
 
-use super::{pick_column, say, subject_items, Draft};
+use super::{pick_column, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::roles::Role;
 use crate::words::{fill, finished, pick};
@@ -119,11 +119,11 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     let (templates, select) = match (count, strict) {
         (true, _) => (COUNT, vec![Item::count_rows()]),
         (false, true) => {
-            let mut items = subject_items(p);
+            let mut items = selected_items(p, false);
             items.push(Item::column(col.index));
             (LIST_WITH_DATE, items)
         }
-        (false, false) => (LIST, subject_items(p)),
+        (false, false) => (LIST, selected_items(p, false)),
     };
     let question = say(
         pick(rng, templates),

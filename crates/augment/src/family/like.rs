@@ -1,12 +1,12 @@
 //! Text patterns: "contains", "starting with", "ending in" and their negations ([NOT] LIKE). The
 //! text is a word of a cell, or the start or end of one.
 
-use super::{column_words, pick_column, say, subject_items, Draft};
+use super::{column_words, pick_column, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::words::{finished, pick};
 use rand::rngs::StdRng;
 use rand::Rng;
-use sqlcoder_data::types::{Condition, FamilyQuery, Item, LikeMatch, Predicate};
+use sqlcoder_data::types::{Condition, FamilyQuery, LikeMatch, Predicate};
 
 const CONTAINS: &[&str] = &[
     "Which {n} have a {w} containing {t}?",
@@ -98,11 +98,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: if count {
-                vec![Item::count_rows()]
-            } else {
-                subject_items(p)
-            },
+            select: selected_items(p, count),
             conds: vec![Condition {
                 col: col.index,
                 pred: Predicate::Like {

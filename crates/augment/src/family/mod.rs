@@ -149,9 +149,21 @@ fn pick_column<'a>(columns: &[&'a Column], rng: &mut StdRng) -> Option<&'a Colum
     (!columns.is_empty()).then(|| pick(rng, columns))
 }
 
-/// What a question that lists rows selects: the column naming them.
-fn subject_items(p: &Profile) -> Vec<Item> {
-    vec![Item::column(p.subject)]
+/// What a question selects: `COUNT(*)` when it counts the rows, else the column naming them.
+fn selected_items(p: &Profile, count: bool) -> Vec<Item> {
+    if count {
+        vec![Item::count_rows()]
+    } else {
+        vec![Item::column(p.subject)]
+    }
+}
+
+/// The columns holding numbers, in the profile's order.
+fn number_columns<'a>(p: &'a Profile) -> Vec<&'a Column> {
+    p.ordered()
+        .into_iter()
+        .filter(|c| c.role.is_number())
+        .collect()
 }
 
 /// How a question names a column when it may be the subject: the subject is "name" when its

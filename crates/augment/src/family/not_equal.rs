@@ -1,11 +1,11 @@
 //! Exclusions: "not", "other than", "except" (`!=`), counted or listed.
 
-use super::{compare, pick_column, quotable_row, say, subject_items, Draft};
+use super::{compare, pick_column, quotable_row, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::words::{finished, pick};
 use rand::rngs::StdRng;
 use rand::Rng;
-use sqlcoder_data::types::{CmpOp, FamilyQuery, Item};
+use sqlcoder_data::types::{CmpOp, FamilyQuery};
 
 const COUNT: &[&str] = &[
     "How many {n} have a {w} other than {v}?",
@@ -49,11 +49,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: if count {
-                vec![Item::count_rows()]
-            } else {
-                subject_items(p)
-            },
+            select: selected_items(p, count),
             conds: vec![compare(col.index, CmpOp::Ne, value)],
             ..FamilyQuery::empty()
         },

@@ -1,11 +1,11 @@
 //! Alternatives: "either … or", "… or …" (conditions joined by OR), on one column or two.
 
-use super::{compare, pick_column, quotable_row, say, subject_items, Draft};
+use super::{compare, pick_column, quotable_row, say, selected_items, Draft};
 use crate::profile::{Column, Profile};
 use crate::words::{finished, pick};
 use rand::rngs::StdRng;
 use rand::Rng;
-use sqlcoder_data::types::{CmpOp, Connector, FamilyQuery, Item};
+use sqlcoder_data::types::{CmpOp, Connector, FamilyQuery};
 
 const ONE_COLUMN: &[&str] = &[
     "Which {n} have a {w} of {v1} or {v2}?",
@@ -118,11 +118,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: if count {
-                vec![Item::count_rows()]
-            } else {
-                subject_items(p)
-            },
+            select: selected_items(p, count),
             conds,
             connector: Connector::Or,
             ..FamilyQuery::empty()

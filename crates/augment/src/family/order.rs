@@ -1,7 +1,7 @@
 //! Listings in an order: "sorted by", "in order of", "from oldest to youngest", "in descending
 //! order of", "alphabetically" (ORDER BY without LIMIT).
 
-use super::{flipped, ordered_by, pick_column, random_dir, say, subject_items, Draft};
+use super::{flipped, ordered_by, pick_column, random_dir, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::roles::Role;
 use crate::words::{finished, pick};
@@ -115,7 +115,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
             say(pick(rng, templates), p, &[("c", &col.spoken)])
         }
     };
-    let mut select = subject_items(p);
+    let mut select = selected_items(p, false);
     if rng.random_bool(0.3) {
         // "… with their {c}": the ordering column is shown too.
         let mark = question
@@ -150,7 +150,7 @@ fn by_name(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: subject_items(p),
+            select: selected_items(p, false),
             order_by: ordered_by(Item::column(p.subject), dir),
             ..FamilyQuery::empty()
         },

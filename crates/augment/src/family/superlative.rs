@@ -3,7 +3,7 @@
 //! player with the most goals"), and over groups ("the most common position": GROUP BY and ORDER
 //! BY COUNT(*); "the team with the highest total attendance").
 
-use super::{ordered_by, pick_column, random_dir, say, subject_items, Draft};
+use super::{ordered_by, pick_column, random_dir, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::words::{finished, pick};
 use rand::rngs::StdRng;
@@ -115,7 +115,7 @@ fn ordered(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     Some(Draft {
         question: finished(question, rng),
         query: FamilyQuery {
-            select: subject_items(p),
+            select: selected_items(p, false),
             order_by: ordered_by(Item::column(col.index), dir),
             limit: Some(1),
             ..FamilyQuery::empty()

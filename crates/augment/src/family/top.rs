@@ -2,7 +2,7 @@
 //! highest heights", "the top 2 positions by number of players" (ORDER BY … LIMIT k, k ≥ 2; one
 //! row is a superlative).
 
-use super::{ordered_by, pick_column, random_dir, say, subject_items, Draft};
+use super::{ordered_by, pick_column, random_dir, say, selected_items, Draft};
 use crate::profile::Profile;
 use crate::roles::Role;
 use crate::words::{finished, pick};
@@ -63,7 +63,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     let k_words = k.to_string();
     let adjectives = col.role.adjectives(dir);
     let sup = pick(rng, col.role.superlatives(dir));
-    let mut select = subject_items(p);
+    let mut select = selected_items(p, false);
     let roll: f64 = rng.random();
     // The values themselves ("the 5 largest populations") only of measured columns: "the 3
     // highest numbers" of a jersey column, or the latest dates, read badly.
