@@ -46,6 +46,7 @@ fn training_is_deterministic_for_a_seed() {
             op_reads_value: true,
             where_attention: true,
             agg_reads_question: true,
+            family: true,
         },
         spoken_headers: false,
     };

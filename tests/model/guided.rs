@@ -68,6 +68,7 @@ fn base_scores(n_cols: usize, n_q: usize) -> SlotScores {
         op: vec![[l(0.9), l(0.05), l(0.05)]; n_cols],
         value_start: vec![vec![l(0.001); n_q]; n_cols],
         value_end: vec![vec![l(0.001); n_q]; n_cols],
+        family: None,
     }
 }
 

@@ -156,6 +156,50 @@ fn round_trip_streams_back_the_same_examples() {
     assert_eq!(streamed, cached);
 }
 
+/// Questions beyond the sketch keep every family label through the cache: items, COUNT(*),
+/// GROUP BY, HAVING with its value span, ORDER BY with LIMIT's number, BETWEEN's one span.
+#[test]
+fn family_questions_round_trip_with_their_family_labels() {
+    use sqlcoder_train::cache_build::FamilyQuestion;
+    use sqlcoder_train::family_labels::LimitLabel;
+    let question = |q: &str, json: &str| FamilyQuestion {
+        table_id: "t1".into(),
+        question: q.into(),
+        query: serde_json::from_str(json).unwrap(),
+    };
+    let questions = vec![
+        question(
+            "Which positions have more than 2 players?",
+            r#"{"select":[{"col":3},{"agg":"count","col":null}],"group_by":3,
+                "having":{"agg":"count","col":null,"op":">","value":2}}"#,
+        ),
+        question(
+            "Top 3 players by number with years in toronto between 1995 and 2000",
+            r#"{"select":[{"col":0}],"where":[{"col":4,"op":"between","value":[1995,2000]}],
+                "order_by":{"col":1,"dir":"desc"},"limit":3}"#,
+        ),
+    ];
+    let b = builder();
+    let (cached, stats) = build_cache(&questions, &tables(), &b, false).unwrap();
+    assert_eq!(stats.cached, 2, "{stats}");
+    let grouped = &cached[0].labels;
+    assert_eq!(grouped.family.items, vec![(3, 0)]);
+    assert!(grouped.family.count_rows);
+    assert_eq!(grouped.family.group_by, Some(3));
+    let having = grouped.family.having.as_ref().unwrap();
+    assert!(having.span.is_some(), "the 2 is in the question");
+    let ranked = &cached[1].labels;
+    assert_eq!(ranked.ops, vec![Some(6)], "BETWEEN");
+    assert!(ranked.value_spans[0].is_some(), "1995 … 2000 is one span");
+    assert!(matches!(ranked.family.limit, LimitLabel::At(1)), "the 3 of 'Top 3'");
+    assert_eq!(ranked.family.order.as_ref().unwrap().class, 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("family.cache");
+    write_cache(&path, CacheHeader::for_builder(&b).unwrap(), &cached).unwrap();
+    assert_eq!(read_cache(&path).unwrap().1, cached);
+}
+
 #[test]
 fn build_cache_file_writes_a_readable_cache() {
     let dir = tempfile::tempdir().unwrap();

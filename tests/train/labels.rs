@@ -169,7 +169,7 @@ fn slot_labels_follow_gold_order() {
     let labels = SlotLabels::from_example(&ex, &enc).unwrap();
     assert_eq!((labels.sel, labels.agg, labels.where_count), (0, 3, 3));
     assert_eq!(labels.where_cols, vec![2, 3, 1]);
-    assert_eq!(labels.ops, vec![0, 1, 0]);
+    assert_eq!(labels.ops, vec![Some(0), Some(1), Some(0)]);
     let span_text = |i: usize| {
         let (s, e) = labels.value_spans[i].unwrap();
         enc.span_to_question_text(q, s, e).unwrap()

@@ -2,7 +2,10 @@
 //!
 //! They name columns by header and inline values unquoted, so they are for reading, not running.
 
-use crate::types::{Agg, Cond, CondOp, CondValue, Query};
+use crate::types::{
+    Agg, Aggregate, Cond, CondOp, CondValue, Connector, Direction, FamilyQuery, Item, LikeMatch,
+    Predicate, Query,
+};
 use std::collections::HashMap;
 
 /// Why a `human_readable` string could not be read back into a query over a header.
@@ -27,6 +30,85 @@ pub fn render(query: &Query, header: &[String]) -> String {
             .collect();
         rep.push_str(" WHERE ");
         rep.push_str(&conds.join(" AND "));
+    }
+    collapse_whitespace(&rep)
+}
+
+/// A family query in the same style: headers by name, values inline, for reading (the SQL
+/// that ran is shown beside it). A query inside the sketch reads exactly as [`render`] writes it.
+pub fn render_family(query: &FamilyQuery, header: &[String]) -> String {
+    if let Some(q) = query.to_sketch() {
+        return render(&q, header);
+    }
+    let col = |i: usize| header.get(i).map(String::as_str).unwrap_or("");
+    let item = |i: &Item| {
+        let name = i.col.map_or("*", col);
+        match i.agg {
+            Aggregate::None => name.to_string(),
+            Aggregate::CountDistinct => format!("COUNT(DISTINCT {name})"),
+            agg => format!("{}({name})", agg.sql_name()),
+        }
+    };
+    let items: Vec<String> = query.select.iter().map(item).collect();
+    let mut rep = format!(
+        "SELECT {}{} FROM table",
+        if query.distinct { "DISTINCT " } else { "" },
+        items.join(", ")
+    );
+    if !query.conds.is_empty() {
+        let conds: Vec<String> = query
+            .conds
+            .iter()
+            .map(|c| {
+                let name = col(c.col);
+                match &c.pred {
+                    Predicate::Compare(op, v) => format!("{name} {} {}", op.sql(), v.python_str()),
+                    Predicate::Between(lo, hi) => {
+                        format!("{name} BETWEEN {} AND {}", lo.python_str(), hi.python_str())
+                    }
+                    Predicate::Like {
+                        negated,
+                        text,
+                        matching,
+                    } => {
+                        let pattern = match matching {
+                            LikeMatch::Contains => format!("%{text}%"),
+                            LikeMatch::Starts => format!("{text}%"),
+                            LikeMatch::Ends => format!("%{text}"),
+                        };
+                        let not = if *negated { "NOT " } else { "" };
+                        format!("{name} {not}LIKE {pattern}")
+                    }
+                }
+            })
+            .collect();
+        let joiner = match query.connector {
+            Connector::And => " AND ",
+            Connector::Or => " OR ",
+        };
+        rep.push_str(" WHERE ");
+        rep.push_str(&conds.join(joiner));
+    }
+    if let Some(g) = query.group_by {
+        rep.push_str(&format!(" GROUP BY {}", col(g)));
+    }
+    if let Some(h) = &query.having {
+        rep.push_str(&format!(
+            " HAVING {} {} {}",
+            item(&h.item),
+            h.op.sql(),
+            h.value.python_str()
+        ));
+    }
+    if let Some(o) = &query.order_by {
+        let dir = match o.dir {
+            Direction::Asc => "ASC",
+            Direction::Desc => "DESC",
+        };
+        rep.push_str(&format!(" ORDER BY {} {dir}", item(&o.item)));
+    }
+    if let Some(k) = query.limit {
+        rep.push_str(&format!(" LIMIT {k}"));
     }
     collapse_whitespace(&rep)
 }
@@ -155,6 +237,24 @@ impl<'a> HumanParser<'a> {
 mod tests {
     use super::*;
     use crate::types::{Agg, Cond, CondOp, CondValue};
+
+    #[test]
+    fn renders_family_queries_clause_by_clause() {
+        let header: Vec<String> = ["Name", "Dept", "Salary"].map(String::from).to_vec();
+        let q: FamilyQuery = serde_json::from_str(
+            r#"{"select":[{"col":1},{"agg":"count","col":null}],
+                "where":[{"col":2,"op":"between","value":[10,20]},
+                         {"col":0,"op":"not like","value":"ann"}],
+                "group_by":1,"having":{"agg":"count","col":null,"op":">=","value":2},
+                "order_by":{"agg":"count","col":null,"dir":"desc"},"limit":3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            render_family(&q, &header),
+            "SELECT Dept, COUNT(*) FROM table WHERE Salary BETWEEN 10 AND 20 AND \
+             Name NOT LIKE %ann% GROUP BY Dept HAVING COUNT(*) >= 2 ORDER BY COUNT(*) DESC LIMIT 3"
+        );
+    }
 
     #[test]
     fn renders_like_wikisql() {

@@ -7,7 +7,8 @@ use super::decide::{decide, AnswerOptions};
 use super::scorer::Scorer;
 use super::scores::SlotScores;
 use super::tuned::TunedDecoding;
-use crate::sketch::{outside_sketch, OutsideSketch};
+use crate::family_decode::{decode_family, FamilyDecoded};
+use crate::sketch::{outside_family, outside_sketch, OutsideSketch};
 use anyhow::{bail, Context, Result};
 use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
@@ -22,9 +23,10 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub table_id: String,
-    /// The model's query in WikiSQL's sketch (the model writes only those today).
+    /// The sketch heads' query (WikiSQL's sketch); what ran is `family`.
     pub query: Query,
-    /// The query that ran, in the query family (`FamilyQuery::from(&query)` today).
+    /// The query that ran: the family heads' query beyond the sketch when they wrote one
+    /// ([`decode_family`]), else `FamilyQuery::from(&query)`.
     pub family: FamilyQuery,
     /// The executed SQL with its values inlined ([`sql::display()`] of
     /// [`Executor::family_statement`]): the SQL shown is the SQL that ran.
@@ -193,6 +195,11 @@ pub fn decode_answer(
     exec.begin_answer();
     let d = decide(options, scores, question, offsets, table, Some(exec));
     let query = d.decoded.query();
+    if let Some(beyond) = decode_family(scores, question, offsets, table) {
+        if let Some(answer) = family_answer(options, &beyond, &query, question, table, exec)? {
+            return Ok(answer);
+        }
+    }
     let family = FamilyQuery::from(&query);
     let result = execute(d.rows, &family, table, exec)
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
@@ -215,6 +222,45 @@ pub fn decode_answer(
         guidance_changed: d.changed,
         snapped_values: d.snapped,
     })
+}
+
+/// The answer to a query the family heads wrote beyond the sketch; `None` when it is not well
+/// formed or cannot run on this table (an ambiguous date column, say): then the sketch's
+/// decoding is shown, as a guess ("Not sure").
+fn family_answer(
+    options: &AnswerOptions,
+    beyond: &FamilyDecoded,
+    sketch: &Query,
+    question: &str,
+    table: &Table,
+    exec: &Executor,
+) -> Result<Option<Answer>> {
+    if !beyond.well_formed {
+        return Ok(None);
+    }
+    let family = &beyond.query;
+    let Ok(result) = exec.run_family(family, table) else {
+        return Ok(None);
+    };
+    let stmt = exec.family_statement(family, table)?;
+    let confidence = beyond.confidence();
+    let outside = outside_family(question, table);
+    Ok(Some(Answer {
+        table_id: table.id.clone(),
+        sql: sql::display(&stmt),
+        human: sqlcoder_data::human::render_family(family, &table.header),
+        rows: first_column(&result.rows),
+        query: sketch.clone(),
+        family: family.clone(),
+        columns: result.columns,
+        table_rows: result.rows,
+        tie: result.tie,
+        confidence,
+        confident: confidence >= options.abstain_below && outside.is_none(),
+        outside_sketch: outside,
+        guidance_changed: false,
+        snapped_values: 0,
+    }))
 }
 
 /// The result of `family` on `table`: through [`Executor::run_family`], unless guidance already
@@ -262,6 +308,7 @@ mod tests {
             op: vec![[l(0.8), l(0.1), l(0.1)]; 3],
             value_start: vec![vec![l(0.1), l(0.1), l(0.8)]; 3],
             value_end: vec![vec![l(0.1), l(0.1), l(0.8)]; 3],
+            family: None,
         };
         let input = EncodedInput {
             input_ids: Vec::new(),

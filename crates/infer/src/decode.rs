@@ -170,6 +170,7 @@ mod tests {
             op: vec![[l(0.2), l(0.7), l(0.1)], [l(0.8), l(0.1), l(0.1)]],
             value_start: vec![vec![l(0.1), l(0.8), l(0.1)], vec![l(0.3), l(0.3), l(0.4)]],
             value_end: vec![vec![l(0.1), l(0.1), l(0.8)], vec![l(0.3), l(0.3), l(0.4)]],
+            family: None,
         }
     }
 

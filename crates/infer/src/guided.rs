@@ -417,6 +417,7 @@ mod tests {
             op: vec![[l(0.8), l(0.1), l(0.1)]; 3],
             value_start: vec![vec![l(0.6), l(0.3), l(0.1)]; 3],
             value_end: vec![vec![l(0.1), l(0.3), l(0.6)]; 3],
+            family: None,
         }
     }
 

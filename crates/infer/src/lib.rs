@@ -4,6 +4,7 @@ pub mod answer;
 pub mod baseline;
 pub mod decide;
 pub mod decode;
+pub mod family_decode;
 pub mod fitting;
 pub mod guided;
 pub mod mentioned;

@@ -223,6 +223,7 @@ mod tests {
             op: vec![[l; 3]; n_cols],
             value_start: vec![vec![l; n_q]; n_cols],
             value_end: vec![vec![l; n_q]; n_cols],
+            family: None,
         }
     }
 

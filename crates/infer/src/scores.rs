@@ -6,6 +6,8 @@
 use burn::tensor::activation::{log_sigmoid, log_softmax};
 use burn::tensor::backend::Backend;
 pub use sqlcoder_model::batch::ExampleLayout;
+use sqlcoder_model::family_classes::N_OPS;
+use sqlcoder_model::family_heads::{Clause, FamilyLogits, COLUMN_POINTERS, TOKEN_POINTERS};
 use sqlcoder_model::heads::{SlotLogits, N_AGG, N_OP, N_WHERE};
 
 /// Log-probabilities of every slot for one question with `n_cols` columns and `n_q` question tokens.
@@ -25,6 +27,99 @@ pub struct SlotScores {
     pub value_start: Vec<Vec<f32>>,
     /// `[n_cols][n_q]` log P(value ends at question token t | where column).
     pub value_end: Vec<Vec<f32>>,
+    /// The family heads' scores, when the model has them.
+    pub family: Option<FamilyScores>,
+}
+
+/// Log-probabilities of the family heads' slots for one question
+/// ([`sqlcoder_model::family_heads`]).
+#[derive(Clone, Debug)]
+pub struct FamilyScores {
+    /// Per [`Clause`] (in [`Clause::ALL`] order), log P(class).
+    pub clauses: Vec<Vec<f32>>,
+    /// `[n_cols][7]` log P(aggregate | column selected), `COUNT(DISTINCT)` included
+    /// ([`sqlcoder_model::family_classes::ITEM_AGGS`]).
+    pub agg: Vec<[f32; N_AGG + 1]>,
+    /// `[n_cols][10]` log P(operator | where column) over the family's operators
+    /// ([`sqlcoder_model::family_classes::OP_CLASSES`]).
+    pub op: Vec<[f32; N_OPS]>,
+    /// Per [`COLUMN_POINTERS`] entry, `[n_cols]` log P(column).
+    pub columns: [Vec<f32>; 3],
+    /// `[1 + n_q]` log P(LIMIT's k is said at question token t - 1); 0 stands for `[CLS]`, k = 1.
+    pub limit: Vec<f32>,
+    /// `[n_q]` log P(HAVING's value starts / ends at question token t).
+    pub having_start: Vec<f32>,
+    pub having_end: Vec<f32>,
+}
+
+impl FamilyScores {
+    /// Log-probabilities of one clause's classes.
+    pub fn clause(&self, clause: Clause) -> &[f32] {
+        &self.clauses[clause as usize]
+    }
+}
+
+/// Normalises the family logits of a batch and splits them per question.
+fn family_scores<B: Backend>(
+    logits: FamilyLogits<B>,
+    sketch_agg: burn::tensor::Tensor<B, 3>,
+    sketch_op: burn::tensor::Tensor<B, 3>,
+    layouts: &[ExampleLayout],
+) -> Vec<FamilyScores> {
+    let host2 = |t: burn::tensor::Tensor<B, 2>| -> Vec<f32> {
+        t.into_data().convert::<f32>().to_vec().unwrap()
+    };
+    let host3 = |t: burn::tensor::Tensor<B, 3>| -> Vec<f32> {
+        t.into_data().convert::<f32>().to_vec().unwrap()
+    };
+    let clauses: Vec<Vec<f32>> = Clause::ALL
+        .iter()
+        .map(|&c| host2(log_softmax(logits.clause(c), 1)))
+        .collect();
+    let [_, n_cols, _] = logits.columns.dims();
+    let seq = logits.tokens.dims()[1];
+    let agg = host3(log_softmax(
+        burn::tensor::Tensor::cat(vec![sketch_agg, logits.agg_extra], 2),
+        2,
+    ));
+    let op = host3(log_softmax(
+        burn::tensor::Tensor::cat(vec![sketch_op, logits.op_extra], 2),
+        2,
+    ));
+    let columns = host3(log_softmax(logits.columns, 1)); // [b, c, 3]
+    let tokens = host3(log_softmax(logits.tokens, 1)); // [b, seq, 3]
+    let n_ptr = COLUMN_POINTERS.len();
+    layouts
+        .iter()
+        .enumerate()
+        .map(|(b, layout)| {
+            let n = layout.n_cols;
+            let row = b * n_cols;
+            let q = layout.question_tokens.clone();
+            let column =
+                |p: usize| -> Vec<f32> { (0..n).map(|c| columns[(row + c) * n_ptr + p]).collect() };
+            let token = |p: usize, t: usize| tokens[(b * seq + t) * TOKEN_POINTERS.len() + p];
+            FamilyScores {
+                clauses: Clause::ALL
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let k = c.classes();
+                        clauses[i][b * k..(b + 1) * k].to_vec()
+                    })
+                    .collect(),
+                agg: rows::<{ N_AGG + 1 }>(&agg, row * (N_AGG + 1), n),
+                op: rows::<N_OPS>(&op, row * N_OPS, n),
+                columns: [column(0), column(1), column(2)],
+                limit: std::iter::once(0)
+                    .chain(q.clone())
+                    .map(|t| token(0, t))
+                    .collect(),
+                having_start: q.clone().map(|t| token(1, t)).collect(),
+                having_end: q.map(|t| token(2, t)).collect(),
+            }
+        })
+        .collect()
 }
 
 fn rows<const K: usize>(flat: &[f32], offset: usize, n: usize) -> Vec<[f32; K]> {
@@ -51,6 +146,14 @@ pub fn slot_scores<B: Backend>(
     let host3 = |t: burn::tensor::Tensor<B, 3>| -> Vec<f32> {
         t.into_data().convert::<f32>().to_vec().unwrap()
     };
+    let mut family = match logits.family {
+        Some(f) => family_scores(f, logits.agg.clone(), logits.op.clone(), layouts)
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None; layouts.len()],
+    }
+    .into_iter();
     // Pointer and select softmaxes run over masked logits, so padding gets ~0 probability.
     let sel = host(log_softmax(logits.sel, 1));
     let agg = host3(log_softmax(logits.agg, 2));
@@ -84,6 +187,7 @@ pub fn slot_scores<B: Backend>(
                 op: rows::<N_OP>(&op, row * N_OP, n),
                 value_start: pointer(&start),
                 value_end: pointer(&end),
+                family: family.next().flatten(),
             }
         })
         .collect()

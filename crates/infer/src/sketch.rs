@@ -32,6 +32,9 @@ pub enum OutsideSketch {
     Range,
     /// "qty times price": arithmetic between columns.
     Arithmetic,
+    /// "the second highest price": a place in a ranking other than the first (OFFSET), which
+    /// the query family does not write either.
+    Offset,
 }
 
 impl OutsideSketch {
@@ -43,6 +46,7 @@ impl OutsideSketch {
             OutsideSketch::Alternatives => "alternatives joined by OR",
             OutsideSketch::Range => "a range between two values",
             OutsideSketch::Arithmetic => "arithmetic between columns",
+            OutsideSketch::Offset => "a place in a ranking after the first (OFFSET)",
         }
     }
 
@@ -54,6 +58,7 @@ impl OutsideSketch {
             OutsideSketch::Alternatives => "or",
             OutsideSketch::Range => "range",
             OutsideSketch::Arithmetic => "arithmetic",
+            OutsideSketch::Offset => "offset",
         }
     }
 }
@@ -78,6 +83,12 @@ static RANGE: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\bbetween ((?:\S+ ){0,2}?\S*\d\S*) and ((?:\S+ ){0,2}?\S*\d\S*)"));
 static ARITHMETIC: LazyLock<Regex> =
     LazyLock::new(|| regex(r"\b(\w+) (times|multiplied by|divided by|plus|minus) (\w+)\b"));
+/// "the second highest", "third-largest", "2nd most": a ranked place after the first.
+static ORDINAL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th|next)[ -](most|least|fewest|highest|lowest|largest|smallest|biggest|oldest|youngest|newest|latest|earliest|best|worst|greatest|cheapest|longest|shortest)\b",
+    )
+});
 static WORD: LazyLock<Regex> = LazyLock::new(|| regex(r"[a-z0-9]+"));
 
 /// Lowercase with runs of whitespace as one space.
@@ -139,6 +150,27 @@ pub fn outside_sketch(question: &str, table: &Table, query: &Query) -> Option<Ou
     None
 }
 
+/// Why `question` about `table` needs SQL beyond the query family, for an answer the family
+/// heads wrote: arithmetic between columns, or a ranked place after the first (OFFSET). Joins and
+/// nested queries have no cue here: the family heads' confidence is what abstains on those.
+pub fn outside_family(question: &str, table: &Table) -> Option<OutsideSketch> {
+    let text = normalized(question);
+    if let Some(m) = ORDINAL.find(&text) {
+        if !table
+            .header
+            .iter()
+            .any(|h| normalized(h).contains(m.as_str()))
+        {
+            return Some(OutsideSketch::Offset);
+        }
+    }
+    let headers: BTreeSet<String> = table.header.iter().flat_map(|h| words(h)).collect();
+    let arithmetic = ARITHMETIC.captures(&text);
+    arithmetic
+        .filter(|m| headers.contains(&m[1]) && headers.contains(&m[3]))
+        .map(|_| OutsideSketch::Arithmetic)
+}
+
 /// The words of each column's cells.
 fn column_words(table: &Table) -> Vec<BTreeSet<String>> {
     let mut cols = vec![BTreeSet::new(); table.header.len()];
@@ -194,6 +226,20 @@ mod tests {
                 ],
             ],
         )
+    }
+
+    #[test]
+    fn outside_the_family_are_offsets_and_arithmetic() {
+        let t = drinks();
+        let off = outside_family("which drink has the second highest price", &t);
+        assert_eq!(off, Some(OutsideSketch::Offset));
+        let arith = outside_family("what is price times qty for the latte", &t);
+        assert_eq!(arith, Some(OutsideSketch::Arithmetic));
+        assert_eq!(
+            outside_family("which drink has the highest price", &t),
+            None
+        );
+        assert_eq!(outside_family("how many drinks per milk", &t), None);
     }
 
     fn all_rows(sel: usize, agg: Agg) -> Query {

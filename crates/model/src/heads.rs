@@ -7,6 +7,7 @@
 //! features because the heads ask different things of the same column.
 
 use crate::content::{COLUMN_KINDS, TOKEN_KINDS};
+use crate::family_heads::{FamilyHeads, FamilyInputs, FamilyLogits};
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
@@ -41,6 +42,9 @@ pub struct HeadOptions {
     /// "highest" ask for an aggregation wherever they stand, and the column's attention summary
     /// looks at the words about that column.
     pub agg_reads_question: bool,
+    /// The family heads ([`crate::family_heads`]): clauses beyond WikiSQL's sketch (several
+    /// columns, GROUP BY, HAVING, ORDER BY, LIMIT, DISTINCT, OR and the wider operators).
+    pub family: bool,
 }
 
 /// The structural tensors a batch needs besides token ids (all built on the host from spans).
@@ -76,6 +80,8 @@ pub struct SlotLogits<B: Backend> {
     pub value_start: Tensor<B, 3>,
     /// `[batch, n_cols, seq]` value end pointer, per candidate where column.
     pub value_end: Tensor<B, 3>,
+    /// The family's clauses, when the model has their heads ([`HeadOptions::family`]).
+    pub family: Option<FamilyLogits<B>>,
 }
 
 #[derive(Module, Debug)]
@@ -100,6 +106,8 @@ pub struct SlotHeads<B: Backend> {
     where_attention: Option<Linear<B>>,
     /// [`HeadOptions::agg_reads_question`]: [CLS] → aggregation features.
     agg_question: Option<Linear<B>>,
+    /// [`HeadOptions::family`]: the clauses beyond the sketch.
+    family: Option<FamilyHeads<B>>,
     dropout: Dropout,
     /// Weights on the table-content features, when the model reads table content.
     content: Option<ContentHeads<B>>,
@@ -190,8 +198,17 @@ impl<B: Backend> SlotHeads<B> {
             agg_question: options
                 .agg_reads_question
                 .then(|| added_term(hidden, hidden, device)),
+            family: options.family.then(|| FamilyHeads::new(hidden, device)),
             dropout: DropoutConfig::new(dropout).init(),
             content: content.then(|| ContentHeads::new(device)),
+        }
+    }
+
+    /// These heads with fresh family heads over `hidden`-wide states.
+    pub fn with_family(self, hidden: usize, device: &B::Device) -> Self {
+        Self {
+            family: Some(FamilyHeads::new(hidden, device)),
+            ..self
         }
     }
 
@@ -258,12 +275,14 @@ impl<B: Backend> SlotHeads<B> {
             agg_hidden =
                 agg_hidden + dense(agg_question, cls.clone()).expand([batch, n_cols, width]);
         }
-        let mut agg = dense(&self.agg_out, agg_hidden.tanh());
+        let agg_hidden = agg_hidden.tanh();
+        let mut agg = dense(&self.agg_out, agg_hidden.clone());
         let mut where_col = dense(
             &self.where_out,
             project(&self.where_features, &where_features),
         );
-        let mut op = dense(&self.op_out, op_hidden.tanh());
+        let op_hidden = op_hidden.tanh();
+        let mut op = dense(&self.op_out, op_hidden.clone());
         if let Some(content) = &self.content {
             let columns = &s.content_columns;
             sel = sel + content.sel.forward(columns.clone());
@@ -282,17 +301,31 @@ impl<B: Backend> SlotHeads<B> {
         // question talks about), masked to real columns.
         let real_cols = column_pad.clone().bool_not().float().unsqueeze_dim::<3>(2); // [b, c, 1]
         let n_real = real_cols.clone().sum_dim(1).clamp_min(1.0); // [b, 1, 1]
-        let context_summary = (features * real_cols).sum_dim(1).div(n_real); // [b, 1, 2d]
+        let context_summary = (features.clone() * real_cols).sum_dim(1).div(n_real); // [b, 1, 2d]
         let d = cls.dims()[2];
         let count_in =
             Tensor::cat(vec![cls, context_summary.narrow(2, d, d)], 2).squeeze_dim::<2>(1);
-        let mut where_count = dense(&self.count_out, dense(&self.count_hidden, count_in).tanh());
+        let mut where_count = dense(
+            &self.count_out,
+            dense(&self.count_hidden, count_in.clone()).tanh(),
+        );
         if let Some(content) = &self.content {
             // Padding columns have no matches, so the sum runs over the table's columns.
             let matched = s.content_columns.clone().sum_dim(1).squeeze_dim::<2>(1); // [b, kc]
             where_count = where_count + content.count.forward(matched);
         }
 
+        let family = self.family.as_ref().map(|heads| {
+            heads.forward(FamilyInputs {
+                hidden,
+                question: count_in,
+                features,
+                agg_hidden,
+                op_hidden,
+                column_pad,
+                non_question: s.non_question.clone(),
+            })
+        });
         SlotLogits {
             sel,
             agg,
@@ -301,6 +334,7 @@ impl<B: Backend> SlotHeads<B> {
             op,
             value_start,
             value_end,
+            family,
         }
     }
 }
@@ -432,6 +466,7 @@ mod tests {
                 op_reads_value,
                 where_attention: true,
                 agg_reads_question: true,
+                family: false,
             };
             let mut heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
             if op_reads_value {
@@ -460,6 +495,7 @@ mod tests {
             op_reads_value: false,
             where_attention: true,
             agg_reads_question: false,
+            family: false,
         };
         let heads = SlotHeads::<B>::new(8, 0.0, false, &options, &device);
         let a = heads.forward(x.clone(), &s);

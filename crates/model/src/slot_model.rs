@@ -21,8 +21,10 @@ use std::path::{Path, PathBuf};
 
 pub const ARTIFACT_WEIGHTS: &str = "slots.safetensors";
 pub const ARTIFACT_META: &str = "slots.json";
-/// Format 2 nests the LoRA settings (`spec.lora`); format 1 spelled them flat and still loads.
-const FORMAT_VERSION: u32 = 2;
+/// Format 3 may hold the query family's heads (`spec.heads.family`, [`crate::family_heads`]);
+/// format 2 nests the LoRA settings (`spec.lora`); format 1 spelled them flat. Folders of
+/// formats 1 and 2 still load, as the in-sketch models they are (no family heads).
+const FORMAT_VERSION: u32 = 3;
 
 #[derive(Module, Debug)]
 pub struct SlotModel<B: Backend> {
@@ -123,6 +125,16 @@ impl<B: Backend> SlotModel<B> {
             self.encoder
                 .forward(batch.ids.clone(), batch.type_ids.clone(), batch.pad.clone());
         self.heads.forward(hidden, &batch.structure)
+    }
+
+    /// The same model with fresh family heads ([`crate::family_heads`]) beside its sketch heads:
+    /// an in-sketch model learning the family keeps everything it knows.
+    pub fn with_family_heads(self, device: &B::Device) -> Self {
+        let hidden = self.encoder.hidden_size();
+        Self {
+            heads: self.heads.with_family(hidden, device),
+            ..self
+        }
     }
 
     /// Wrap an encoder: add adapters if the mode uses them, fresh heads, and the mode's

@@ -8,8 +8,10 @@
 //! record:  payload_len u32 | payload | fnv1a-64(payload) u64        (count times, then EOF)
 //! payload: example_index u32 | seq_len u16 | input_ids [u16; seq_len]
 //!          | question start u16, end u16 | n_headers u16 | per header start u16, end u16
-//!          | sel u16 | agg u8 | n_conds u8 | per cond: col u16, op u8, has_span u8, start u16, end u16
+//!          | sel u16 | agg u8 | n_conds u8 | per cond: col u16, op u8 (0xFF: none), has_span u8,
+//!            start u16, end u16
 //!          | n_matches u16 | per content match: token u16, col u16, kinds u8
+//!          | family section ([`crate::cache_family`])
 //! ```
 //! Ids fit in u16 (the writer refuses a vocabulary over 65,536). Question byte offsets are not
 //! stored: training needs token positions only; evaluation re-encodes with the `InputBuilder`.
@@ -17,11 +19,13 @@
 //! The file is written to `<path>.tmp` and renamed when complete; every record carries a checksum
 //! and is validated on reading, so a truncated or corrupt file is an error naming the record.
 
+use crate::family_labels::LimitLabel;
 use crate::labels::SlotLabels;
 use anyhow::{bail, ensure, Context, Result};
 use sqlcoder_data::io::StagedPath;
-use sqlcoder_data::{CondOp, AGG_NAMES};
 use sqlcoder_model::content::{ContentMatch, TOKEN_KINDS};
+use sqlcoder_model::family_classes::{ITEM_AGGS, N_OPS};
+use sqlcoder_model::family_heads::KEY_CLASSES;
 use sqlcoder_model::input::{InputBuilder, TokenRow};
 use sqlcoder_model::slot_row_from_fields;
 use std::fs::File;
@@ -30,8 +34,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"SQLCACHE";
-/// 2: content matches after the labels.
-pub const CACHE_VERSION: u32 = 2;
+/// 2: content matches after the labels. 3: the family section, operators beyond the sketch.
+pub const CACHE_VERSION: u32 = 3;
 /// Byte offset of `count` in the header (patched when the writer finishes).
 const COUNT_OFFSET: u64 = 8 + 4 + 4 + 4 + 32;
 const HEADER_LEN: usize = COUNT_OFFSET as usize + 8;
@@ -314,7 +318,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn u16_of(v: usize, what: &str) -> Result<[u8; 2]> {
+pub(crate) fn u16_of(v: usize, what: &str) -> Result<[u8; 2]> {
     let v = u16::try_from(v).with_context(|| format!("{what} {v} does not fit in 16 bits"))?;
     Ok(v.to_le_bytes())
 }
@@ -347,7 +351,10 @@ fn encode_record(ex: &CachedExample, out: &mut Vec<u8>) -> Result<()> {
     out.push(u8::try_from(l.where_count).context("condition count")?);
     for i in 0..l.where_count {
         out.extend_from_slice(&u16_of(l.where_cols[i], "column")?);
-        out.push(u8::try_from(l.ops[i]).context("operator")?);
+        out.push(match l.ops[i] {
+            Some(op) => u8::try_from(op).context("operator")?,
+            None => u8::MAX,
+        });
         let (has, (s, e)) = match l.value_spans[i] {
             Some(span) => (1, span),
             None => (0, (0, 0)),
@@ -362,11 +369,11 @@ fn encode_record(ex: &CachedExample, out: &mut Vec<u8>) -> Result<()> {
         out.extend_from_slice(&m.col.to_le_bytes());
         out.push(m.kinds);
     }
-    Ok(())
+    crate::cache_family::encode(&l.family, out)
 }
 
 /// A cursor over a record's payload; running past the end is an error, not a panic.
-struct Payload<'a> {
+pub(crate) struct Payload<'a> {
     bytes: &'a [u8],
 }
 
@@ -377,10 +384,10 @@ impl Payload<'_> {
         self.bytes = rest;
         Ok(head.try_into().unwrap())
     }
-    fn u8(&mut self) -> Result<usize> {
+    pub(crate) fn u8(&mut self) -> Result<usize> {
         Ok(self.take::<1>()?[0] as usize)
     }
-    fn u16(&mut self) -> Result<usize> {
+    pub(crate) fn u16(&mut self) -> Result<usize> {
         Ok(u16::from_le_bytes(self.take()?) as usize)
     }
     fn range(&mut self) -> Result<Range<usize>> {
@@ -413,7 +420,7 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
     let (mut where_cols, mut ops, mut value_spans) = (vec![], vec![], vec![]);
     for _ in 0..where_count {
         where_cols.push(p.u16()?);
-        ops.push(p.u8()?);
+        ops.push(Some(p.u8()?).filter(|&op| op != usize::from(u8::MAX)));
         let has = p.u8()?;
         let span = (p.u16()?, p.u16()?);
         value_spans.push(match has {
@@ -432,6 +439,7 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let family = crate::cache_family::decode(&mut p)?;
     ensure!(p.bytes.is_empty(), "{} unread bytes", p.bytes.len());
     let all_kinds = TOKEN_KINDS.iter().fold(0, |a, &k| a | k);
     ensure!(
@@ -443,15 +451,27 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
         "content match out of range"
     );
     let q_len = question_tokens.len();
-    ensure!(agg < AGG_NAMES.len(), "aggregation {agg} out of range");
+    ensure!(agg < ITEM_AGGS.len(), "aggregation {agg} out of range");
     ensure!(
-        ops.iter().all(|&op| op < CondOp::ALL.len()),
+        ops.iter().flatten().all(|&op| op < N_OPS),
         "operator out of range"
     );
     ensure!(
-        sel < n_headers && where_cols.iter().all(|&c| c < n_headers),
+        sel < n_headers
+            && where_cols.iter().all(|&c| c < n_headers)
+            && family.columns().all(|c| c < n_headers),
         "column label out of range"
     );
+    ensure!(
+        family.items.iter().all(|&(_, a)| a < ITEM_AGGS.len()),
+        "item aggregation out of range"
+    );
+    let having_ok = family.having.as_ref().is_none_or(|h| {
+        h.key < KEY_CLASSES.len() && h.op < 6 && h.span.is_none_or(|(s, e)| s <= e && e < q_len)
+    });
+    ensure!(having_ok, "having label out of range");
+    let limit_ok = !matches!(family.limit, LimitLabel::At(piece) if piece >= q_len);
+    ensure!(limit_ok, "limit piece out of range");
     ensure!(
         value_spans
             .iter()
@@ -472,6 +492,7 @@ fn decode_record(bytes: &[u8], vocab_size: u32) -> Result<CachedExample> {
             where_cols,
             ops,
             value_spans,
+            family,
         },
     })
 }

@@ -5,6 +5,7 @@ use crate::labels::{LabelError, SlotLabels, ValueCoverage};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use sqlcoder_data::types::FamilyQuery;
 use sqlcoder_data::{Example, Table};
 use sqlcoder_model::content::TableContent;
 use sqlcoder_model::input::{InputBuilder, InputError, TokenizedHeaders};
@@ -71,11 +72,51 @@ enum SkipError {
     Label(LabelError),
 }
 
+/// What the cache needs of a training question: its table, its words and its gold query.
+pub trait TrainQuestion: Sync {
+    fn table_id(&self) -> &str;
+    fn question(&self) -> &str;
+    /// The gold in the query family (a WikiSQL query widens losslessly).
+    fn gold(&self) -> FamilyQuery;
+}
+
+impl TrainQuestion for Example {
+    fn table_id(&self) -> &str {
+        &self.table_id
+    }
+    fn question(&self) -> &str {
+        &self.question
+    }
+    fn gold(&self) -> FamilyQuery {
+        FamilyQuery::from(&self.query)
+    }
+}
+
+/// A generated question outside WikiSQL's sketch (`data augment`'s family lines).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FamilyQuestion {
+    pub table_id: String,
+    pub question: String,
+    pub query: FamilyQuery,
+}
+
+impl TrainQuestion for FamilyQuestion {
+    fn table_id(&self) -> &str {
+        &self.table_id
+    }
+    fn question(&self) -> &str {
+        &self.question
+    }
+    fn gold(&self) -> FamilyQuery {
+        self.query.clone()
+    }
+}
+
 /// Encodes and labels `examples` against their `tables` in parallel, in input order, showing a
 /// progress bar when `show_progress`. Examples that cannot be encoded are counted in the stats;
 /// the only error is a vocabulary too large for the cache's 16-bit ids.
-pub fn build_cache(
-    examples: &[Example],
+pub fn build_cache<Q: TrainQuestion>(
+    examples: &[Q],
     tables: &BTreeMap<String, Table>,
     builder: &InputBuilder,
     show_progress: bool,
@@ -83,7 +124,7 @@ pub fn build_cache(
     // Refuses a vocabulary whose ids would not fit the cache's u16.
     CacheHeader::for_builder(builder)?;
     // Each table's headers are tokenized, and its content indexed, once for all its questions.
-    let mut used: Vec<&str> = examples.iter().map(|e| e.table_id.as_str()).collect();
+    let mut used: Vec<&str> = examples.iter().map(|e| e.table_id()).collect();
     used.sort_unstable();
     used.dedup();
     let prepared: HashMap<&str, PreparedTable> = used
@@ -115,7 +156,7 @@ pub fn build_cache(
         .par_iter()
         .enumerate()
         .map(|(index, ex)| {
-            let result = cache_one(index, ex, prepared.get(ex.table_id.as_str()), builder);
+            let result = cache_one(index, ex, prepared.get(ex.table_id()), builder);
             progress.inc(1);
             result
         })
@@ -148,20 +189,21 @@ pub fn build_cache(
 /// A table's tokenized headers (or why they cannot be) and its indexed content.
 type PreparedTable = (Result<TokenizedHeaders, InputError>, TableContent);
 
-fn cache_one(
+fn cache_one<Q: TrainQuestion>(
     index: usize,
-    ex: &Example,
+    ex: &Q,
     table: Option<&PreparedTable>,
     builder: &InputBuilder,
 ) -> Result<(CachedExample, ValueCoverage, bool), SkipError> {
     let (headers, content) = table.ok_or(SkipError::UnknownTable)?;
     let headers = headers.as_ref().map_err(|e| SkipError::Input(e.clone()))?;
     let input = builder
-        .encode_with_table(&ex.question, headers, content)
+        .encode_with_table(ex.question(), headers, content)
         .map_err(SkipError::Input)?;
-    let labels = SlotLabels::from_example(ex, &input).map_err(SkipError::Label)?;
+    let gold = ex.gold();
+    let labels = SlotLabels::from_family(ex.question(), &gold, &input).map_err(SkipError::Label)?;
     let mut coverage = ValueCoverage::default();
-    coverage.add(ex, &input, &labels);
+    coverage.add(ex.question(), &gold, &input, &labels);
     let cached = CachedExample {
         example_index: index as u32,
         // Ids are below the vocabulary size, checked to fit u16 when the cache header is made.
@@ -175,9 +217,9 @@ fn cache_one(
 }
 
 /// Builds the cache for `examples` and writes it to `path` (atomically).
-pub fn build_cache_file(
+pub fn build_cache_file<Q: TrainQuestion>(
     path: &Path,
-    examples: &[Example],
+    examples: &[Q],
     tables: &BTreeMap<String, Table>,
     builder: &InputBuilder,
     show_progress: bool,

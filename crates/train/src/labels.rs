@@ -1,4 +1,4 @@
-//! Training targets for the six SQLova slot heads, from a gold query and its encoded input.
+//! Training targets for the slot heads, from a gold query and its encoded input.
 //!
 //! Value spans are QUESTION-RELATIVE token indices, inclusive: `(0, 0)` is the first question
 //! token, i.e. position `input.question_tokens.start` of `input_ids`, and
@@ -6,9 +6,11 @@
 //! A value that cannot be found in the question gets `None`: its span loss is masked out while the
 //! condition's column and operator are still trained.
 
-use crate::value_span::find_value;
+use crate::family_labels::{predicate_span, FamilyLabels};
 use rayon::prelude::*;
+use sqlcoder_data::types::{FamilyQuery, Predicate};
 use sqlcoder_data::{Example, Table};
+use sqlcoder_model::family_classes::op_class;
 use sqlcoder_model::input::{EncodedInput, InputBuilder};
 use std::collections::BTreeMap;
 
@@ -16,15 +18,19 @@ use std::collections::BTreeMap;
 /// `value_spans[i]` describe condition `i`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotLabels {
+    /// The first selected column (0 when only `COUNT(*)` is selected: see `family.items`).
     pub sel: usize,
-    /// Index into `AGG_NAMES`.
+    /// Index into `AGG_NAMES` (or `COUNT(DISTINCT)`, [`sqlcoder_model::family_classes::ITEM_AGGS`]).
     pub agg: usize,
     pub where_count: usize,
     pub where_cols: Vec<usize>,
-    /// Index into `OP_NAMES`, per condition.
-    pub ops: Vec<usize>,
+    /// Index into [`sqlcoder_model::family_classes::OP_CLASSES`] (the sketch's `OP_NAMES` first),
+    /// per condition; `None` for an operator no class writes.
+    pub ops: Vec<Option<usize>>,
     /// Question-relative token span (inclusive) of each condition's value, `None` if not found.
     pub value_spans: Vec<Option<(usize, usize)>>,
+    /// The clauses beyond the sketch ("none" for a WikiSQL question).
+    pub family: FamilyLabels,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,32 +42,36 @@ pub enum LabelError {
 impl SlotLabels {
     /// Labels `example`, whose question and table headers were encoded into `input`.
     pub fn from_example(example: &Example, input: &EncodedInput) -> Result<Self, LabelError> {
+        Self::from_family(&example.question, &FamilyQuery::from(&example.query), input)
+    }
+
+    /// Labels `query` asked as `question`, encoded into `input` with its table's headers.
+    pub fn from_family(
+        question: &str,
+        query: &FamilyQuery,
+        input: &EncodedInput,
+    ) -> Result<Self, LabelError> {
         let columns = input.header_spans.len();
-        let check = |col: usize| {
-            if col < columns {
-                Ok(col)
-            } else {
-                Err(LabelError::ColumnOutOfRange { col, columns })
+        let family = FamilyLabels::new(question, &input.question_offsets, query);
+        let named = family.columns().chain(query.conds.iter().map(|c| c.col));
+        for col in named {
+            if col >= columns {
+                return Err(LabelError::ColumnOutOfRange { col, columns });
             }
-        };
-        let query = &example.query;
+        }
+        let (sel, agg) = family.items.first().copied().unwrap_or((0, 0));
         let conds = &query.conds;
         Ok(SlotLabels {
-            sel: check(query.sel)?,
-            agg: query.agg.index(),
+            sel,
+            agg,
             where_count: conds.len(),
-            where_cols: conds
-                .iter()
-                .map(|c| check(c.col))
-                .collect::<Result<_, _>>()?,
-            ops: conds.iter().map(|c| c.op.index()).collect(),
+            where_cols: conds.iter().map(|c| c.col).collect(),
+            ops: conds.iter().map(|c| op_class(&c.pred)).collect(),
             value_spans: conds
                 .iter()
-                .map(|c| {
-                    find_value(&example.question, &input.question_offsets, &c.value)
-                        .map(|m| m.tokens)
-                })
+                .map(|c| predicate_span(question, &input.question_offsets, &c.pred))
                 .collect(),
+            family,
         })
     }
 }
@@ -78,13 +88,24 @@ pub struct ValueCoverage {
 }
 
 impl ValueCoverage {
-    pub fn add(&mut self, example: &Example, input: &EncodedInput, labels: &SlotLabels) {
-        for (cond, span) in example.query.conds.iter().zip(&labels.value_spans) {
+    /// Counts `query`'s condition values, asked as `question` and labelled `labels`. A
+    /// BETWEEN's span holds both bounds and a LIKE's its text: those count as found, never exact.
+    pub fn add(
+        &mut self,
+        question: &str,
+        query: &FamilyQuery,
+        input: &EncodedInput,
+        labels: &SlotLabels,
+    ) {
+        for (cond, span) in query.conds.iter().zip(&labels.value_spans) {
             self.conditions += 1;
             let Some((start, end)) = *span else { continue };
             self.found += 1;
-            let text = input.span_to_question_text(&example.question, start, end);
-            if text.map(str::to_lowercase) == Some(cond.value.python_str().to_lowercase()) {
+            let Predicate::Compare(_, value) = &cond.pred else {
+                continue;
+            };
+            let text = input.span_to_question_text(question, start, end);
+            if text.map(str::to_lowercase) == Some(value.python_str().to_lowercase()) {
                 self.exact_text += 1;
             }
         }
@@ -126,7 +147,7 @@ pub fn value_coverage(
             let input = builder.encode(&ex.question, &table.header).ok()?;
             let labels = SlotLabels::from_example(ex, &input).ok()?;
             let mut cov = ValueCoverage::default();
-            cov.add(ex, &input, &labels);
+            cov.add(&ex.question, &FamilyQuery::from(&ex.query), &input, &labels);
             Some(cov)
         })
         .reduce(ValueCoverage::default, ValueCoverage::merge)

@@ -3,10 +3,13 @@
 
 pub mod cache;
 pub mod cache_build;
+mod cache_family;
 pub mod checkpoint;
 pub mod config;
+pub mod family_labels;
 pub mod labels;
 pub mod loss;
+pub mod loss_family;
 pub mod metrics;
 pub mod plot;
 pub mod run;

@@ -2,7 +2,7 @@
 //! for a [`Trainer`].
 
 use super::cache::{self, CachedExample};
-use super::cache_build;
+use super::cache_build::{self, FamilyQuestion};
 use super::config::TrainConfig;
 use super::trainer::{TrainSummary, Trainer};
 use super::val::ValSet;
@@ -11,17 +11,27 @@ use burn::backend::{Autodiff, NdArray};
 use burn::tensor::backend::AutodiffBackend;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use sqlcoder_augment::ReadLine;
+use sqlcoder_data::types::{FamilyQuery, Table};
 use sqlcoder_data::{self as data, dataset_path, Split};
 use sqlcoder_model::backend::{BackendKind, GpuOptions};
+use sqlcoder_model::heads::HeadOptions;
 use sqlcoder_model::input::InputBuilder;
 use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
 use sqlcoder_model::trainable::apply_mode;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The tokenized cache of the challenge-format file `source` (the train split, or extra training
 /// questions), built first if it is missing, or rebuilt when it was made by another cache format
-/// or tokenizer, or is older than `source`.
-pub fn ensure_cache(source: &Path, path: PathBuf, builder: &InputBuilder) -> Result<PathBuf> {
+/// or tokenizer, or is older than `source`. With `family`, `source` is read as `data augment`
+/// writes it and its lines outside the sketch are kept too; without, they are left out.
+pub fn ensure_cache(
+    source: &Path,
+    path: PathBuf,
+    builder: &InputBuilder,
+    family: bool,
+) -> Result<PathBuf> {
     let newer_source = || -> Result<bool> {
         let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified());
         Ok(match (modified(source), modified(&path)) {
@@ -44,11 +54,52 @@ pub fn ensure_cache(source: &Path, path: PathBuf, builder: &InputBuilder) -> Res
     } else {
         eprintln!("building the training cache {} (once)", path.display());
     }
-    let ds = data::challenge::read_file(source, Split::Train)?;
     std::fs::create_dir_all(path.parent().unwrap())?;
-    let stats = cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?;
+    let stats = if family {
+        let (questions, tables) = read_generated(source)?;
+        cache_build::build_cache_file(&path, &questions, &tables, builder, true)?
+    } else {
+        let ds = data::challenge::read_file(source, Split::Train)?;
+        cache_build::build_cache_file(&path, &ds.examples, &ds.tables, builder, true)?
+    };
     eprintln!("{stats:?}");
     Ok(path)
+}
+
+/// Every question of a file `data augment` wrote (its format is in `sqlcoder_augment`'s docs),
+/// with the tables they ask about; a line that cannot be read is an error naming it.
+fn read_generated(source: &Path) -> Result<(Vec<FamilyQuestion>, BTreeMap<String, Table>)> {
+    let text =
+        std::fs::read_to_string(source).with_context(|| format!("reading {}", source.display()))?;
+    let mut questions = Vec::new();
+    let mut tables = BTreeMap::new();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let read = sqlcoder_augment::read_line(line)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {e}", source.display(), n + 1))?;
+        let (question, table, query) = match read {
+            ReadLine::Sketch {
+                question,
+                table,
+                query,
+            } => (question, table, FamilyQuery::from(&query)),
+            ReadLine::Family {
+                question,
+                table,
+                query,
+            } => (question, table, query),
+        };
+        questions.push(FamilyQuestion {
+            table_id: table.id.clone(),
+            question,
+            query,
+        });
+        tables.entry(table.id.clone()).or_insert(table);
+    }
+    Ok((questions, tables))
 }
 
 /// `sqlcoder train`: data from `config.data_dir`, encoder from `config.encoder_dir`; `gpu`
@@ -72,7 +123,7 @@ pub fn run(
         })?
         .with_spoken_headers(config.model.spoken_headers);
     let train_file = dataset_path(&config.data_dir, Split::Train);
-    let cache_path = ensure_cache(&train_file, config.cache_path(), &builder)?;
+    let cache_path = ensure_cache(&train_file, config.cache_path(), &builder, false)?;
     let (header, mut train) = cache::read_cache(&cache_path)?;
     header.check_matches(&builder)?;
     if let Some(n) = config.train_limit {
@@ -85,7 +136,13 @@ pub fn run(
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("extra");
-        let path = ensure_cache(extra, config.cache_file(&format!("extra-{stem}")), &builder)?;
+        // A model with the family heads learns the lines outside the sketch too.
+        let family = config.model.heads.family;
+        let name = match family {
+            true => format!("extra-{stem}-family"),
+            false => format!("extra-{stem}"),
+        };
+        let path = ensure_cache(extra, config.cache_file(&name), &builder, family)?;
         let (header, examples) = cache::read_cache(&path)?;
         header.check_matches(&builder)?;
         eprintln!(
@@ -116,9 +173,16 @@ fn train_on<B: AutodiffBackend>(
         Some(dir) => {
             let (model, spec) = SlotModel::<B>::load_artifact(dir, &config.encoder_dir, &device)
                 .with_context(|| format!("loading the initial model {}", dir.display()))?;
-            // How headers are read may change (the model adapts to it); the weights' layout may not.
+            // How headers are read may change (the model adapts to it); the weights' layout may
+            // not, except that an in-sketch model may grow the family heads (fresh, the rest kept).
+            let wanted = &config.model;
+            let grows_family = !spec.heads.family && wanted.heads.family;
             let same_layout = ModelSpec {
-                spoken_headers: config.model.spoken_headers,
+                spoken_headers: wanted.spoken_headers,
+                heads: HeadOptions {
+                    family: wanted.heads.family,
+                    ..spec.heads.clone()
+                },
                 ..spec.clone()
             };
             anyhow::ensure!(
@@ -128,6 +192,12 @@ fn train_on<B: AutodiffBackend>(
                 config.model
             );
             eprintln!("continuing from {}", dir.display());
+            let model = if grows_family {
+                eprintln!("adding the family heads (fresh) to it");
+                model.with_family_heads(&device)
+            } else {
+                model
+            };
             // Loading sets weights but not which of them train: the mode decides that.
             apply_mode(model, spec.mode)
         }

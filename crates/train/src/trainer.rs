@@ -1,7 +1,8 @@
 //! The training loop: length-bucketed batches from the tokenized cache, AdamW with separate
 //! learning rates for the encoder's trainable weights and the heads, warmup + linear decay,
-//! per-epoch validation (greedy decoding, official LF/EX), best-model artifact, resumable
-//! checkpoints, metrics as JSON lines and an SVG plot.
+//! per-epoch validation (greedy decoding, official LF/EX), best-model artifact (and the last
+//! model of a run paused by `max_steps`), resumable checkpoints, metrics as JSON lines and an
+//! SVG plot.
 //!
 //! [`Trainer`] holds the model, both optimizers and where training stands; [`Trainer::step`]
 //! takes one optimizer step and [`Trainer::end_epoch`] validates, keeps the best model and
@@ -375,8 +376,13 @@ impl<B: AutodiffBackend> Trainer<B> {
             }
             bar.finish_and_clear();
             if self.state.batch_in_epoch < batches.len() {
-                // Paused by max_steps inside an epoch: leave a checkpoint to resume from.
+                // Paused by max_steps inside an epoch: leave a checkpoint to resume from, and
+                // the model as it stands as `last/` (not validated), to try it meanwhile.
                 self.checkpoint()?;
+                let notes = serde_json::json!({"run": c.name, "epoch": self.state.epoch + 1,
+                    "step": self.state.step, "paused": true});
+                let last = c.run_dir().join("last");
+                (self.model().valid()).save_artifact(&last, &c.model, notes)?;
                 break;
             }
             self.end_epoch(val)?;
