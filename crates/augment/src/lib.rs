@@ -62,6 +62,7 @@
 //! ([`own_tables`]); one id always carries the same table.
 
 pub mod family;
+pub mod framing;
 pub mod kind;
 pub mod line;
 pub mod own_tables;

@@ -179,9 +179,11 @@ pub fn capitalised(question: String, rng: &mut StdRng) -> String {
     }
 }
 
-/// A question as people type it: sometimes all lowercase, sometimes without its closing mark,
-/// mostly capitalised.
+/// A template's question as people type it: put one of the ways people ask it
+/// ([`crate::framing`]), sometimes all lowercase, sometimes without its closing mark, mostly
+/// capitalised.
 pub fn finished(question: String, rng: &mut StdRng) -> String {
+    let question = crate::framing::framed(&question, rng);
     let question = if rng.random_bool(0.15) {
         question.trim_end_matches(['?', '.']).to_string()
     } else {

@@ -18,6 +18,12 @@ const COUNT: &[&str] = &[
     "{g} and number of {n}",
     "count of {n} by {g}",
     "How many {n} per {g}?",
+    "number of {n} broken down by {g}",
+    "For every {g}, count the {n}.",
+    "Give me a count of the {n} in each {g}.",
+    "How many {n} fall under each {g}?",
+    "Break the {n} down by {g} and count them.",
+    "What is the number of {n} for every {g}?",
 ];
 const SUM: &[&str] = &[
     "What is the total {c} for each {g}?",
@@ -26,6 +32,11 @@ const SUM: &[&str] = &[
     "Sum the {c} by {g}.",
     "What is the combined {c} of each {g}?",
     "Show the total {c} per {g}.",
+    "total {c} broken down by {g}",
+    "For every {g}, add up the {c}.",
+    "What do the {n} of each {g} add up to in {c}?",
+    "the sum of the {c} of the {n} in each {g}",
+    "What is the total {c} of the {n} in each {g}?",
 ];
 const AVG: &[&str] = &[
     "What is the average {c} for each {g}?",
@@ -34,6 +45,11 @@ const AVG: &[&str] = &[
     "mean {c} by {g}",
     "What's the average {c} in each {g}?",
     "Show the average {c} by {g}.",
+    "average {c} broken down by {g}",
+    "What is the average {c} of the {n} in each {g}?",
+    "For every {g}, what's the average {c}?",
+    "the mean {c} of the {n} grouped by {g}",
+    "Work out the average {c} for each {g}.",
 ];
 const MAX: &[&str] = &[
     "What is the highest {c} for each {g}?",
@@ -41,12 +57,18 @@ const MAX: &[&str] = &[
     "For each {g}, what is the largest {c}?",
     "Show the top {c} in each {g}.",
     "max {c} by {g}",
+    "highest {c} broken down by {g}",
+    "What is the highest {c} among the {n} of each {g}?",
+    "For every {g}, show the largest {c}.",
 ];
 const MIN: &[&str] = &[
     "What is the lowest {c} for each {g}?",
     "minimum {c} per {g}",
     "For each {g}, what is the smallest {c}?",
     "min {c} by {g}",
+    "lowest {c} broken down by {g}",
+    "What is the smallest {c} among the {n} of each {g}?",
+    "For every {g}, show the lowest {c}.",
 ];
 
 pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {

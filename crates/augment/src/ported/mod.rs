@@ -1,6 +1,8 @@
 //! generate.py's kinds, ported with the same logic: questions WikiSQL rarely asks (whole-column
 //! answers, everyday counts), and variations of its own questions (quoted values, split name
-//! columns, headers written as code). Their queries are inside WikiSQL's sketch.
+//! columns, headers written as code). Their queries are inside WikiSQL's sketch. The templated
+//! questions (`whole`, `count`) are framed as the family's are ([`crate::framing`]), which
+//! generate.py did not do; the rewritten WikiSQL questions keep their own words.
 
 pub mod count;
 pub mod headers;
@@ -27,8 +29,10 @@ fn noun_for(p: &Profile, rng: &mut StdRng) -> String {
     first.unwrap_or_else(|| pick(rng, &ROW_NOUNS).to_string())
 }
 
-/// A sketch question as a draft, capitalised as generate.py's `example()` does.
+/// A sketch question as a draft: put one of the ways people ask it ([`crate::framing`]), then
+/// capitalised as generate.py's `example()` does.
 fn sketch(question: String, query: Query, rng: &mut StdRng) -> Draft {
+    let question = crate::framing::framed(&question, rng);
     Draft {
         question: capitalised(question, rng),
         query: FamilyQuery::from(&query),
