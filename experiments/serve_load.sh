@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load on `sqlcoder serve` (README's serve paragraph): the shipped model on data/sample, loopback.
+# Load on `sqlcoder serve` (docs/serve.md, Load): the shipped model on data/sample, loopback.
 # 1, 8 and 16 clients x ASKS asks of the sample's val questions (errors, p50/p95/max, requests/s),
 # then 48 concurrent uploads of a 2 MB CSV and the server's peak RSS (VmHWM). Writes
 # experiments/results/serve_load${TAG}.json and .txt (with the load average: the machine is shared).

@@ -18,7 +18,7 @@ pub fn run(args: &AskArgs) -> Result<()> {
     if question.trim().is_empty() {
         anyhow::bail!(
             "empty question: type a question about table {}",
-            session.table.as_deref().unwrap_or("of the CSV file")
+            session.table.as_deref().unwrap_or("of the file")
         );
     }
     // Check the cheap things (database, table) before loading the model.

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use sqlcoder_data::csv::{parse_csv, TableLimits};
 #[cfg(test)]
 use sqlcoder_data::types::{FamilyQuery, Query};
+use sqlcoder_data::xlsx::{table_from_xlsx_bytes, WorkbookLimits};
 use sqlcoder_data::{self as data, Split, Table};
 use sqlcoder_eval::predictions::query_to_json;
 use sqlcoder_infer::{Answer, AnswerOptions, Answerer};
@@ -104,7 +105,7 @@ pub struct SessionArgs {
     /// WikiSQL table id (e.g. 1-10015132-11; the first one for `repl`), or the table's name with
     /// --sqlite or --postgres (`name` or `schema.name`). WikiSQL ids need its tables: data/ or
     /// data/sample of a checkout (run there), or --db / --data; elsewhere pass --csv or --db.
-    #[arg(long, required_unless_present = "csv", conflicts_with = "csv")]
+    #[arg(long, required_unless_present_any = ["csv", "xlsx"], conflicts_with_all = ["csv", "xlsx"])]
     pub table: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
@@ -125,18 +126,26 @@ pub struct DbArgs {
     #[arg(long)]
     pub db: Option<PathBuf>,
     /// Prepared data folder [default: data, or data/sample when data/ is not prepared; both
-    /// exist only in a checkout: from another folder, pass --csv, --sqlite, --postgres or --db].
+    /// exist only in a checkout: from another folder, pass --csv, --xlsx, --sqlite, --postgres or
+    /// --db].
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Your own table: a CSV file with a header row (instead of a WikiSQL table).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "sqlite"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "sqlite", "xlsx"])]
     pub csv: Option<PathBuf>,
+    /// Your own table: a sheet of an Excel workbook (.xlsx; not .xls, .xlsb or .ods, which Excel
+    /// or LibreOffice can save as .xlsx). Its header row is the first with more than one cell.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["db", "sqlite"])]
+    pub xlsx: Option<PathBuf>,
+    /// The sheet of --xlsx to read [default: the first visible one].
+    #[arg(long, value_name = "NAME", requires = "xlsx")]
+    pub sheet: Option<String>,
     /// Your own table in any SQLite database (opened read-only); name it with --table NAME.
     #[arg(long, value_name = "FILE", conflicts_with = "db")]
     pub sqlite: Option<PathBuf>,
     /// Your own table or view in PostgreSQL: a libpq connection string or postgres:// URL
     /// (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE fill what it omits); name it with --table.
-    #[arg(long, value_name = "CONN", conflicts_with_all = ["db", "csv", "sqlite"])]
+    #[arg(long, value_name = "CONN", conflicts_with_all = ["db", "csv", "xlsx", "sqlite"])]
     pub postgres: Option<String>,
     /// Longest one query on the database may run, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 2000)]
@@ -149,6 +158,8 @@ pub struct DbArgs {
 
 /// Largest CSV file read (the row, column and cell limits apply too).
 pub const MAX_CSV_BYTES: u64 = 64 << 20;
+/// Largest workbook file read (what it unzips to has its own cap, in [`WorkbookLimits`]).
+pub const MAX_XLSX_BYTES: u64 = 64 << 20;
 
 impl DbArgs {
     /// The database file: `--db`, else the split's database in `--data`; with no `--data` and an
@@ -169,7 +180,8 @@ impl DbArgs {
         if !sample.is_file() {
             bail!(
                 "no tables to ask about: neither {} nor the sample {} is here (they come with a \
-                 checkout); pass --csv FILE (or --sqlite FILE, --postgres CONN, --db FILE)",
+                 checkout); pass --csv FILE (or --xlsx FILE, --sqlite FILE, --postgres CONN, \
+                 --db FILE)",
                 prepared.display(),
                 sample.display()
             );
@@ -199,19 +211,32 @@ impl DbArgs {
         Ok(exec.with_limits(self.query_limits()))
     }
 
-    /// The user's own table (`--csv`, or `--sqlite` with `table` naming it) in an in-memory
-    /// database, or `None` when the tables come from a prepared database.
+    /// The user's own table (`--csv`, `--xlsx`, or `--sqlite` with `table` naming it) in an
+    /// in-memory database, or `None` when the tables come from a prepared database.
     pub fn own_table(&self, table: Option<&str>) -> Result<Option<(MemoryDb, Table)>> {
+        // Checked here too: clap's `requires` on --sheet lets it pass without --xlsx.
+        if self.sheet.is_some() && self.xlsx.is_none() {
+            bail!("--sheet NAME picks a sheet of --xlsx FILE, which is not given");
+        }
         let limits = TableLimits::default();
         let t = if let Some(csv) = &self.csv {
             load_csv(csv, &limits)?
+        } else if let Some(xlsx) = &self.xlsx {
+            let limits = WorkbookLimits {
+                table: limits,
+                ..Default::default()
+            };
+            load_xlsx(xlsx, self.sheet.as_deref(), &limits)?
         } else if let Some(db) = &self.sqlite {
             let name = table.context("--sqlite needs --table NAME: the table to ask about")?;
             read_sqlite_table(db, name, &limits, self.query_limits())?
         } else {
             return Ok(None);
         };
-        let label = self.csv.as_ref().or(self.sqlite.as_ref()).expect("set");
+        let label = [&self.csv, &self.xlsx, &self.sqlite]
+            .into_iter()
+            .find_map(Option::as_ref)
+            .expect("set");
         Ok(Some((MemoryDb::build(&[&t], label)?, t)))
     }
 
@@ -228,7 +253,8 @@ impl DbArgs {
             return Ok((exec, t));
         }
         let exec = self.open()?;
-        let id = table.context("--table ID is required (or --csv FILE, or --sqlite FILE)")?;
+        let id = table
+            .context("--table ID is required (or --csv FILE, --xlsx FILE, or --sqlite FILE)")?;
         let t = find_table(&exec, id)?;
         Ok((exec, t))
     }
@@ -236,27 +262,54 @@ impl DbArgs {
 
 /// A CSV file as a table whose id is the file's stem.
 pub fn load_csv(path: &Path, limits: &TableLimits) -> Result<Table> {
+    let bytes = read_capped(path, MAX_CSV_BYTES)?;
+    parse_csv(
+        &id_of(path, "csv"),
+        &path.display().to_string(),
+        &bytes,
+        limits,
+    )
+}
+
+/// A sheet of an .xlsx workbook (`sheet`, else the first visible one) as a table whose id is
+/// the file's stem; what the reader did (title rows skipped, error cells emptied) is said on
+/// stderr.
+pub fn load_xlsx(path: &Path, sheet: Option<&str>, limits: &WorkbookLimits) -> Result<Table> {
+    let bytes = read_capped(path, MAX_XLSX_BYTES)?;
+    let source = path.display().to_string();
+    let read = table_from_xlsx_bytes(&id_of(path, "xlsx"), &source, &bytes, sheet, limits)?;
+    for note in &read.notes {
+        eprintln!("note: {}: {}", terminal_safe(&source), terminal_safe(note));
+    }
+    Ok(read.table)
+}
+
+/// The bytes of the file `path`, an error when it is over `max_bytes`.
+fn read_capped(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
-    if size > MAX_CSV_BYTES {
+    if size > max_bytes {
         bail!(
-            "{}: {size} bytes, over the {MAX_CSV_BYTES} accepted",
+            "{}: {size} bytes, over the {max_bytes} accepted",
             path.display()
         );
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A table id from a file name: its stem's first 64 characters, else `fallback`.
+fn id_of(path: &Path, fallback: &str) -> String {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let id: String = stem.chars().take(64).collect();
-    let id = if id.trim().is_empty() {
-        "csv".to_string()
+    if id.trim().is_empty() {
+        fallback.to_string()
     } else {
         id
-    };
-    parse_csv(&id, &path.display().to_string(), &bytes, limits)
+    }
 }
 
 /// Longest table id accepted (WikiSQL's are under 20 characters); checked before any search, so

@@ -1,40 +1,31 @@
 //! The app behind `serve`: routes, the model on a bounded pool of worker threads, the served
-//! database, and tables uploaded as CSV.
+//! database, and uploaded tables ([`upload`]).
 
 use super::metrics::Metrics;
 use super::reply::{bounded, Reply};
-use super::uploads::{loggable, new_id, Found, Refused, Removed, Upload, UploadLimits, Uploads};
+use super::uploads::{loggable, Found, Removed, UploadLimits, Uploads};
 use crate::session::{answer_json, check_id, closest_ids};
 use anyhow::Result;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sqlcoder_data::csv::{parse_csv, TableLimits};
 use sqlcoder_data::Table;
 use sqlcoder_infer::Answerer;
 use sqlcoder_model::input::InputError;
 use sqlcoder_sql::own::MemoryDb;
 use sqlcoder_sql::{Executor, QueryLimits};
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub mod upload;
 
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("app.js");
 const STYLE: &str = include_str!("app.css");
 /// Largest `/api/ask` body (a question and a table id are far smaller).
 const MAX_ASK_BODY: usize = 64 * 1024;
-/// Largest `/api/csv` body (the CSV text inside JSON).
-pub const MAX_CSV_BODY: usize = 2 << 20;
-/// Bounds on an uploaded table.
-const UPLOAD_TABLE_LIMITS: TableLimits = TableLimits {
-    max_rows: 20_000,
-    max_columns: 64,
-    max_cell_chars: 1_000,
-};
 /// Rows a table preview returns.
 const PREVIEW_ROWS: usize = 10;
 
@@ -89,20 +80,35 @@ pub struct WebApp {
     ids: Vec<String>,
     tables: Mutex<HashMap<String, Arc<Table>>>,
     uploads: Uploads,
-    /// Permits to run on a worker thread: model answers, CSV parsing and database builds, table
-    /// reads. Taken before the blocking work starts, so at most `workers` run at once.
+    /// Permits to run on a worker thread: model answers, upload parsing and database builds,
+    /// table reads. Taken before the blocking work starts, so at most `workers` run at once.
     workers: Arc<Semaphore>,
+    /// Taken by an upload before its worker permit: uploads use at most `workers - 1` workers
+    /// (and at most [`upload::MAX_PARSES`]), so that asks always have one (with two or more).
+    upload_workers: Arc<Semaphore>,
     n_workers: usize,
     metrics: Metrics,
 }
 
-/// The body of `POST /api/csv`.
-#[derive(Deserialize)]
-struct CsvUpload<'a> {
-    #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    text: Cow<'a, str>,
+/// What a request's body is, once its head names the route.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BodyKind {
+    /// JSON (`Content-Type: application/json`), read whole; none for `GET`.
+    Json,
+    /// A file, read as it arrives ([`super::intake`]).
+    File,
+}
+
+/// How a request is admitted before its body is read.
+#[derive(Clone, Copy, Debug)]
+pub struct Admission {
+    /// The largest body accepted.
+    pub max_body: usize,
+    pub body: BodyKind,
+    /// Whether it is an upload: it counts against the server's upload budget
+    /// ([`super::Limits::max_uploads`]), and its body is read as it arrives, by
+    /// [`WebApp::upload`].
+    pub upload: bool,
 }
 
 /// The body of `POST /api/ask`.
@@ -153,6 +159,7 @@ impl WebApp {
         let exec = db.open()?.with_limits(limits);
         let ids = exec.table_ids()?;
         let workers = workers.max(1);
+        let upload_workers = (workers - 1).clamp(1, upload::MAX_PARSES);
         Ok(Self {
             answerer,
             pool: ExecutorPool {
@@ -164,6 +171,7 @@ impl WebApp {
             tables: Mutex::new(HashMap::new()),
             uploads: Uploads::new(UploadLimits::default()),
             workers: Arc::new(Semaphore::new(workers)),
+            upload_workers: Arc::new(Semaphore::new(upload_workers)),
             n_workers: workers,
             metrics: Metrics::default(),
         })
@@ -189,9 +197,9 @@ impl WebApp {
         &self.metrics
     }
 
-    /// The largest body accepted for `method path`, or the reply that ends the request before
-    /// its body is read (unknown route, method not allowed).
-    pub fn admit(&self, method: &str, path: &str) -> std::result::Result<usize, Reply> {
+    /// How a request for `method path` is read, or the reply that ends it before its body is
+    /// read (unknown route, method not allowed).
+    pub fn admit(&self, method: &str, path: &str) -> std::result::Result<Admission, Reply> {
         let Some(allowed) = allowed_methods(path) else {
             return Err(Reply::error(
                 404,
@@ -209,16 +217,22 @@ impl WebApp {
             )
             .with_header("Allow", allowed));
         }
-        Ok(match path {
-            "/api/csv" => MAX_CSV_BODY,
-            _ if method == "POST" => MAX_ASK_BODY,
-            _ => 0,
+        let (max_body, body, upload) = match path {
+            "/api/upload" => (upload::MAX_FILE_BODY, BodyKind::File, true),
+            "/api/csv" => (upload::MAX_CSV_BODY, BodyKind::Json, true),
+            _ if method == "POST" => (MAX_ASK_BODY, BodyKind::Json, false),
+            _ => (0, BodyKind::Json, false),
+        };
+        Ok(Admission {
+            max_body,
+            body,
+            upload,
         })
     }
 
-    /// Answers an admitted request whose body has been read, from the peer address `client`
-    /// (which upload share it counts against, see [`super::uploads`]).
-    pub async fn handle(self: &Arc<Self>, path: &str, body: bytes::Bytes, client: IpAddr) -> Reply {
+    /// Answers an admitted request whose body has been read (uploads are answered by
+    /// [`WebApp::upload`]).
+    pub async fn handle(self: &Arc<Self>, path: &str, body: bytes::Bytes) -> Reply {
         match path {
             "/" => Reply::new(200, "text/html; charset=utf-8", PAGE),
             "/app.js" => Reply::new(200, "text/javascript; charset=utf-8", SCRIPT),
@@ -244,7 +258,6 @@ impl WebApp {
                 }
                 self.on_worker(move |app| app.ask(request)).await
             }
-            "/api/csv" => self.on_worker(move |app| app.load_csv(&body, client)).await,
             p => match p.strip_prefix("/api/tables/") {
                 Some(id) => {
                     let id = decoded(id);
@@ -267,9 +280,34 @@ impl WebApp {
         let Ok(permit) = Arc::clone(&self.workers).acquire_owned().await else {
             return Reply::error(503, "the server is shutting down");
         };
+        self.run_blocking(vec![permit], work).await
+    }
+
+    /// [`WebApp::on_worker`] for an upload: an upload permit first, then a worker permit.
+    async fn on_upload_worker(
+        self: &Arc<Self>,
+        work: impl FnOnce(&WebApp) -> Reply + Send + 'static,
+    ) -> Reply {
+        let permits = async {
+            let upload = Arc::clone(&self.upload_workers).acquire_owned().await?;
+            let worker = Arc::clone(&self.workers).acquire_owned().await?;
+            Ok::<_, tokio::sync::AcquireError>(vec![upload, worker])
+        };
+        let Ok(permits) = permits.await else {
+            return Reply::error(503, "the server is shutting down");
+        };
+        self.run_blocking(permits, work).await
+    }
+
+    /// Runs `work` on a blocking thread, holding `permits` until it is done.
+    async fn run_blocking(
+        self: &Arc<Self>,
+        permits: Vec<OwnedSemaphorePermit>,
+        work: impl FnOnce(&WebApp) -> Reply + Send + 'static,
+    ) -> Reply {
         let app = Arc::clone(self);
         let done = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _permits = permits;
             work(&app)
         })
         .await;
@@ -345,68 +383,6 @@ impl WebApp {
         }
     }
 
-    /// `POST /api/csv {"name", "text"}`: the CSV becomes a table under a new random id.
-    fn load_csv(&self, body: &[u8], client: IpAddr) -> Reply {
-        let request: CsvUpload = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(e) => {
-                return Reply::error(
-                    400,
-                    format!("the body must be JSON {{\"name\": …, \"text\": …}}: {e}"),
-                )
-            }
-        };
-        let name: String = request
-            .name
-            .as_deref()
-            .unwrap_or("upload.csv")
-            .chars()
-            .take(100)
-            .collect();
-        let id = new_id();
-        let table = match parse_csv(&id, &name, request.text.as_bytes(), &UPLOAD_TABLE_LIMITS) {
-            Ok(t) => t,
-            Err(e) => return Reply::error(400, format!("{e:#}")),
-        };
-        drop(request);
-        let too_large = |(bytes, cap): (usize, usize)| {
-            Reply::error(
-                413,
-                format!(
-                    "{}: the table would take about {} MB in memory, over the {} MB one upload \
-                     may hold; upload fewer rows or columns",
-                    bounded(&name, 100),
-                    bytes >> 20,
-                    cap >> 20
-                ),
-            )
-        };
-        let estimate = super::uploads::estimated_bytes(&table);
-        if let Err(Refused::TooLarge(bytes, cap)) = self.uploads.admits(estimate) {
-            return too_large((bytes, cap));
-        }
-        let db = match MemoryDb::build(&[&table], Path::new(&name)) {
-            Ok(db) => db,
-            Err(e) => return Reply::error(400, format!("{e:#}")),
-        };
-        let upload = Upload::new(table, db);
-        let mut body = preview_json(&upload.table);
-        body["name"] = json!(name);
-        match self.uploads.insert(id.clone(), client, upload) {
-            Ok(evicted) => {
-                if evicted > 0 {
-                    tracing::info!(
-                        upload = %loggable(&id),
-                        evicted,
-                        "older uploads forgotten to make room"
-                    );
-                }
-                Reply::json(200, &body)
-            }
-            Err(Refused::TooLarge(bytes, cap)) => too_large((bytes, cap)),
-        }
-    }
-
     fn ask(&self, request: AskRequest) -> Reply {
         let AskRequest {
             table: id,
@@ -476,7 +452,7 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
     match path {
         "/" | "/app.js" | "/app.css" | "/healthz" | "/metrics" | "/api/tables" => Some("GET, HEAD"),
         p if p.starts_with("/api/tables/") => Some("GET, HEAD"),
-        "/api/ask" | "/api/csv" => Some("POST"),
+        "/api/ask" | "/api/csv" | "/api/upload" => Some("POST"),
         _ => None,
     }
 }

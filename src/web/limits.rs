@@ -28,6 +28,9 @@ pub struct Limits {
     pub connection_deadline: Duration,
     /// Connections served at once, across the whole server; more get 503.
     pub max_connections: usize,
+    /// Of those, requests on an upload route at once; more get 503 (with `Retry-After`) as soon
+    /// as their head is read. The rest of `max_connections` stays for asks and pages.
+    pub max_uploads: usize,
 }
 
 impl Limits {
@@ -44,6 +47,8 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(10),
             connection_deadline: Duration::from_secs(30),
             max_connections: 64,
+            // 16 connections always left to asks.
+            max_uploads: 48,
         }
     }
 }

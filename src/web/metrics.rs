@@ -65,6 +65,7 @@ pub fn route_label(path: &str) -> &'static str {
         "/api/tables" => "/api/tables",
         "/api/ask" => "/api/ask",
         "/api/csv" => "/api/csv",
+        "/api/upload" => "/api/upload",
         p if p.starts_with("/api/tables/") => "/api/tables/{id}",
         _ => "other",
     }

@@ -2,14 +2,17 @@
 //!
 //! `GET /` is the page (`/app.js`, `/app.css` beside it); `GET /api/tables` lists table ids,
 //! `GET /api/tables/<id>` shows a table's header and first rows, `POST /api/ask {"table",
-//! "question"}` answers, `POST /api/csv {"name", "text"}` loads a CSV file's text as a new table
-//! under a random id ([`uploads`]); `GET /healthz` and `GET /metrics` are for operators. The HTTP
+//! "question"}` answers, `POST /api/upload?name=…` (the file as the body, [`intake`]) and `POST
+//! /api/csv {"name", "text"}` load a CSV file as a new table under a random id ([`uploads`],
+//! docs/uploads.md); `GET /healthz` and `GET /metrics` are for operators. The HTTP
 //! front ([`server`]) bounds what a client may send or hold; at most `--workers` answers run the
 //! one shared model at once ([`app`]), each on a read-only database connection from a pool. Bad
 //! requests get a 4xx status and `{"error": "…"}`.
 
 pub mod app;
+pub mod intake;
 pub mod limits;
+mod memory;
 pub mod metrics;
 pub mod reply;
 pub mod server;

@@ -9,11 +9,15 @@
 //! (431) caps, one `Host` (400), `Host` and every `Origin` naming the served address (403), an
 //! absolute-form target naming that same `Host` (421), the access
 //! token beyond loopback (401), the route (404, 405 with `Allow`), a `POST` body declared
-//! `application/json` (415) within the route's cap (413) arriving in time (408). Every response
-//! written here passes the security-header layers. Log events escape control characters, are
-//! bounded, and never hold an upload id whole.
+//! `application/json` (or a file type, for `/api/upload`: 415) within the route's cap (413)
+//! arriving in time (408), and for an upload, room in the upload budget (503 with `Retry-After`,
+//! before its body is read: uploads queue for a worker holding their connection, so without a
+//! budget they would take every slot and leave asks none). Every response written here passes
+//! the security-header layers. Log events escape control characters, are bounded, and never hold
+//! an upload id whole.
 
-use super::app::{needs_token, WebApp};
+use super::app::{needs_token, BodyKind, WebApp};
+use super::intake::{self, BodyReader, Piece, UploadBody, PIECES_IN_FLIGHT};
 use super::limits::{AccessToken, HostGuard, Limits};
 use super::metrics::route_label;
 use super::reply::{bounded, Reply};
@@ -34,7 +38,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -64,6 +68,8 @@ struct Shared {
     limits: Limits,
     guard: HostGuard,
     token: Option<AccessToken>,
+    /// Requests on an upload route at once ([`Limits::max_uploads`]).
+    upload_slots: Arc<Semaphore>,
 }
 
 /// A running server: its address, [`RunningServer::wait`] and [`RunningServer::stop`].
@@ -107,6 +113,7 @@ pub fn start(app: Arc<WebApp>, addr: &str, config: ServerConfig) -> Result<Runni
     let shared = Arc::new(Shared {
         app,
         guard: HostGuard::new(local, &config.allow_hosts),
+        upload_slots: Arc::new(Semaphore::new(config.limits.max_uploads)),
         limits: config.limits,
         token: config.token,
     });
@@ -325,19 +332,28 @@ async fn answer(
             .with_header("WWW-Authenticate", "Bearer"));
         }
     }
-    let max_body = shared.app.admit(head.method.as_str(), path)?;
+    let admission = shared.app.admit(head.method.as_str(), path)?;
+    let max_body = admission.max_body;
+    let content_type = head.headers.get(CONTENT_TYPE).and_then(|t| t.to_str().ok());
+    let mut kind = UploadBody::Json;
     if head.method == Method::POST {
-        let json = head
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|t| t.to_str().ok())
-            .and_then(|t| t.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-        if !json {
-            return Err(Reply::error(
-                415,
-                "a POST body must be sent as Content-Type: application/json",
-            ));
+        match admission.body {
+            BodyKind::Json => {
+                let json = content_type
+                    .and_then(|t| t.split(';').next())
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+                if !json {
+                    return Err(Reply::error(
+                        415,
+                        "a POST body must be sent as Content-Type: application/json",
+                    ));
+                }
+            }
+            BodyKind::File => {
+                let declared =
+                    intake::declared(content_type).map_err(|why| Reply::error(415, why))?;
+                kind = UploadBody::File(declared);
+            }
         }
     }
     let too_large = || Reply::error(413, format!("request body over {max_body} bytes"));
@@ -348,6 +364,32 @@ async fn answer(
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max_body as u64) {
         return Err(too_large());
+    }
+    // Held until the answer is written.
+    let _upload_slot = if admission.upload {
+        let slot = Arc::clone(&shared.upload_slots).try_acquire_owned();
+        Some(slot.map_err(|_| {
+            Reply::error(
+                503,
+                format!(
+                    "{} uploads are in progress, the most at once; try again",
+                    limits.max_uploads
+                ),
+            )
+            .with_header("Retry-After", "1")
+        })?)
+    } else {
+        None
+    };
+    if admission.upload {
+        // The client's address: which share of the upload memory it counts against.
+        let client = head
+            .extensions
+            .get::<SocketAddr>()
+            .map(|a| a.ip())
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        let name = intake::name_param(head.uri.query());
+        return Ok(upload(shared, kind, name, body, max_body, client).await);
     }
     let read = Limited::new(body, max_body).collect();
     let body = match tokio::time::timeout(limits.body_timeout, read).await {
@@ -366,12 +408,85 @@ async fn answer(
         }
         Ok(Ok(collected)) => collected.to_bytes(),
     };
-    let client = head
-        .extensions
-        .get::<SocketAddr>()
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
-    Ok(shared.app.handle(path, body, client).await)
+    Ok(shared.app.handle(path, body).await)
+}
+
+/// An upload's answer: its body goes to the worker reading it as it arrives, a few pieces at a
+/// time ([`intake`]). The body timeout counts the time spent waiting for the client, not for a
+/// worker (a queued upload's body waits in its socket).
+async fn upload(
+    shared: &Shared,
+    kind: UploadBody,
+    name: String,
+    body: Incoming,
+    max_body: usize,
+    client: IpAddr,
+) -> Reply {
+    let (pieces, received) = mpsc::channel(PIECES_IN_FLIGHT);
+    let parse = shared
+        .app
+        .upload(kind, name, BodyReader::new(received), client);
+    let send = send_body(body, pieces, max_body, shared.limits.body_timeout);
+    tokio::pin!(parse, send);
+    // The sender first: when the body fails, the reader fails for that reason, which the
+    // sender's reply says better.
+    tokio::select! {
+        biased;
+        sent = &mut send => match sent {
+            Ok(()) => parse.await,
+            Err(refusal) => refusal,
+        },
+        reply = &mut parse => reply,
+    }
+}
+
+/// Sends `body` to `pieces`, then [`Piece::End`]; `Err` is the reply when the body is over
+/// `max_body` bytes (413), arrives slower than `timeout` in all (408) or cannot be read (400).
+/// A reader that stops early (a bad file) ends the sending with `Ok`: its reply says why.
+async fn send_body(
+    mut body: Incoming,
+    pieces: mpsc::Sender<Piece>,
+    max_body: usize,
+    timeout: Duration,
+) -> Result<(), Reply> {
+    let mut waited = Duration::ZERO;
+    let mut total = 0;
+    loop {
+        let started = Instant::now();
+        let frame = tokio::time::timeout(timeout.saturating_sub(waited), body.frame()).await;
+        waited += started.elapsed();
+        let frame = match frame {
+            Err(_) => {
+                return Err(Reply::error(
+                    408,
+                    "the request body took too long to arrive",
+                ))
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(Reply::error(
+                    400,
+                    format!("cannot read the request body: {e}"),
+                ))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        total += data.len();
+        if total > max_body {
+            return Err(Reply::error(
+                413,
+                format!("request body over {max_body} bytes"),
+            ));
+        }
+        if pieces.send(Piece::Data(data)).await.is_err() {
+            return Ok(());
+        }
+    }
+    let _ = pieces.send(Piece::End).await;
+    Ok(())
 }
 
 fn into_response(reply: Reply, path: &str) -> Response<Full<Bytes>> {

@@ -1,4 +1,4 @@
-//! Tables loaded through `/api/csv`: each under an unguessable id (the id is the capability to
+//! Uploaded tables (`/api/upload`, `/api/csv`): each under an unguessable id (the id is the capability to
 //! read it, so it is never logged whole), held for a time-to-live, within a cap on the memory
 //! all uploads hold together, shared fairly between clients.
 //!
@@ -32,16 +32,19 @@ pub struct UploadLimits {
 impl Default for UploadLimits {
     fn default() -> Self {
         Self {
-            // With the model and the builds in flight, 48 concurrent 2 MB uploads peaked at
-            // 808 MB of RSS under a 512 MB cap; 384 MB keeps that under 800 MB.
-            max_total_bytes: 384 << 20,
-            max_bytes_each: 160 << 20,
+            // Five of the 2 MB CSV files of numbers (25.5 MB each as estimated and as measured,
+            // experiments/upload_cost.sh), not six; with one being read beside them the server
+            // stays within 200 MB of its idle memory (experiments/serve_uploads.sh).
+            max_total_bytes: 144 << 20,
+            // Above what any 2 MiB file makes: at most about a million cells of one character,
+            // at 24 + 32 + 2 bytes each by [`estimated_bytes`].
+            max_bytes_each: 64 << 20,
             time_to_live: Duration::from_secs(3600),
         }
     }
 }
 
-/// A table loaded through `/api/csv`, with its own in-memory database.
+/// An uploaded table, with its own in-memory database.
 pub struct Upload {
     pub table: Arc<Table>,
     pub db: MemoryDb,
@@ -62,22 +65,59 @@ impl Upload {
     }
 }
 
-/// Memory a table takes once loaded: its cells in Rust (the cell value, a heap block per text)
-/// and again in the in-memory SQLite database (the text, a record header, page slack); on the
-/// generous side. A 2 MB CSV of 64 columns × 15,500 one-digit numbers is estimated at 80 MB; 48
-/// of them uploaded at once peaked the server at 778 MB resident (experiments/serve_load.sh).
+/// Memory an upload holds: its table in Rust and its in-memory SQLite database, from how each
+/// stores a cell (glibc's malloc: a block holds 8 bytes more than asked, in steps of 16, at least
+/// 32). A 2 MB CSV of 64 columns × 15,500 one-digit numbers is estimated at 25.5 MB; what the
+/// estimate and the resident memory of held uploads really are is measured by
+/// experiments/upload_cost.sh.
 pub fn estimated_bytes(table: &Table) -> usize {
-    let per_cell = std::mem::size_of::<Cell>() + 48;
+    let columns = table.header.len();
     let cells: usize = table
         .rows
         .iter()
         .flatten()
         .map(|c| match c {
-            Cell::Text(s) => per_cell + 2 * s.len(),
-            Cell::Number(_) => per_cell,
+            Cell::Text(s) => malloc_block(s.len()) + s.len(),
+            Cell::Number(n) => sqlite_number_bytes(*n),
         })
         .sum();
-    cells + 64 * table.rows.len() + 4096
+    let per_row = std::mem::size_of::<Vec<Cell>>()
+        + malloc_block(columns * std::mem::size_of::<Cell>())
+        // SQLite: a header byte per column, the record's sizes, its slot in the page.
+        + columns
+        + 12;
+    // SQLite's pages are not full and carry their own headers: a tenth more.
+    let sqlite_slack = (table.rows.len() * (columns + 12)) / 10;
+    cells + per_row * table.rows.len() + sqlite_slack + FIXED_BYTES
+}
+
+/// What any upload holds besides its cells: its database's connection, schema and first pages
+/// (a CSV of one row holds 84 KiB, experiments/upload_cost.sh).
+const FIXED_BYTES: usize = 80 << 10;
+
+/// The heap block glibc's malloc hands out for `n` bytes (none for none).
+fn malloc_block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
+}
+
+/// Bytes SQLite stores a number in: whole numbers in the fewest bytes that hold them (a REAL
+/// column stores them as integers), others in 8.
+fn sqlite_number_bytes(n: f64) -> usize {
+    if n.fract() != 0.0 || n.abs() >= (1u64 << 47) as f64 {
+        return 8;
+    }
+    match n.abs() as u64 {
+        0 | 1 => 0,
+        m if m < 1 << 7 => 1,
+        m if m < 1 << 15 => 2,
+        m if m < 1 << 23 => 3,
+        m if m < 1 << 31 => 4,
+        _ => 6,
+    }
 }
 
 /// A new upload id: `csv-` and 128 random bits from the thread's CSPRNG (seeded from the OS).

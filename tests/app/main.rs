@@ -1,5 +1,6 @@
 //! Integration tests of what users run: `ask`, own tables, the web app (HTTP and a real
-//! browser), command-line errors. One binary per theme, so each links burn once.
+//! browser), command-line errors, README's links and examples. One binary per theme, so each
+//! links burn once.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -11,5 +12,8 @@ mod install;
 mod own_tables;
 mod postgres;
 mod query_limits;
+mod readme;
 mod shown_sql;
 mod web;
+mod web_uploads;
+mod xlsx;

@@ -17,13 +17,13 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use support::{encoder, random_model, sample, QUESTION, TABLE};
 
-struct Served {
+pub(crate) struct Served {
     _model: tempfile::TempDir,
-    server: RunningServer,
+    pub(crate) server: RunningServer,
 }
 
 /// The app on the sample's val tables with a random-head model (in `model`).
-fn app(model: &Path) -> WebApp {
+pub(crate) fn app(model: &Path) -> WebApp {
     let answerer = Answerer::load(
         model,
         &encoder(),
@@ -36,7 +36,7 @@ fn app(model: &Path) -> WebApp {
 }
 
 /// A server of its own on a loopback port, with `config`.
-fn own_server(config: ServerConfig) -> Served {
+pub(crate) fn own_server(config: ServerConfig) -> Served {
     let model = random_model();
     let server = start(Arc::new(app(model.path())), "127.0.0.1:0", config).unwrap();
     Served {
@@ -55,20 +55,20 @@ fn addr() -> SocketAddr {
 }
 
 /// A response: status, headers (names lowercased), body.
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
     }
 }
@@ -81,7 +81,7 @@ fn send(raw: &[u8]) -> Reply {
 /// Sends `raw` bytes to `to` and reads the whole response. A server that answers before reading
 /// everything (413, 414, 431) may close on unread input, which resets the connection: what
 /// arrived before the reset is the response.
-fn send_to(to: SocketAddr, raw: &[u8]) -> Reply {
+pub(crate) fn send_to(to: SocketAddr, raw: &[u8]) -> Reply {
     send_from(None, to, raw)
 }
 
@@ -133,7 +133,13 @@ fn request_with(method: &str, path: &str, body: &str, extra: &str) -> Reply {
 }
 
 /// [`request_with`] to the server at `to`.
-fn request_to(to: SocketAddr, method: &str, path: &str, body: &str, extra: &str) -> Reply {
+pub(crate) fn request_to(
+    to: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    extra: &str,
+) -> Reply {
     request_from(None, to, method, path, body, extra)
 }
 
@@ -475,7 +481,7 @@ fn concurrent_clients_all_get_answers() {
 }
 
 /// `header` is set on `reply` as every response of ours has it.
-fn assert_security_headers(reply: &Reply) {
+pub(crate) fn assert_security_headers(reply: &Reply) {
     let csp = reply.header("content-security-policy").unwrap_or("");
     assert!(
         csp.contains("default-src 'none'"),
@@ -755,7 +761,8 @@ fn health_and_metrics_are_served() {
 #[test]
 fn uploads_are_forgotten_when_their_memory_is_needed() {
     let model = random_model();
-    let one_small_table = 64 * 1024;
+    // A table of 200 short rows is estimated at about 107 KiB (most of it its database's own).
+    let one_small_table = 150 * 1024;
     let app = app(model.path()).with_upload_limits(UploadLimits {
         max_total_bytes: 2 * one_small_table,
         max_bytes_each: one_small_table,
@@ -790,7 +797,8 @@ fn uploads_are_forgotten_when_their_memory_is_needed() {
 #[test]
 fn one_address_cannot_evict_the_uploads_of_another() {
     let model = random_model();
-    let one_small_table = 64 * 1024;
+    // Each table here is estimated at about 107 KiB.
+    let one_small_table = 150 * 1024;
     // Room for four small tables; with two addresses each may hold two.
     let app = app(model.path()).with_upload_limits(UploadLimits {
         max_total_bytes: 4 * one_small_table,

@@ -10,3 +10,4 @@ mod family_traps;
 mod formats;
 mod human_roundtrip;
 mod sql_property;
+mod xlsx;

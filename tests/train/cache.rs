@@ -191,7 +191,10 @@ fn family_questions_round_trip_with_their_family_labels() {
     let ranked = &cached[1].labels;
     assert_eq!(ranked.ops, vec![Some(6)], "BETWEEN");
     assert!(ranked.value_spans[0].is_some(), "1995 … 2000 is one span");
-    assert!(matches!(ranked.family.limit, LimitLabel::At(1)), "the 3 of 'Top 3'");
+    assert!(
+        matches!(ranked.family.limit, LimitLabel::At(1)),
+        "the 3 of 'Top 3'"
+    );
     assert_eq!(ranked.family.order.as_ref().unwrap().class, 4);
 
     let dir = tempfile::tempdir().unwrap();

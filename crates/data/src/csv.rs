@@ -3,11 +3,15 @@
 //! RFC 4180 quoting (`"a, b"`, `""` inside quotes, line breaks inside quotes). The delimiter is
 //! `,` unless the header row has none and has `;` or tabs. Column types are inferred as WikiSQL's
 //! are: `real` when every non-empty cell is a number (grouping commas allowed), else `text`.
-//! Every problem (not UTF-8, a row with the wrong number of fields, an unclosed quote, a limit
-//! passed) is an error naming the line.
+//! Text is UTF-8, else Windows-1252 (Excel's plain "CSV" export). Every problem (neither
+//! encoding, a row with the wrong number of fields, an unclosed quote, a limit passed) is an
+//! error naming the line.
 
 use crate::types::{Cell, ColumnType, Table};
 use anyhow::{bail, Result};
+
+mod stream;
+pub use stream::read_csv;
 
 /// Bounds on an own table (CSV or SQLite), so one upload cannot exhaust memory.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,15 +62,23 @@ impl TableLimits {
 
 /// The table `id` from CSV `bytes` (`source` names it in errors: a file name).
 pub fn parse_csv(id: &str, source: &str, bytes: &[u8], limits: &TableLimits) -> Result<Table> {
+    let decoded;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
-        Err(e) => {
-            let line = 1 + bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            bail!("{source}:{line}: not UTF-8 text (save the file as UTF-8)");
-        }
+        // Only bytes that are not UTF-8 are read as Windows-1252: Excel's plain "CSV" on Windows
+        // writes that, and a UTF-8 file never takes this path, so its text is never reinterpreted.
+        Err(_) => match crate::windows1252::decode(bytes) {
+            Ok(t) => {
+                decoded = t;
+                &decoded
+            }
+            Err(at) => {
+                let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count();
+                bail!(
+                    "{source}:{line}: neither UTF-8 nor Windows-1252 text (save the file as UTF-8)"
+                );
+            }
+        },
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first_line = text.lines().next().unwrap_or("");
@@ -134,7 +146,7 @@ pub fn parse_csv(id: &str, source: &str, bytes: &[u8], limits: &TableLimits) -> 
 
 /// A number as WikiSQL's real columns hold them: optional sign, digits with grouping commas,
 /// one decimal point (or an exponent).
-fn number(s: &str) -> Option<f64> {
+pub(crate) fn number(s: &str) -> Option<f64> {
     if s.is_empty() || !s.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
@@ -263,6 +275,18 @@ mod tests {
     }
 
     #[test]
+    fn windows_1252_text_as_excel_exports_it_is_read() {
+        let bytes = b"Caf\xe9,Price\n\x93Cr\xe8me br\xfbl\xe9e\x94,\x80 4\n";
+        let t = parse_csv("t", "t.csv", bytes, &TableLimits::default()).unwrap();
+        assert_eq!(t.header, vec!["Café", "Price"]);
+        assert_eq!(
+            t.rows[0][0],
+            Cell::Text("\u{201C}Crème brûlée\u{201D}".into())
+        );
+        assert_eq!(t.rows[0][1], Cell::Text("€ 4".into()));
+    }
+
+    #[test]
     fn semicolons_and_tabs_are_found_from_the_header() {
         let t = parse("a;b\n1;x\n").unwrap();
         assert_eq!(t.header, vec!["a", "b"]);
@@ -277,10 +301,13 @@ mod tests {
             err.starts_with("t.csv:3: 1 fields, but the header has 2"),
             "{err}"
         );
-        let err = parse_csv("t", "t.csv", b"a,b\n1,2\n\xff,3\n", &TableLimits::default())
+        let err = parse_csv("t", "t.csv", b"a,b\n1,2\n\x81,3\n", &TableLimits::default())
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("t.csv:3: not UTF-8"), "{err}");
+        assert!(
+            err.starts_with("t.csv:3: neither UTF-8 nor Windows-1252"),
+            "{err}"
+        );
         let err = parse("a,b\n\"1,2\n").unwrap_err().to_string();
         assert!(
             err.starts_with("t.csv:2: a quoted field is never closed"),

@@ -6,7 +6,8 @@
 //! - [`sample`]: which questions make the small sample committed under `data/sample/`;
 //! - [`io`]: compressed input, line errors, and the one atomic-output helper;
 //! - [`ood`]: our own questions beyond the sketch (`data/ood/source`, family and outside lines);
-//! - [`dates`]: dates written as text (which form a column uses, what a question's date means).
+//! - [`dates`]: dates written as text (which form a column uses, what a question's date means);
+//! - [`csv`] and [`xlsx`]: a user's own table from a CSV file or an Excel workbook.
 //!
 //! [`types`] holds WikiSQL's sketch ([`Query`]) and the wider query family ([`FamilyQuery`]).
 //!
@@ -24,6 +25,8 @@ pub mod sample;
 pub mod types;
 pub mod validate;
 pub mod wikisql;
+mod windows1252;
+pub mod xlsx;
 
 pub use challenge::{dataset_path, db_path, load_split};
 pub use dataset::Dataset;

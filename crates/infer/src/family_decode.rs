@@ -21,7 +21,7 @@ use sqlcoder_data::types::{
     CmpOp, CondValue, Condition, Connector, FamilyQuery, Having, Item, OrderBy, Predicate, Table,
 };
 use sqlcoder_model::family_classes::{
-    key_item, key_reads_column, order_of_class, OpClass, ITEM_AGGS, OP_CLASSES,
+    key_item, key_reads_column, number_word, order_of_class, OpClass, ITEM_AGGS, OP_CLASSES,
 };
 use sqlcoder_model::family_heads::Clause;
 
@@ -241,31 +241,6 @@ fn number_or_text(text: &str) -> CondValue {
     }
 }
 
-/// Small numbers as words, for "the three cheapest".
-const NUMBER_WORDS: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
-
 /// The whole number said by the word holding question token `t` (≥ 1).
 fn number_at(question: &str, offsets: &[(usize, usize)], t: usize) -> Option<u32> {
     let &(from, to) = offsets.get(t)?;
@@ -279,12 +254,7 @@ fn number_at(question: &str, offsets: &[(usize, usize)], t: usize) -> Option<u32
     while end < bytes.len() && bytes[end].is_ascii_alphanumeric() {
         end += 1;
     }
-    let word = question.get(start..end)?.to_lowercase();
-    let k = match word.parse::<u32>() {
-        Ok(k) => k,
-        Err(_) => NUMBER_WORDS.iter().position(|&w| w == word)? as u32,
-    };
-    (k >= 1).then_some(k)
+    number_word(question.get(start..end)?).filter(|&k| k >= 1)
 }
 
 /// The selected items in table order (`COUNT(*)` last), with the log-probability of the choice.

@@ -1,6 +1,6 @@
 //! The family heads' classes and the query parts they stand for, both ways: training labels
-//! map a [`FamilyQuery`]'s parts to classes, decoding maps classes back. One table per slot, so
-//! the two directions cannot drift apart.
+//! map a [`FamilyQuery`](sqlcoder_data::types::FamilyQuery)'s parts to classes, decoding maps
+//! classes back. One table per slot, so the two directions cannot drift apart.
 
 use crate::family_heads::{EXTRA_OPS, KEY_CLASSES};
 use crate::heads::{N_AGG, N_OP};
@@ -126,6 +126,43 @@ pub fn order_of_class(class: usize) -> Option<(Direction, bool)> {
         4 => Some((Direction::Desc, true)),
         _ => None,
     }
+}
+
+/// Small whole numbers as words, for "the three cheapest": LIMIT's k may be said so.
+pub const NUMBER_WORDS: [&str; 21] = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+];
+
+/// The number a word says (`"3"`, `"three"`, any case), if it is a whole number up to
+/// [`NUMBER_WORDS`]' last or written in digits.
+pub fn number_word(word: &str) -> Option<u32> {
+    let word = word.to_lowercase();
+    word.parse::<u32>().ok().or_else(|| {
+        NUMBER_WORDS
+            .iter()
+            .position(|&w| w == word)
+            .map(|k| k as u32)
+    })
 }
 
 /// HAVING's operator classes, in [`CmpOp::ALL`] order.

@@ -16,7 +16,7 @@
 //! first piece to the second's last ("between 10 and 20"), split at the word between them when
 //! decoded. HAVING's value is its own pointer pair over the question.
 //!
-//! Every layer here is new; a model without them ([`crate::slot_model::ModelSpec::family`] off)
+//! Every layer here is new; a model without them ([`crate::heads::HeadOptions::family`] off)
 //! is exactly the in-sketch model it was.
 
 use burn::module::Module;

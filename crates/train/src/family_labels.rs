@@ -7,7 +7,9 @@
 use crate::value_span::find_value;
 use sqlcoder_data::types::{FamilyQuery, Predicate};
 use sqlcoder_data::CondValue;
-use sqlcoder_model::family_classes::{having_op_class, item_agg_class, key_class, order_class};
+use sqlcoder_model::family_classes::{
+    having_op_class, item_agg_class, key_class, number_word, order_class,
+};
 
 /// HAVING's targets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,42 +65,17 @@ pub struct FamilyLabels {
     pub limit: LimitLabel,
 }
 
-/// Small numbers as words, for "the three cheapest".
-const NUMBER_WORDS: [&str; 21] = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
-
 /// The question piece that says `k`: its digits, or its word ("three").
 fn find_number(question: &str, offsets: &[(usize, usize)], k: u32) -> Option<usize> {
     let value = CondValue::Number(k.into());
     if let Some(m) = find_value(question, offsets, &value) {
         return Some(m.tokens.0);
     }
-    let word = NUMBER_WORDS.get(k as usize)?;
     offsets.iter().position(|&(from, to)| {
         question
             .get(from..to)
-            .is_some_and(|piece| piece.eq_ignore_ascii_case(word))
+            .and_then(number_word)
+            .is_some_and(|said| said == k)
     })
 }
 
