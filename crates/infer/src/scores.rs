@@ -59,6 +59,11 @@ impl FamilyScores {
     }
 }
 
+/// A tensor's values on the host, as f32 (one transfer).
+fn to_host<B: Backend, const D: usize>(t: burn::tensor::Tensor<B, D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().to_vec().unwrap()
+}
+
 /// Normalises the family logits of a batch and splits them per question.
 fn family_scores<B: Backend>(
     logits: FamilyLogits<B>,
@@ -66,28 +71,22 @@ fn family_scores<B: Backend>(
     sketch_op: burn::tensor::Tensor<B, 3>,
     layouts: &[ExampleLayout],
 ) -> Vec<FamilyScores> {
-    let host2 = |t: burn::tensor::Tensor<B, 2>| -> Vec<f32> {
-        t.into_data().convert::<f32>().to_vec().unwrap()
-    };
-    let host3 = |t: burn::tensor::Tensor<B, 3>| -> Vec<f32> {
-        t.into_data().convert::<f32>().to_vec().unwrap()
-    };
     let clauses: Vec<Vec<f32>> = Clause::ALL
         .iter()
-        .map(|&c| host2(log_softmax(logits.clause(c), 1)))
+        .map(|&c| to_host(log_softmax(logits.clause(c), 1)))
         .collect();
     let [_, n_cols, _] = logits.columns.dims();
     let seq = logits.tokens.dims()[1];
-    let agg = host3(log_softmax(
+    let agg = to_host(log_softmax(
         burn::tensor::Tensor::cat(vec![sketch_agg, logits.agg_extra], 2),
         2,
     ));
-    let op = host3(log_softmax(
+    let op = to_host(log_softmax(
         burn::tensor::Tensor::cat(vec![sketch_op, logits.op_extra], 2),
         2,
     ));
-    let columns = host3(log_softmax(logits.columns, 1)); // [b, c, 3]
-    let tokens = host3(log_softmax(logits.tokens, 1)); // [b, seq, 3]
+    let columns = to_host(log_softmax(logits.columns, 1)); // [b, c, 3]
+    let tokens = to_host(log_softmax(logits.tokens, 1)); // [b, seq, 3]
     let n_ptr = COLUMN_POINTERS.len();
     layouts
         .iter()
@@ -140,12 +139,6 @@ pub fn slot_scores<B: Backend>(
 ) -> Vec<SlotScores> {
     let [batch, n_cols] = logits.sel.dims();
     let seq = logits.value_start.dims()[2];
-    let host = |t: burn::tensor::Tensor<B, 2>| -> Vec<f32> {
-        t.into_data().convert::<f32>().to_vec().unwrap()
-    };
-    let host3 = |t: burn::tensor::Tensor<B, 3>| -> Vec<f32> {
-        t.into_data().convert::<f32>().to_vec().unwrap()
-    };
     let mut family = match logits.family {
         Some(f) => family_scores(f, logits.agg.clone(), logits.op.clone(), layouts)
             .into_iter()
@@ -155,13 +148,13 @@ pub fn slot_scores<B: Backend>(
     }
     .into_iter();
     // Pointer and select softmaxes run over masked logits, so padding gets ~0 probability.
-    let sel = host(log_softmax(logits.sel, 1));
-    let agg = host3(log_softmax(logits.agg, 2));
-    let where_count = host(log_softmax(logits.where_count, 1));
-    let where_col = host(log_sigmoid(logits.where_col));
-    let op = host3(log_softmax(logits.op, 2));
-    let start = host3(log_softmax(logits.value_start, 2));
-    let end = host3(log_softmax(logits.value_end, 2));
+    let sel = to_host(log_softmax(logits.sel, 1));
+    let agg = to_host(log_softmax(logits.agg, 2));
+    let where_count = to_host(log_softmax(logits.where_count, 1));
+    let where_col = to_host(log_sigmoid(logits.where_col));
+    let op = to_host(log_softmax(logits.op, 2));
+    let start = to_host(log_softmax(logits.value_start, 2));
+    let end = to_host(log_softmax(logits.value_end, 2));
     // Rows past the layouts are a bucketed batch's dummy rows: nobody reads them.
     assert!(layouts.len() <= batch, "one layout per real batch row");
 
