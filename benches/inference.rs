@@ -4,10 +4,12 @@
 //! - end-to-end throughput (tokenize → encode → decode → assemble SQL → execute on the sample's
 //!   validation database) at batch 1, 16 and 64, greedy and execution-guided;
 //! - encoder-only throughput (the BERT forward pass on already-tokenized batches);
-//! - single-question latency p50/p95 end to end (what `ask` and the web app see per question).
+//! - single-question latency p50/p95 end to end (what `ask` and the web app see per question;
+//!   alone with `-- latency`).
 //!
-//! The model is `models/sqlcoder-lora` when it exists, else the pretrained encoder with random
-//! heads (same cost: only the heads' weights differ). Every measurement is time-boxed.
+//! The model is `$SQLCODER_BENCH_MODEL` when set, else `models/sqlcoder-lora` when it exists, else
+//! the pretrained encoder with random heads (same cost: only the heads' weights differ). Every
+//! measurement is time-boxed.
 
 use burn::tensor::backend::Backend;
 use sqlcoder_data::{self as data, Split, Table};
@@ -148,8 +150,14 @@ fn latency(answerer: &mut Answerer, qs: &Questions, exec: &Executor) {
     }
 }
 
-/// The shipped model, or a random-head artifact written to `scratch`.
+/// The model folder named by `SQLCODER_BENCH_MODEL` (before/after comparisons of two models with
+/// one build), else the shipped model, or a random-head artifact written to `scratch`.
 fn model_dir(scratch: &Path) -> PathBuf {
+    if let Some(dir) = std::env::var_os("SQLCODER_BENCH_MODEL") {
+        let dir = PathBuf::from(dir);
+        println!("model: {}", dir.display());
+        return dir;
+    }
     let shipped = Path::new(ROOT).join(shipped_model_dir());
     if shipped.join("slots.json").is_file() {
         println!("model: {}", shipped.display());
@@ -192,6 +200,10 @@ fn main() {
     )
     .unwrap();
     latency(&mut cpu, &qs, &exec);
+    // `cargo bench --bench inference -- latency`: the single-question latency only.
+    if std::env::args().any(|a| a == "latency") {
+        return;
+    }
     encoder_only("NdArray", &cpu, &qs);
     end_to_end("NdArray", &mut cpu, &qs, &exec);
     #[cfg(feature = "cuda")]

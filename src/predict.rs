@@ -7,7 +7,7 @@ use burn::backend::NdArray;
 use burn::tensor::backend::Backend;
 use clap::{Args, ValueEnum};
 use sqlcoder_data::{self as data, Dataset, Split};
-use sqlcoder_eval::{write_predictions, Prediction};
+use sqlcoder_eval::{write_predictions, PredictionLine};
 use sqlcoder_infer::baseline::{baseline_query, majority_select};
 use sqlcoder_infer::split::predict_split;
 use sqlcoder_infer::{AnswerOptions, Answerer};
@@ -58,7 +58,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     anyhow::ensure!(args.source.batch_size > 0, "--batch-size must be positive");
     let ds = data::load_split(&args.source.data, args.source.split)?;
     let started = Instant::now();
-    let preds: Vec<Prediction> = match args.baseline {
+    let preds: Vec<PredictionLine> = match args.baseline {
         Some(Baseline::Majority) => {
             let pair = majority_pair(&args.source.data)?;
             eprintln!(
@@ -67,7 +67,12 @@ pub fn run(args: &PredictArgs) -> Result<()> {
             );
             ds.examples
                 .iter()
-                .map(|e| Ok(Ok(baseline_query(pair, ds.table_of(e)?))))
+                .map(|e| {
+                    Ok(PredictionLine::Sketch(baseline_query(
+                        pair,
+                        ds.table_of(e)?,
+                    )))
+                })
                 .collect::<Result<_>>()?
         }
         None => {
@@ -78,13 +83,13 @@ pub fn run(args: &PredictArgs) -> Result<()> {
             }
         }
     };
-    write_predictions(&args.out, &preds)?;
+    let n = preds.len();
+    write_predictions(&args.out, preds)?;
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "wrote {} predictions to {} in {secs:.1}s ({:.1} questions/s)",
-        preds.len(),
+        "wrote {n} predictions to {} in {secs:.1}s ({:.1} questions/s)",
         args.out.display(),
-        preds.len() as f64 / secs.max(1e-9)
+        n as f64 / secs.max(1e-9)
     );
     Ok(())
 }
@@ -94,7 +99,7 @@ fn predict_on<B: Backend>(
     args: &PredictArgs,
     ds: &Dataset,
     options: AnswerOptions,
-) -> Result<Vec<Prediction>> {
+) -> Result<Vec<PredictionLine>> {
     let found = args.source.model.locate()?;
     let mut answerer: Answerer<B> =
         Answerer::load(&found.model, &found.encoder, Default::default(), options)
@@ -110,8 +115,13 @@ fn predict_on<B: Backend>(
         true,
     )?;
     eprintln!(
-        "{} questions: {} not encodable, {} changed by execution guidance, {} values snapped",
-        stats.questions, stats.not_encoded, stats.guidance_changed, stats.snapped_values
+        "{} questions: {} not encodable, {} changed by execution guidance, {} values snapped, \
+         {} answered beyond WikiSQL's sketch",
+        stats.questions,
+        stats.not_encoded,
+        stats.guidance_changed,
+        stats.snapped_values,
+        stats.beyond_sketch
     );
     Ok(preds)
 }
@@ -121,13 +131,13 @@ fn predict_cuda(
     args: &PredictArgs,
     ds: &Dataset,
     options: AnswerOptions,
-) -> Result<Vec<Prediction>> {
+) -> Result<Vec<PredictionLine>> {
     sqlcoder_model::backend::configure_cubecl(&args.backend.gpu())?;
     predict_on::<burn::backend::Cuda>(args, ds, options)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn predict_cuda(_: &PredictArgs, _: &Dataset, _: AnswerOptions) -> Result<Vec<Prediction>> {
+fn predict_cuda(_: &PredictArgs, _: &Dataset, _: AnswerOptions) -> Result<Vec<PredictionLine>> {
     Err(sqlcoder_model::backend::no_cuda())
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A model on one part of our own questions beyond the sketch (data/ood/source, FAMILY.md).
 
-  experiments/family/score_model.py BIN MODEL PART NAME
+  experiments/family/score_model.py BIN MODEL PART NAME [rules-off]
 
 PART is `tune` (dev.*) or `report` (test.* — frozen: once per final model). Every question of the
 part (its family lines, then its outside lines, the order `eval --family` reads) is asked with
@@ -10,6 +10,10 @@ experiments/eval_ood.sh does). A confident answer becomes a prediction (its `fam
 answer flagged not confident is "Not sure" (an `error` line). Then `eval --family` scores them and
 writes experiments/results/family_<PART>_<NAME>.{json,txt}: per shape, the share answered, right
 (EX), and answered but wrong; and "Not sure" on the questions outside the family.
+
+`rules-off`: every rule off, for the per-shape EX the heads alone reach: greedy decoding
+(`--no-guided`: no execution guidance and none of its refinements) and every answer taken as
+given, whatever its confidence or the word rules that flag it.
 """
 import json
 import os
@@ -17,6 +21,7 @@ import subprocess
 import sys
 
 bin_, model, part, name = sys.argv[1:5]
+rules_off = sys.argv[5:6] == ["rules-off"]
 split, prefix = {"tune": ("val", "dev"), "report": ("test", "test")}[part]
 src = "data/ood/source"
 db = f"data/ood/db_files/{split}.db"
@@ -28,13 +33,18 @@ for kind in ("family", "outside"):
         questions += [json.loads(line) for line in f if line.strip()]
 os.makedirs("runs", exist_ok=True)
 pred_path = f"runs/family_{part}_{name}.pred.jsonl"
-with open(pred_path, "w") as out:
+# Every answer as `ask --json` gave it (its confidence and flags): calibrate.py reads them.
+answers_path = f"runs/family_{part}_{name}.answers.jsonl"
+with open(pred_path, "w") as out, open(answers_path, "w") as answers:
     for i, q in enumerate(questions):
         run = subprocess.run(
-            [bin_, "ask", "--model", model, "--db", db, "--table", q["table_id"], "--json",
-             q["question"]], capture_output=True, text=True)
+            [bin_, "ask", "--model", model, "--db", db, "--table", q["table_id"], "--json"]
+            + (["--no-guided"] if rules_off else []) + [q["question"]],
+            capture_output=True, text=True)
         answer = json.loads(run.stdout) if run.returncode == 0 and run.stdout.strip() else {}
-        if answer.get("confident") and answer.get("family"):
+        answers.write(json.dumps({k: answer.get(k) for k in
+                                  ("family", "confidence", "confident", "outside_sketch")}) + "\n")
+        if (answer.get("confident") or rules_off) and answer.get("family"):
             out.write(json.dumps({"family": answer["family"]}) + "\n")
         else:
             out.write(json.dumps({"error": "not sure" if answer else run.stderr.strip()}) + "\n")

@@ -47,8 +47,12 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; conn
                    img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// How long requests in flight may take to finish once a shutdown starts.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// How long a connection turned away (503) may take to send the head it is answered after.
+/// How long a connection accepted over the slot limit may take to send its head.
 const BUSY_DEADLINE: Duration = Duration::from_secs(2);
+/// How long such a connection, once its head names a route other than an upload, waits for a
+/// slot to free before it is answered 503: uploads turned away by their budget hold slots only
+/// for a moment, and an ask should not be refused for that moment.
+const BUSY_WAIT: Duration = Duration::from_secs(1);
 
 /// How a server runs: its limits, the host names it answers to, its access token.
 #[derive(Clone, Debug, Default)]
@@ -164,8 +168,9 @@ async fn accept_loop(
 ) {
     let limits = shared.limits.clone();
     // One set of slots for the whole server (not per service clone), and as many again for
-    // connections answered 503, so that a refusal is an HTTP answer with our headers; beyond
-    // both, a connection is closed unanswered.
+    // connections accepted over it: these read their head in a short time, and an ask among them
+    // waits a moment for a slot to free; the rest are answered 503, so that a refusal is an HTTP
+    // answer with our headers. Beyond both, a connection is closed unanswered.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let busy_slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -193,19 +198,19 @@ async fn accept_loop(
                 Err(_) => continue,
             },
         };
-        let (head_timeout, deadline) = if busy {
-            tracing::warn!("busy: a connection is answered 503");
-            (BUSY_DEADLINE, BUSY_DEADLINE)
-        } else {
-            (limits.head_timeout, limits.connection_deadline)
+        let (head_timeout, wait_for) = match busy {
+            true => (BUSY_DEADLINE, Some(Arc::clone(&slots))),
+            false => (limits.head_timeout, None),
         };
+        let deadline = limits.connection_deadline;
         let handler = {
             let shared = Arc::clone(&shared);
             tower::service_fn(move |mut request: Request<Incoming>| {
                 // The client's address, for its share of the upload memory.
                 request.extensions_mut().insert(peer);
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(respond(&shared, request, busy).await) }
+                let wait_for = wait_for.clone();
+                async move { Ok::<_, Infallible>(respond(&shared, request, wait_for).await) }
             })
         };
         let header = |name: HeaderName, value: &'static str| {
@@ -249,18 +254,44 @@ async fn accept_loop(
     }
 }
 
-/// The response to one request, counted and logged.
-async fn respond(shared: &Shared, request: Request<Incoming>, busy: bool) -> Response<Full<Bytes>> {
+/// The response to one request, counted and logged. `wait_for`: the connection was accepted
+/// over the slot limit, and a request that is no upload waits up to [`BUSY_WAIT`] for one of
+/// these slots (an upload, which would hold it for long, is answered 503 at once).
+async fn respond(
+    shared: &Shared,
+    request: Request<Incoming>,
+    wait_for: Option<Arc<Semaphore>>,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = request.method().clone();
     let target = request.uri().to_string();
     let path = request.uri().path().to_string();
-    let reply = if busy {
-        Reply::error(503, "the server is busy; try again").with_header("Retry-After", "1")
-    } else {
-        match answer(shared, request, target.len()).await {
-            Ok(reply) | Err(reply) => reply,
+    let slot = match wait_for {
+        None => Ok(None),
+        Some(slots) => {
+            let upload = shared
+                .app
+                .admit(method.as_str(), &path)
+                .is_ok_and(|a| a.upload);
+            let waited = match upload {
+                true => None,
+                false => tokio::time::timeout(BUSY_WAIT, slots.acquire_owned())
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
+            };
+            waited.map(Some).ok_or(())
         }
+    };
+    let reply = match slot {
+        Err(()) => {
+            tracing::warn!("busy: a connection is answered 503");
+            Reply::error(503, "the server is busy; try again").with_header("Retry-After", "1")
+        }
+        // The slot (if waited for) is held while the answer is made.
+        Ok(_slot) => match answer(shared, request, target.len()).await {
+            Ok(reply) | Err(reply) => reply,
+        },
     };
     let took = started.elapsed();
     shared

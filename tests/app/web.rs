@@ -639,7 +639,8 @@ fn refusals_for_time_size_and_load_carry_the_security_headers() {
 
     let limits = Limits {
         max_connections: 1,
-        body_timeout: Duration::from_millis(500),
+        // Longer than an ask over the limit waits for a slot (a second).
+        body_timeout: Duration::from_millis(2500),
         ..Limits::default()
     };
     let served = own_server(ServerConfig {
@@ -674,6 +675,59 @@ fn refusals_for_time_size_and_load_carry_the_security_headers() {
         "{text}"
     );
     assert!(text.contains("\"error\""), "{text}");
+}
+
+/// A connection over the slot limit reads its head; an ask waits a moment for a slot to free
+/// (uploads turned away by their budget hold one only that long), an upload is refused at once.
+#[test]
+fn over_the_slot_limit_an_ask_waits_for_a_slot_and_an_upload_is_refused() {
+    let limits = Limits {
+        max_connections: 1,
+        body_timeout: Duration::from_millis(400),
+        ..Limits::default()
+    };
+    let served = own_server(ServerConfig {
+        limits,
+        ..Default::default()
+    });
+    let to = served.server.addr();
+    let host = format!("127.0.0.1:{}", to.port());
+    let stall = || {
+        let mut staller = TcpStream::connect(to).unwrap();
+        write!(
+            staller,
+            "POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Content-Length: 500\r\n\r\n{{"
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        staller
+    };
+    // The staller's slot frees at 400 ms, within the ask's wait.
+    let _staller = stall();
+    let started = std::time::Instant::now();
+    let ask = request_to(to, "GET", "/api/tables", "", "");
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "it did not wait"
+    );
+    std::thread::sleep(Duration::from_millis(600));
+
+    let _staller = stall();
+    let started = std::time::Instant::now();
+    let upload = request_to(
+        to,
+        "POST",
+        "/api/upload?name=t.csv",
+        "a,b\n1,2\n",
+        "Content-Type: text/csv\r\n",
+    );
+    assert_eq!(upload.status, 503, "{}", upload.body);
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "the upload waited"
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ pub mod report;
 pub mod run;
 pub mod score;
 
-pub use predictions::{read_predictions, write_predictions, Prediction};
+pub use predictions::{read_predictions, write_predictions, Prediction, PredictionLine};
 pub use report::{format_report, EvalReport, ExampleScore};
 pub use run::{run_eval, score_example, score_predictions};
 pub use score::{logical_form_match, results_match, slot_matches, values_equal, SlotMatches};

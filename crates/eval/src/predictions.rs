@@ -12,8 +12,27 @@ use sqlcoder_data::types::{Agg, Cond, CondOp, CondValue, FamilyQuery, Query};
 use std::io::Write;
 use std::path::Path;
 
-/// A model's answer to one question: its query, or why it has none.
+/// A model's answer to one question as WikiSQL scores it: its query, or why it has none (a query
+/// beyond the sketch reads back as [`OUTSIDE_SKETCH`]).
 pub type Prediction = std::result::Result<Query, String>;
+
+/// One line as `predict` writes it: a query inside WikiSQL's sketch, a query beyond it (written
+/// `"query": null` beside its `family`: WikiSQL's scoring counts it wrong), or why there is none.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PredictionLine {
+    Sketch(Query),
+    Beyond(FamilyQuery),
+    Error(String),
+}
+
+impl From<&Prediction> for PredictionLine {
+    fn from(pred: &Prediction) -> Self {
+        match pred {
+            Ok(q) => PredictionLine::Sketch(q.clone()),
+            Err(e) => PredictionLine::Error(e.clone()),
+        }
+    }
+}
 
 /// A query as the official format writes it, fields in the official order.
 #[derive(Serialize)]
@@ -37,26 +56,31 @@ impl<'a> From<&'a Query> for OfficialQuery<'a> {
     }
 }
 
-/// One line of a prediction file: `query` and `family`, or `error`.
+/// One line of a prediction file: `query` (null beyond the sketch) and `family`, or `error`.
 #[derive(Serialize)]
 struct OfficialLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<OfficialQuery<'a>>,
+    query: Option<Option<OfficialQuery<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     family: Option<FamilyQuery>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
 }
 
-impl<'a> From<&'a Prediction> for OfficialLine<'a> {
-    fn from(pred: &'a Prediction) -> Self {
-        match pred {
-            Ok(q) => OfficialLine {
-                query: Some(q.into()),
+impl<'a> From<&'a PredictionLine> for OfficialLine<'a> {
+    fn from(line: &'a PredictionLine) -> Self {
+        match line {
+            PredictionLine::Sketch(q) => OfficialLine {
+                query: Some(Some(q.into())),
                 family: Some(FamilyQuery::from(q)),
                 error: None,
             },
-            Err(e) => OfficialLine {
+            PredictionLine::Beyond(f) => OfficialLine {
+                query: Some(None),
+                family: Some(f.clone()),
+                error: None,
+            },
+            PredictionLine::Error(e) => OfficialLine {
                 query: None,
                 family: None,
                 error: Some(e),
@@ -170,11 +194,14 @@ pub fn read_predictions(path: &Path, expected: usize) -> Result<Vec<Prediction>>
 
 /// Writes predictions in the official format, atomically ([`AtomicFile`]: on any failure
 /// neither the file nor its temporary name is left, and the error names the path).
-pub fn write_predictions(path: &Path, preds: &[Prediction]) -> Result<()> {
+pub fn write_predictions<L: Into<PredictionLine>>(
+    path: &Path,
+    lines: impl IntoIterator<Item = L>,
+) -> Result<()> {
     let write = || -> Result<()> {
         let mut out = AtomicFile::create(path)?;
-        for pred in preds {
-            serde_json::to_writer(&mut out, &OfficialLine::from(pred))?;
+        for line in lines {
+            serde_json::to_writer(&mut out, &OfficialLine::from(&line.into()))?;
             out.write_all(b"\n")?;
         }
         out.commit()
@@ -233,6 +260,31 @@ mod tests {
             r#"{"error":"no column fits"}"#
         );
         assert_eq!(read_predictions(&path, 3).unwrap(), sample());
+    }
+
+    #[test]
+    fn a_query_beyond_the_sketch_is_written_with_a_null_query_and_read_back_as_outside() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("preds.jsonl");
+        let beyond: FamilyQuery = serde_json::from_str(
+            r#"{"select":[{"col":0},{"agg":"count","col":null}],"group_by":0}"#,
+        )
+        .unwrap();
+        let lines = [
+            PredictionLine::Beyond(beyond.clone()),
+            PredictionLine::from(&sample()[0]),
+        ];
+        write_predictions(&path, lines).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["query"], Value::Null);
+        assert_eq!(
+            serde_json::from_value::<FamilyQuery>(first["family"].clone()).unwrap(),
+            beyond
+        );
+        let read = read_predictions(&path, 2).unwrap();
+        assert_eq!(read[0], Err(OUTSIDE_SKETCH.to_string()));
+        assert_eq!(read[1], sample()[0]);
     }
 
     #[test]

@@ -195,8 +195,11 @@ pub fn decode_answer(
     exec.begin_answer();
     let d = decide(options, scores, question, offsets, table, Some(exec));
     let query = d.decoded.query();
-    if let Some(beyond) = decode_family(scores, question, offsets, table) {
-        if let Some(answer) = family_answer(options, &beyond, &query, question, table, exec)? {
+    // The family heads chose a shape beyond the sketch: their answer, or, when it cannot be
+    // given, the sketch's decoding as a guess (not confident).
+    let beyond = decode_family(scores, question, offsets, table);
+    if let Some(beyond) = &beyond {
+        if let Some(answer) = family_answer(options, beyond, &query, question, table, exec)? {
             return Ok(answer);
         }
     }
@@ -205,6 +208,7 @@ pub fn decode_answer(
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
     let stmt = exec.family_statement(&family, table)?;
     let confidence = d.decoded.confidence();
+    let threshold = options.threshold(&family, table);
     let outside = outside_sketch(question, table, &query);
     Ok(Answer {
         table_id: table.id.clone(),
@@ -217,7 +221,7 @@ pub fn decode_answer(
         table_rows: result.rows,
         tie: result.tie,
         confidence,
-        confident: confidence >= options.abstain_below && outside.is_none(),
+        confident: confidence >= threshold && outside.is_none() && beyond.is_none(),
         outside_sketch: outside,
         guidance_changed: d.changed,
         snapped_values: d.snapped,
@@ -256,7 +260,7 @@ fn family_answer(
         table_rows: result.rows,
         tie: result.tie,
         confidence,
-        confident: confidence >= options.abstain_below && outside.is_none(),
+        confident: confidence >= options.threshold(family, table) && outside.is_none(),
         outside_sketch: outside,
         guidance_changed: false,
         snapped_values: 0,

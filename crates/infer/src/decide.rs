@@ -5,8 +5,9 @@
 use super::decode::{span_text, Decoded};
 use super::guided::{decode_guided, greedy, GuidanceConfig};
 use super::scores::SlotScores;
-use sqlcoder_data::types::Table;
+use sqlcoder_data::types::{FamilyQuery, Shape, Table};
 use sqlcoder_sql::{Executor, SqlValue};
+use std::collections::BTreeMap;
 
 /// How questions are decoded.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,6 +19,10 @@ pub struct AnswerOptions {
     pub guidance: GuidanceConfig,
     /// Answers less probable than this are flagged as unsure (`Answer::confident`); 0: never.
     pub abstain_below: f32,
+    /// The same by the query's first shape ([`Shape::ALL`]'s order): a whole query's probability
+    /// shrinks as its slots grow, so each shape may have its own threshold; a shape not listed
+    /// uses `abstain_below`.
+    pub abstain_below_shape: BTreeMap<Shape, f32>,
 }
 
 impl Default for AnswerOptions {
@@ -27,11 +32,21 @@ impl Default for AnswerOptions {
             snap_values: false,
             guidance: GuidanceConfig::default(),
             abstain_below: 0.0,
+            abstain_below_shape: BTreeMap::new(),
         }
     }
 }
 
 impl AnswerOptions {
+    /// The confidence below which an answer running `query` on `table` is flagged as unsure.
+    pub fn threshold(&self, query: &FamilyQuery, table: &Table) -> f32 {
+        query
+            .shapes(table)
+            .first()
+            .and_then(|s| self.abstain_below_shape.get(s).copied())
+            .unwrap_or(self.abstain_below)
+    }
+
     /// Plain greedy decoding, values as the question spells them (validation during training).
     pub fn greedy() -> Self {
         Self {

@@ -4,13 +4,14 @@
 use super::answer::{encode_question, Answerer};
 use super::decide::{decide, AnswerOptions};
 use super::decode::Decoded;
+use super::family_decode::decode_family;
 use super::scores::SlotScores;
 use anyhow::{anyhow, Context, Result};
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 use serde::Serialize;
-use sqlcoder_data::types::{Example, Table};
-use sqlcoder_eval::Prediction;
+use sqlcoder_data::types::{Example, FamilyQuery, Table};
+use sqlcoder_eval::PredictionLine;
 use sqlcoder_model::input::EncodedInput;
 use sqlcoder_sql::Executor;
 use std::collections::BTreeMap;
@@ -26,9 +27,14 @@ pub struct SplitStats {
     pub guidance_changed: usize,
     /// Conditions whose value was snapped to a cell.
     pub snapped_values: usize,
+    /// Questions the family heads answer beyond WikiSQL's sketch (written `"query": null`, which
+    /// WikiSQL's scoring counts wrong).
+    pub beyond_sketch: usize,
 }
 
-/// Predictions for `examples` (in order), executing on `db` when guidance needs it.
+/// Predictions for `examples` (in order), executing on `db` when guidance needs it: the family
+/// heads' query where they write a well-formed one beyond the sketch (as `ask` answers), else
+/// the sketch's decoding.
 pub fn predict_split<B: Backend>(
     answerer: &Answerer<B>,
     examples: &[Example],
@@ -36,13 +42,25 @@ pub fn predict_split<B: Backend>(
     db: &Path,
     batch_size: usize,
     progress: bool,
-) -> Result<(Vec<Prediction>, SplitStats)> {
+) -> Result<(Vec<PredictionLine>, SplitStats)> {
     if answerer.options.guided {
         Executor::open(db).context("execution guidance needs the split's database")?;
     }
     let scored = score_split(answerer, examples, tables, batch_size, progress);
-    let (decoded, stats) = decode_split(&scored, &answerer.options, db)?;
-    let preds = decoded.into_iter().map(|d| d.map(|d| d.query())).collect();
+    let (decoded, mut stats) = decode_split(&scored, &answerer.options, db)?;
+    let preds: Vec<PredictionLine> = decoded
+        .into_iter()
+        .zip(scored.beyond_sketch())
+        .map(|(d, beyond)| match (d, beyond) {
+            (Err(e), _) => PredictionLine::Error(e),
+            (Ok(_), Some(family)) => PredictionLine::Beyond(family),
+            (Ok(d), None) => PredictionLine::Sketch(d.query()),
+        })
+        .collect();
+    stats.beyond_sketch = preds
+        .iter()
+        .filter(|p| matches!(p, PredictionLine::Beyond(_)))
+        .count();
     Ok((preds, stats))
 }
 
@@ -53,6 +71,25 @@ pub struct ScoredSplit<'a> {
     encoded: Vec<(Option<&'a Table>, Result<EncodedInput, String>)>,
     /// Per question: its slot scores (`None` where it could not be encoded).
     scores: Vec<Option<SlotScores>>,
+}
+
+impl ScoredSplit<'_> {
+    /// Per question: the family heads' well-formed query where they write one beyond the sketch.
+    fn beyond_sketch(&self) -> Vec<Option<FamilyQuery>> {
+        self.encoded
+            .iter()
+            .zip(&self.scores)
+            .zip(self.examples)
+            .map(|(((table, input), s), example)| {
+                let (Some(table), Ok(input), Some(s)) = (table, input, s) else {
+                    return None;
+                };
+                decode_family(s, &example.question, &input.question_offsets, table)
+                    .filter(|d| d.well_formed)
+                    .map(|d| d.query)
+            })
+            .collect()
+    }
 }
 
 /// Encodes every question of `examples` and scores the encodable ones in batches.

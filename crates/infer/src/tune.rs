@@ -92,6 +92,8 @@ impl Setting {
             mentioned_cells: self.mentioned_cells,
             fitting_columns: self.fitting_columns,
             abstain_below,
+            // Chosen apart, on the family questions (experiments/family/calibrate.py).
+            abstain_below_shape: Default::default(),
             chosen_on: chosen_on.into(),
         }
     }

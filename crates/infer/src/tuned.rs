@@ -6,6 +6,8 @@ use super::decide::AnswerOptions;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sqlcoder_data::io::AtomicFile;
+use sqlcoder_data::types::Shape;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -34,6 +36,9 @@ pub struct TunedDecoding {
     pub fitting_columns: bool,
     /// [`AnswerOptions::abstain_below`].
     pub abstain_below: f32,
+    /// [`AnswerOptions::abstain_below_shape`], keyed by [`Shape::name`] (absent: none).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub abstain_below_shape: BTreeMap<String, f32>,
     /// The split the values were chosen on (always val) and how.
     pub chosen_on: String,
 }
@@ -47,8 +52,15 @@ impl TunedDecoding {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let tuned = serde_json::from_str(&text)
+        let tuned: TunedDecoding = serde_json::from_str(&text)
             .with_context(|| format!("{} is not valid decoding settings", path.display()))?;
+        if let Some(name) = tuned
+            .abstain_below_shape
+            .keys()
+            .find(|name| Shape::from_name(name).is_none())
+        {
+            anyhow::bail!("{}: no query shape is named {name:?}", path.display());
+        }
         Ok(Some(tuned))
     }
 
@@ -70,6 +82,11 @@ impl TunedDecoding {
         options.guidance.mentioned_cells = self.mentioned_cells;
         options.guidance.fitting_columns = self.fitting_columns;
         options.abstain_below = self.abstain_below;
+        options.abstain_below_shape = self
+            .abstain_below_shape
+            .iter()
+            .filter_map(|(name, &t)| Some((Shape::from_name(name)?, t)))
+            .collect();
     }
 }
 
@@ -89,6 +106,7 @@ mod tests {
             mentioned_cells: true,
             fitting_columns: true,
             abstain_below: 0.3,
+            abstain_below_shape: [("grouping (GROUP BY)".to_string(), 0.6)].into(),
             chosen_on: "val".into(),
         };
         tuned.save(dir.path()).unwrap();
@@ -104,9 +122,19 @@ mod tests {
         assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
         assert!(options.guidance.mentioned_cells && options.guidance.fitting_columns);
         assert_eq!(options.abstain_below, 0.3);
+        assert_eq!(
+            options.abstain_below_shape,
+            [(Shape::Grouping, 0.6)].into_iter().collect()
+        );
 
         std::fs::write(dir.path().join(DECODING_FILE), "{").unwrap();
         let err = TunedDecoding::load(dir.path()).unwrap_err();
         assert!(format!("{err:#}").contains(DECODING_FILE), "{err:#}");
+
+        let mut unknown = tuned.clone();
+        unknown.abstain_below_shape = [("groupings".to_string(), 0.6)].into();
+        unknown.save(dir.path()).unwrap();
+        let err = TunedDecoding::load(dir.path()).unwrap_err();
+        assert!(format!("{err:#}").contains("\"groupings\""), "{err:#}");
     }
 }

@@ -25,6 +25,9 @@ pub struct TrainConfig {
     /// `experiments/augment/generate.py`), trained on beside the train split; each gets its own
     /// cache file beside the train split's.
     pub extra_train: Vec<PathBuf>,
+    /// Train on the first N questions of each `extra_train` file only (after a seeded shuffle):
+    /// the same mix with fewer generated questions (the dose ablation) or a run sized to a session.
+    pub extra_limit: Option<usize>,
     /// Start from a trained model folder (`slots.json` + `slots.safetensors`) instead of fresh
     /// heads: continued training. Its spec must equal `[model]`.
     pub init_model: Option<PathBuf>,
@@ -37,7 +40,8 @@ pub struct TrainConfig {
     pub val_limit: Option<usize>,
     /// Write a resumable checkpoint every N optimizer steps (and at every epoch end).
     pub checkpoint_every: usize,
-    /// Stop after this many optimizer steps in total (None: run all epochs). Resumable.
+    /// Stop after this many optimizer steps in total (None: run all epochs); the learning rate
+    /// decays to zero at it. Resumable, and a run paused this way leaves `last/`.
     pub max_steps: Option<usize>,
     /// Batch shapes: "exact" (longest row) or "buckets" (a few fixed shapes, for GPUs).
     /// Unset: chosen by the backend (exact on the CPU, buckets on CUDA).
@@ -70,6 +74,7 @@ impl Default for TrainConfig {
             encoder_dir: "models/all-MiniLM-L6-v2".into(),
             cache_dir: None,
             extra_train: Vec::new(),
+            extra_limit: None,
             init_model: None,
             epochs: 3,
             batch_size: 32,

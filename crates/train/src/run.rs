@@ -143,8 +143,12 @@ pub fn run(
             false => format!("extra-{stem}"),
         };
         let path = ensure_cache(extra, config.cache_file(&name), &builder, family)?;
-        let (header, examples) = cache::read_cache(&path)?;
+        let (header, mut examples) = cache::read_cache(&path)?;
         header.check_matches(&builder)?;
+        if let Some(n) = config.extra_limit {
+            examples.shuffle(&mut rand::rngs::StdRng::seed_from_u64(config.seed));
+            examples.truncate(n);
+        }
         eprintln!(
             "{}: {} more training examples",
             extra.display(),

@@ -341,8 +341,11 @@ impl<B: AutodiffBackend> Trainer<B> {
         anyhow::ensure!(!train.is_empty(), "no training examples");
         let c = self.config.clone();
         let lengths: Vec<usize> = train.iter().map(|e| e.input_ids.len()).collect();
-        let total_steps = train.len().div_ceil(c.batch_size) * c.epochs;
-        let stop_at = c.max_steps.unwrap_or(usize::MAX).min(total_steps);
+        // The learning-rate schedule ends where the run does: after its epochs, or at
+        // `max_steps` when that comes first.
+        let total_steps =
+            (train.len().div_ceil(c.batch_size) * c.epochs).min(c.max_steps.unwrap_or(usize::MAX));
+        let stop_at = total_steps;
         while self.state.epoch < c.epochs && self.state.step < stop_at {
             let batches = epoch_batches(&lengths, c.batch_size, c.seed, self.state.epoch);
             let bar = epoch_bar(

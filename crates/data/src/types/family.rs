@@ -527,6 +527,11 @@ impl Shape {
         Shape::Date,
     ];
 
+    /// The shape [`Shape::name`] calls `name`.
+    pub fn from_name(name: &str) -> Option<Shape> {
+        Shape::ALL.into_iter().find(|s| s.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Shape::Sketch => "in WikiSQL's sketch",
