@@ -4,7 +4,7 @@
 //! `upload_probe run ADDR SERVER_PID QUESTIONS.jsonl OUT.json`:
 //! 1. idle: one answered question, then the server's resident memory (`VmRSS`);
 //! 2. 48 concurrent uploads of the 2 MB CSV of numbers to `/api/upload` (statuses, wall time),
-//!    then a question to each of the last 5 uploaded (are they askable?);
+//!    then a question to each of the last 5 answered (are they askable?);
 //! 3. 60 concurrent uploads (numbers and text in turn) while 16 clients ask 50 questions each:
 //!    upload statuses, ask errors and p50/p95/max latency;
 //! 4. the peak resident memory over the whole run (`VmHWM`) and the uploads held.
@@ -132,18 +132,21 @@ fn run(args: &[String]) {
         clients.into_iter().map(|c| c.join().unwrap()).collect()
     });
     let last_answer = outcomes.iter().map(|(_, t)| *t).max().unwrap_or_default();
-    let (outcomes, _): (Vec<_>, Vec<_>) = outcomes.into_iter().unzip();
-    let ids: Vec<String> = outcomes
+    // The uploads' ids in the order their answers came (the server keeps the newest).
+    let mut finished: Vec<(Duration, String)> = outcomes
         .iter()
-        .filter_map(|o| match o {
+        .filter_map(|(o, t)| match o {
             Ok((200, body)) => serde_json::from_str::<Value>(body).ok()?["id"]
                 .as_str()
-                .map(String::from),
+                .map(|id| (*t, id.to_string())),
             _ => None,
         })
         .collect();
+    finished.sort();
+    let ids: Vec<String> = finished.into_iter().map(|(_, id)| id).collect();
+    let (outcomes, _): (Vec<_>, Vec<_>) = outcomes.into_iter().unzip();
     let held_after_48 = held(addr);
-    // The last 5 uploaded answer questions.
+    // The last 5 uploaded (the last to be answered) answer questions.
     let askable = ids
         .iter()
         .rev()
