@@ -18,6 +18,8 @@ import sys
 
 MIN_ANSWERS = 8
 WRONG_COST = 2.0
+# A threshold no confidence reaches: the shape always answers "Not sure".
+NEVER = 1.01
 # Shape::ALL's order and names, the sketch and dates aside (a query beyond the sketch whose only
 # shape is dates takes the default threshold, here and in the product alike).
 SHAPES = ["ranking (ORDER BY)", "grouping (GROUP BY)", "several columns", "HAVING", "OR", "!=",
@@ -47,7 +49,8 @@ def first_shape(f):
 
 def best_threshold(answers):
     """(threshold, kept right, kept wrong) maximising right − WRONG_COST × wrong."""
-    candidates = sorted({0.0} | {c for c, _ in answers})
+    # 0 keeps every answer; above the most confident one (NEVER), none.
+    candidates = sorted({0.0, NEVER} | {c for c, _ in answers})
     def score(t):
         kept = [r for c, r in answers if c >= t]
         right = sum(kept)
@@ -58,18 +61,20 @@ def best_threshold(answers):
 
 name, model = sys.argv[1:3]
 answers = [json.loads(l) for l in open(f"runs/family_tune_{name}.answers.jsonl")]
-report = json.load(open(f"experiments/results/family_tune_{name}.json"))
-scores = report["scores"]
+# `eval --family` scores every question in score_model.py's order (one outside the family is
+# never right).
+scores = json.load(open(f"experiments/results/family_tune_{name}.json"))["scores"]
+assert len(scores) == len(answers)
+right_of = [bool(s["matched"]["exact"]) for s in scores]
 by_shape = {}
-for i, a in enumerate(answers):
+for a, right in zip(answers, right_of):
     f = a.get("family")
     if not f or a.get("outside_sketch") or a.get("confidence") is None:
         continue  # no answer, or a word rule abstains whatever the threshold
     shape = first_shape(f)
     if shape is None:
         continue  # inside the sketch: the sketch's threshold, chosen on WikiSQL val
-    right = i < len(scores) and scores[i]["matched"]["exact"]
-    by_shape.setdefault(shape, []).append((a["confidence"], bool(right)))
+    by_shape.setdefault(shape, []).append((a["confidence"], right))
 every = [x for xs in by_shape.values() for x in xs]
 default = best_threshold(every)
 chosen = {BEYOND: {"answers": len(every), "threshold": default[0], "right": default[1],
