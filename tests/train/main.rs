@@ -8,3 +8,4 @@ mod cache;
 mod labels;
 mod overfit;
 mod resume;
+mod train_only;

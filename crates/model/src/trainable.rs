@@ -68,9 +68,18 @@ pub struct ParamCounts {
 
 /// Apply `mode`'s require-grad flags to every parameter of `module`.
 pub fn apply_mode<B: Backend, M: Module<B>>(module: M, mode: FineTune) -> (M, ParamCounts) {
+    apply_trains(module, |p| mode.trains(p))
+}
+
+/// Sets every parameter's require-grad flag from its path (e.g.
+/// `heads.family.order_col.weight`): `trains` decides, whatever a mode says.
+pub fn apply_trains<B: Backend, M: Module<B>>(
+    module: M,
+    trains: impl Fn(&str) -> bool,
+) -> (M, ParamCounts) {
     let mut mapper = RequireGradByPath {
         path: Vec::new(),
-        trains: |p: &str| mode.trains(p),
+        trains,
         trainable: 0,
         frozen: 0,
     };

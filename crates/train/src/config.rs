@@ -31,6 +31,10 @@ pub struct TrainConfig {
     /// Start from a trained model folder (`slots.json` + `slots.safetensors`) instead of fresh
     /// heads: continued training. Its spec must equal `[model]`.
     pub init_model: Option<PathBuf>,
+    /// Train only the parameters whose path starts with this (e.g. `heads.family`); the rest
+    /// of what `[model] mode` trains stays as `init_model` has it. New heads on a trained model
+    /// learn without changing its other answers, and no step runs the encoder backwards.
+    pub train_only: Option<String>,
     pub epochs: usize,
     pub batch_size: usize,
     pub seed: u64,
@@ -76,6 +80,7 @@ impl Default for TrainConfig {
             extra_train: Vec::new(),
             extra_limit: None,
             init_model: None,
+            train_only: None,
             epochs: 3,
             batch_size: 32,
             seed: 42,

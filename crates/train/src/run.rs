@@ -18,7 +18,7 @@ use sqlcoder_model::backend::{BackendKind, GpuOptions};
 use sqlcoder_model::heads::HeadOptions;
 use sqlcoder_model::input::InputBuilder;
 use sqlcoder_model::slot_model::{ModelSpec, SlotModel};
-use sqlcoder_model::trainable::apply_mode;
+use sqlcoder_model::trainable::{apply_mode, apply_trains};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -204,6 +204,18 @@ fn train_on<B: AutodiffBackend>(
             };
             // Loading sets weights but not which of them train: the mode decides that.
             apply_mode(model, spec.mode)
+        }
+    };
+    let (model, counts) = match &config.train_only {
+        None => (model, counts),
+        Some(prefix) => {
+            let mode = config.model.mode;
+            let (model, counts) = apply_trains(model, |p| mode.trains(p) && p.starts_with(prefix));
+            anyhow::ensure!(
+                counts.trainable > 0,
+                "train_only = {prefix:?} names no parameter this model trains"
+            );
+            (model, counts)
         }
     };
     eprintln!(
