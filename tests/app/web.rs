@@ -45,6 +45,30 @@ pub(crate) fn own_server(config: ServerConfig) -> Served {
     }
 }
 
+/// A server of its own with `limits`: it, its address and the `Host` it answers to.
+pub(crate) fn limited_server(limits: Limits) -> (Served, SocketAddr, String) {
+    let served = own_server(ServerConfig {
+        limits,
+        ..Default::default()
+    });
+    let to = served.server.addr();
+    let host = format!("127.0.0.1:{}", to.port());
+    (served, to, host)
+}
+
+/// Sends an ask's head and the start of a body that never comes: the connection holds its slot
+/// until the body timeout.
+fn stalled_ask(to: SocketAddr, host: &str) -> TcpStream {
+    let mut staller = TcpStream::connect(to).unwrap();
+    write!(
+        staller,
+        "POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: 500\r\n\r\n{{"
+    )
+    .unwrap();
+    staller
+}
+
 /// The shared server (started once; ends with the test process).
 fn addr() -> SocketAddr {
     static SERVED: OnceLock<Served> = OnceLock::new();
@@ -571,12 +595,7 @@ fn trickling_clients_cannot_lock_out_an_ask() {
         connection_deadline: Duration::from_secs(2),
         ..Limits::default()
     };
-    let served = own_server(ServerConfig {
-        limits,
-        ..Default::default()
-    });
-    let to = served.server.addr();
-    let host = format!("127.0.0.1:{}", to.port());
+    let (_served, to, host) = limited_server(limits);
     let until = Instant::now() + Duration::from_secs(6);
     // Half send a whole request and then a byte every 100 ms (the drain attack); half send a
     // head a byte every 100 ms (slowloris). Twice as many as the server has slots.
@@ -643,20 +662,9 @@ fn refusals_for_time_size_and_load_carry_the_security_headers() {
         body_timeout: Duration::from_millis(2500),
         ..Limits::default()
     };
-    let served = own_server(ServerConfig {
-        limits,
-        ..Default::default()
-    });
-    let to = served.server.addr();
-    let host = format!("127.0.0.1:{}", to.port());
+    let (_served, to, host) = limited_server(limits);
     // Holds the only slot with a body that never comes.
-    let mut staller = TcpStream::connect(to).unwrap();
-    write!(
-        staller,
-        "POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: 500\r\n\r\n{{"
-    )
-    .unwrap();
+    let mut staller = stalled_ask(to, &host);
     std::thread::sleep(Duration::from_millis(100));
     let busy = request_to(to, "GET", "/api/tables", "", "");
     assert_eq!(busy.status, 503, "{}", busy.body);
@@ -686,20 +694,9 @@ fn over_the_slot_limit_an_ask_waits_for_a_slot_and_an_upload_is_refused() {
         body_timeout: Duration::from_millis(400),
         ..Limits::default()
     };
-    let served = own_server(ServerConfig {
-        limits,
-        ..Default::default()
-    });
-    let to = served.server.addr();
-    let host = format!("127.0.0.1:{}", to.port());
+    let (_served, to, host) = limited_server(limits);
     let stall = || {
-        let mut staller = TcpStream::connect(to).unwrap();
-        write!(
-            staller,
-            "POST /api/ask HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: 500\r\n\r\n{{"
-        )
-        .unwrap();
+        let staller = stalled_ask(to, &host);
         std::thread::sleep(Duration::from_millis(100));
         staller
     };

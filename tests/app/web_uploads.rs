@@ -2,7 +2,7 @@
 //! connections and a worker for asks, and uploads beside asks at `--workers 2`.
 
 use crate::support::{QUESTION, TABLE};
-use crate::web::{assert_security_headers, own_server, request_to, send_to, Reply};
+use crate::web::{assert_security_headers, limited_server, own_server, request_to, send_to, Reply};
 
 use serde_json::json;
 use sqlcoder::web::{Limits, ServerConfig};
@@ -131,12 +131,7 @@ fn uploads_over_their_budget_are_refused_at_their_head_and_asks_keep_their_slots
         max_uploads: 3,
         ..Limits::default()
     };
-    let served = own_server(ServerConfig {
-        limits,
-        ..Default::default()
-    });
-    let to = served.server.addr();
-    let host = format!("127.0.0.1:{}", to.port());
+    let (_served, to, host) = limited_server(limits);
     // As many uploads as there are connections, each sending its head and a little of its body,
     // then stalling (as a slow client, or one queued behind a worker, holds its connection).
     let mut uploads: Vec<TcpStream> = (0..6)

@@ -21,6 +21,16 @@ fn tensors(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// `sqlcoder train --config CONFIG` from the repository root.
+fn sqlcoder_train(config: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sqlcoder"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["train", "--config"])
+        .arg(config)
+        .output()
+        .unwrap()
+}
+
 /// Trains 3 steps from `init` with the family heads grown, `train_only` as given; the model saved.
 fn train(
     init: &Path,
@@ -42,12 +52,7 @@ fn train(
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sqlcoder"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["train", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = sqlcoder_train(&config);
     assert!(
         out.status.success(),
         "{}",
@@ -100,12 +105,7 @@ fn train_only_the_family_heads_keeps_every_other_weight() {
         ),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sqlcoder"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["train", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = sqlcoder_train(&config);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("heads.nothing"), "{stderr}");
