@@ -11,7 +11,14 @@
 //! Both print and write their report as JSON (experiments/serve_load.sh starts the server and
 //! runs this).
 
-use serde_json::{json, Value};
+#[path = "common/asks.rs"]
+mod asks;
+// Only the file of numbers is sent here.
+#[allow(dead_code)]
+#[path = "common/probe_csv.rs"]
+mod probe_csv;
+
+use serde_json::json;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -75,14 +82,7 @@ fn uploads(args: &[String]) {
         std::process::exit(2);
     };
     let uploads: usize = uploads.parse().unwrap();
-    let mut csv: String = (0..64).map(|c| format!("c{c},")).collect();
-    csv.pop();
-    csv.push('\n');
-    for r in 0..15_500 {
-        let row: Vec<String> = (0..64).map(|c| ((r + c) % 10).to_string()).collect();
-        csv.push_str(&row.join(","));
-        csv.push('\n');
-    }
+    let csv = probe_csv::numeric();
     let body = json!({ "name": "wide.csv", "text": csv }).to_string();
     let before = peak_rss_mb(pid);
     let started = Instant::now();
@@ -124,14 +124,7 @@ fn asks(args: &[String]) {
         std::process::exit(2);
     };
     let (clients, asks): (usize, usize) = (clients.parse().unwrap(), asks.parse().unwrap());
-    let bodies: Vec<String> = std::fs::read_to_string(questions)
-        .expect("the questions file")
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("a JSON line");
-            json!({ "table": v["table"]["id"], "question": v["question"] }).to_string()
-        })
-        .collect();
+    let bodies = asks::ask_bodies(questions);
     let started = Instant::now();
     let results: Vec<(Duration, Result<u16, String>)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..clients)

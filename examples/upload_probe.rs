@@ -12,6 +12,8 @@
 //! `upload_probe summary OUT.json RUN.json…`: the median of each figure over the runs, and the
 //! goals checked on the medians.
 
+#[path = "common/asks.rs"]
+mod asks;
 #[path = "common/probe_csv.rs"]
 mod probe_csv;
 
@@ -109,14 +111,7 @@ fn run(args: &[String]) {
     let [addr, pid, questions, out] = args else {
         panic!("usage: upload_probe run ADDR SERVER_PID QUESTIONS.jsonl OUT.json");
     };
-    let asks: Vec<String> = std::fs::read_to_string(questions)
-        .expect("the questions file")
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).expect("a JSON line");
-            json!({ "table": v["table"]["id"], "question": v["question"] }).to_string()
-        })
-        .collect();
+    let asks = asks::ask_bodies(questions);
     let (numbers, text) = (probe_csv::numeric(), probe_csv::text_heavy());
 
     let first = ask(addr, &asks[0]);

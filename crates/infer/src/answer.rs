@@ -193,16 +193,21 @@ pub fn decode_answer(
 ) -> Result<Answer> {
     let offsets = &input.question_offsets;
     exec.begin_answer();
-    let d = decide(options, scores, question, offsets, table, Some(exec));
-    let query = d.decoded.query();
-    // The family heads chose a shape beyond the sketch: their answer, or, when it cannot be
-    // given, the sketch's decoding as a guess (not confident).
+    // The family heads chose a shape beyond the sketch: their answer (beside it, the sketch
+    // heads' greedy query, which runs nothing), or, when it cannot be given, the sketch's
+    // decoding as a guess (not confident). Guidance runs only for an answer in the sketch.
     let beyond = decode_family(scores, question, offsets, table);
     if let Some(beyond) = &beyond {
-        if let Some(answer) = family_answer(options, beyond, &query, question, table, exec)? {
+        let greedy = AnswerOptions::greedy();
+        let sketch = decide(&greedy, scores, question, offsets, table, None)
+            .decoded
+            .query();
+        if let Some(answer) = family_answer(options, beyond, &sketch, question, table, exec)? {
             return Ok(answer);
         }
     }
+    let d = decide(options, scores, question, offsets, table, Some(exec));
+    let query = d.decoded.query();
     let family = FamilyQuery::from(&query);
     let result = execute(d.rows, &family, table, exec)
         .map_err(|e| anyhow::anyhow!("the predicted query failed to run: {e}"))?;
