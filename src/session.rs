@@ -460,6 +460,7 @@ pub fn answer_json(question: &str, a: &Answer, guided: bool) -> Value {
         "guided": guided,
         "guidance_changed": a.guidance_changed,
         "snapped_values": a.snapped_values,
+        "sketch_prob": a.sketch_prob,
     })
 }
 
@@ -661,6 +662,7 @@ mod tests {
             outside_sketch: None,
             guidance_changed: false,
             snapped_values: 0,
+            sketch_prob: None,
         }
     }
 

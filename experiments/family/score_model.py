@@ -43,7 +43,8 @@ with open(pred_path, "w") as out, open(answers_path, "w") as answers:
             capture_output=True, text=True)
         answer = json.loads(run.stdout) if run.returncode == 0 and run.stdout.strip() else {}
         answers.write(json.dumps({k: answer.get(k) for k in
-                                  ("family", "confidence", "confident", "outside_sketch")}) + "\n")
+                                  ("family", "confidence", "confident", "outside_sketch",
+                                  "sketch_prob")}) + "\n")
         if (answer.get("confident") or rules_off) and answer.get("family"):
             out.write(json.dumps({"family": answer["family"]}) + "\n")
         else:

@@ -1,8 +1,9 @@
 //! Prediction files in the official WikiSQL format: one JSON line per question, in the split's
 //! order, `{"query": {"sel": 3, "agg": 0, "conds": [[5, 0, "Butler CC (KS)"]]}, "family": …}` or
 //! `{"error": "…"}` for a question the model could not answer. `family` is the same query in the
-//! query family's JSON form (`data/ood/FAMILY.md`); readers (ours and the official script) ignore
-//! keys other than `query` and `error`.
+//! query family's JSON form (`data/ood/FAMILY.md`); a query beyond the sketch also carries
+//! `sketch_prob`, the probability the model's clause heads gave the sketch's shape. Readers (ours
+//! and the official script) ignore keys other than `query` and `error`.
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -17,11 +18,15 @@ use std::path::Path;
 pub type Prediction = std::result::Result<Query, String>;
 
 /// One line as `predict` writes it: a query inside WikiSQL's sketch, a query beyond it (written
-/// `"query": null` beside its `family`: WikiSQL's scoring counts it wrong), or why there is none.
+/// `"query": null` beside its `family` and `sketch_prob`: WikiSQL's scoring counts it wrong), or
+/// why there is none.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PredictionLine {
     Sketch(Query),
-    Beyond(FamilyQuery),
+    Beyond {
+        family: FamilyQuery,
+        sketch_prob: f32,
+    },
     Error(String),
 }
 
@@ -64,6 +69,8 @@ struct OfficialLine<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     family: Option<FamilyQuery>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    sketch_prob: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
 }
 
@@ -73,16 +80,22 @@ impl<'a> From<&'a PredictionLine> for OfficialLine<'a> {
             PredictionLine::Sketch(q) => OfficialLine {
                 query: Some(Some(q.into())),
                 family: Some(FamilyQuery::from(q)),
+                sketch_prob: None,
                 error: None,
             },
-            PredictionLine::Beyond(f) => OfficialLine {
+            PredictionLine::Beyond {
+                family,
+                sketch_prob,
+            } => OfficialLine {
                 query: Some(None),
-                family: Some(f.clone()),
+                family: Some(family.clone()),
+                sketch_prob: Some(*sketch_prob),
                 error: None,
             },
             PredictionLine::Error(e) => OfficialLine {
                 query: None,
                 family: None,
+                sketch_prob: None,
                 error: Some(e),
             },
         }
@@ -271,13 +284,17 @@ mod tests {
         )
         .unwrap();
         let lines = [
-            PredictionLine::Beyond(beyond.clone()),
+            PredictionLine::Beyond {
+                family: beyond.clone(),
+                sketch_prob: 0.25,
+            },
             PredictionLine::from(&sample()[0]),
         ];
         write_predictions(&path, lines).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(first["query"], Value::Null);
+        assert_eq!(first["sketch_prob"], 0.25);
         assert_eq!(
             serde_json::from_value::<FamilyQuery>(first["family"].clone()).unwrap(),
             beyond

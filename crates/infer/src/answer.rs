@@ -53,6 +53,9 @@ pub struct Answer {
     pub guidance_changed: bool,
     /// Values replaced by a table cell (with `snap_values`).
     pub snapped_values: usize,
+    /// When the answer is the family heads' query beyond the sketch: the probability the
+    /// clause heads gave the sketch's shape ([`FamilyDecoded::sketch_prob`]).
+    pub sketch_prob: Option<f32>,
 }
 
 /// The model, its tokenizer and the decoding options. Inference only (NdArray by default).
@@ -196,7 +199,8 @@ pub fn decode_answer(
     // The family heads chose a shape beyond the sketch: their answer (beside it, the sketch
     // heads' greedy query, which runs nothing), or, when it cannot be given, the sketch's
     // decoding as a guess (not confident). Guidance runs only for an answer in the sketch.
-    let beyond = decode_family(scores, question, offsets, table);
+    let beyond =
+        decode_family(scores, question, offsets, table).filter(|d| options.leaves_sketch(d));
     if let Some(beyond) = &beyond {
         let greedy = AnswerOptions::greedy();
         let sketch = decide(&greedy, scores, question, offsets, table, None)
@@ -230,6 +234,7 @@ pub fn decode_answer(
         outside_sketch: outside,
         guidance_changed: d.changed,
         snapped_values: d.snapped,
+        sketch_prob: None,
     })
 }
 
@@ -269,6 +274,7 @@ fn family_answer(
         outside_sketch: outside,
         guidance_changed: false,
         snapped_values: 0,
+        sketch_prob: Some(beyond.sketch_prob),
     }))
 }
 

@@ -3,6 +3,7 @@
 //! training and the answerer all decide here.
 
 use super::decode::{span_text, Decoded};
+use super::family_decode::FamilyDecoded;
 use super::guided::{decode_guided, greedy, GuidanceConfig};
 use super::scores::SlotScores;
 use sqlcoder_data::types::{FamilyQuery, Shape, Table};
@@ -23,6 +24,10 @@ pub struct AnswerOptions {
     /// shrinks as its slots grow, so each shape may have its own threshold; a shape not listed
     /// uses `abstain_below`.
     pub abstain_below_shape: BTreeMap<Shape, f32>,
+    /// The family heads' query beyond the sketch is answered only when the clause heads give
+    /// the sketch's shape less than this probability ([`FamilyDecoded::sketch_prob`]); else the
+    /// sketch's decoding answers. 1: whenever the heads' choices leave the sketch.
+    pub leave_sketch_below: f32,
 }
 
 impl Default for AnswerOptions {
@@ -33,6 +38,7 @@ impl Default for AnswerOptions {
             guidance: GuidanceConfig::default(),
             abstain_below: 0.0,
             abstain_below_shape: BTreeMap::new(),
+            leave_sketch_below: 1.0,
         }
     }
 }
@@ -45,6 +51,12 @@ impl AnswerOptions {
             .first()
             .and_then(|s| self.abstain_below_shape.get(s).copied())
             .unwrap_or(self.abstain_below)
+    }
+
+    /// Whether `beyond`, the family heads' query beyond the sketch, answers (see
+    /// [`Self::leave_sketch_below`]).
+    pub fn leaves_sketch(&self, beyond: &FamilyDecoded) -> bool {
+        beyond.sketch_prob < self.leave_sketch_below
     }
 
     /// Plain greedy decoding, values as the question spells them (validation during training).

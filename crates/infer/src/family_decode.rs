@@ -12,18 +12,24 @@
 //! - a value is the question's words under the best span; BETWEEN's span is split at its "and"
 //!   / "to" / "-"; LIMIT's k is the number at the limit pointer (digits or a word up to
 //!   "twenty"), 1 when it points at `[CLS]`;
+//! - a column may hold two conditions ("from the UK or Ireland"): training points its value
+//!   pointer at both values, so its two best disjoint spans compete with the next column for a
+//!   condition slot ([`conditions`]);
 //! - a query the heads fill inconsistently ([`FamilyQuery::check`] fails, a bound or k that
 //!   cannot be read) is returned with `well_formed` false: the answer then says "Not sure".
 
-use super::decode::{best_span, span_text};
+use super::decode::{best_span, ranked_spans, span_text};
 use super::scores::{argmax, FamilyScores, SlotScores};
 use sqlcoder_data::types::{
-    CmpOp, CondValue, Condition, Connector, FamilyQuery, Having, Item, OrderBy, Predicate, Table,
+    Aggregate, CmpOp, CondValue, Condition, Connector, FamilyQuery, Having, Item, OrderBy,
+    Predicate, Table,
 };
 use sqlcoder_model::family_classes::{
-    key_item, key_reads_column, number_word, order_of_class, OpClass, ITEM_AGGS, OP_CLASSES,
+    item_agg_class, key_item, key_reads_column, number_word, order_of_class, OpClass, ITEM_AGGS,
+    OP_CLASSES,
 };
 use sqlcoder_model::family_heads::Clause;
+use sqlcoder_model::heads::N_OP;
 
 /// A query decoded from the family heads, with its log-probability (the sum over every slot
 /// chosen, clause heads included).
@@ -33,6 +39,11 @@ pub struct FamilyDecoded {
     pub log_prob: f32,
     /// The heads' choices make a query of the family; false: the answer abstains.
     pub well_formed: bool,
+    /// The probability the clause heads give the sketch's shape (one item with a sketch
+    /// aggregate, no clause beyond the sketch, the sketch's operators, AND), their choices
+    /// taken as independent: how close the question came to staying in the sketch.
+    /// [`super::decide::AnswerOptions::leave_sketch_below`] gates on it.
+    pub sketch_prob: f32,
 }
 
 impl FamilyDecoded {
@@ -76,17 +87,26 @@ pub fn decode_family(
     let sketch_ops = conds.iter().all(|c| {
         matches!(&c.pred, Predicate::Compare(op, _) if matches!(op, CmpOp::Eq | CmpOp::Gt | CmpOp::Lt))
     });
+    let top = argmax(&scores.sel);
+    let sketch_agg = ITEM_AGGS[argmax(&f.agg[top])] != Aggregate::CountDistinct;
+    let one_per_column = conds
+        .iter()
+        .enumerate()
+        .all(|(i, c)| conds[..i].iter().all(|d| d.col != c.col));
     let sketch_shape = n_items == 1
+        && sketch_agg
         && !count_rows
         && !distinct
         && !grouped
         && !has_having
         && order.is_none()
         && sketch_ops
+        && one_per_column
         && (!or || conds.len() < 2);
     if sketch_shape {
         return None;
     }
+    let sketch_prob = sketch_probability(scores, f, &conds);
 
     let mut well_formed = conds_ok;
     let mut query = FamilyQuery::empty();
@@ -156,7 +176,41 @@ pub fn decode_family(
         query,
         log_prob,
         well_formed,
+        sketch_prob,
     })
+}
+
+/// [`FamilyDecoded::sketch_prob`] for a question whose where clause decoded to `conds`.
+fn sketch_probability(scores: &SlotScores, f: &FamilyScores, conds: &[Condition]) -> f32 {
+    let stays = [
+        (Clause::SelectCount, 1),
+        (Clause::CountRows, 0),
+        (Clause::Distinct, 0),
+        (Clause::GroupBy, 0),
+        (Clause::Having, 0),
+        (Clause::Order, 0),
+    ];
+    let mut log_prob: f32 = stays.iter().map(|&(c, class)| f.clause(c)[class]).sum();
+    let distinct_count = item_agg_class(Aggregate::CountDistinct);
+    log_prob += (1.0 - f.agg[argmax(&scores.sel)][distinct_count].exp())
+        .max(f32::MIN_POSITIVE)
+        .ln();
+    // The sketch's operators are the first classes of the operator head.
+    for c in conds {
+        log_prob += log_sum_exp(&f.op[c.col][..N_OP]);
+    }
+    if conds.len() > 1 {
+        log_prob += f.clause(Clause::Connector)[0];
+    }
+    log_prob.exp()
+}
+
+fn log_sum_exp(log_probs: &[f32]) -> f32 {
+    let max = log_probs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        return max;
+    }
+    max + log_probs.iter().map(|l| (l - max).exp()).sum::<f32>().ln()
 }
 
 /// The best key class and its log-probability; `operand_only`: the plain column is no HAVING
@@ -167,8 +221,14 @@ fn best_key(scores: &[f32], operand_only: bool) -> (usize, f32) {
     (i, scores[i])
 }
 
-/// The where clause: the where-count head's number of columns, the best by where-column score,
-/// each with its family operator and value span. Also whether every value could be read.
+/// The where clause: the where-count head's number of conditions, each a column with its family
+/// operator and a value span, and whether every value could be read.
+///
+/// A column's first condition scores its where-column log-probability (the sketch's ranking); a
+/// second condition on the same column scores that plus how much less likely its two best
+/// disjoint spans are than its best span taken twice. Trained on "the UK or Ireland", the value
+/// pointer splits its mass between both values and the second condition costs little; on a
+/// single value it costs the pointer's whole doubt, so another column usually wins the slot.
 fn conditions(
     scores: &SlotScores,
     f: &FamilyScores,
@@ -177,16 +237,48 @@ fn conditions(
 ) -> (Vec<Condition>, f32, bool) {
     let n = argmax(&scores.where_count);
     let mut log_prob = scores.where_count[n];
-    let mut cols: Vec<usize> = (0..scores.where_col.len()).collect();
-    cols.sort_by(|&a, &b| scores.where_col[b].total_cmp(&scores.where_col[a]));
-    cols.truncate(n);
+    // (column, its value spans, the score that ranks it).
+    let mut candidates: Vec<(usize, Vec<Span>, f32)> = Vec::new();
+    for col in 0..scores.where_col.len() {
+        let ranked = ranked_spans(&scores.value_start[col], &scores.value_end[col], SPAN_PAIRS);
+        let Some(&best) = ranked.first() else {
+            continue;
+        };
+        candidates.push((col, vec![best], scores.where_col[col]));
+        if let Some(pair) = best_disjoint_pair(&ranked) {
+            let cost = pair[0].1 + pair[1].1 - 2.0 * best.1;
+            candidates.push((col, pair.to_vec(), scores.where_col[col] + cost));
+        }
+    }
+    // Stable: a column's single condition stays ahead of its pair at equal scores.
+    candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let mut chosen: Vec<(usize, Vec<Span>)> = Vec::new();
+    let mut slots = 0;
+    for (col, spans, _) in candidates {
+        if slots >= n {
+            break;
+        }
+        match chosen.iter_mut().find(|(c, _)| *c == col) {
+            // The pair replaces the column's single condition.
+            Some(held) if spans.len() == 2 && held.1.len() == 1 => {
+                held.1 = spans;
+                slots += 1;
+            }
+            Some(_) => {}
+            None if spans.len() == 1 => {
+                chosen.push((col, spans));
+                slots += 1;
+            }
+            None => {}
+        }
+    }
     let mut ok = true;
-    let conds = cols
-        .into_iter()
-        .map(|col| {
-            let op = argmax(&f.op[col]);
-            let (span, span_lp) = best_span(&scores.value_start[col], &scores.value_end[col]);
-            log_prob += scores.where_col[col] + f.op[col][op] + span_lp;
+    let mut conds = Vec::new();
+    for (col, spans) in chosen {
+        let op = argmax(&f.op[col]);
+        log_prob += scores.where_col[col];
+        for (span, span_lp) in spans {
+            log_prob += f.op[col][op] + span_lp;
             let text = span_text(question, offsets, span).to_string();
             let pred = match OP_CLASSES[op] {
                 OpClass::Compare(cmp) => Predicate::Compare(cmp, CondValue::Text(text)),
@@ -206,10 +298,31 @@ fn conditions(
                     matching,
                 },
             };
-            Condition { col, pred }
-        })
-        .collect();
+            conds.push(Condition { col, pred });
+        }
+    }
     (conds, log_prob, ok)
+}
+
+/// A value span (question pieces, inclusive) and its log-probability.
+type Span = ((usize, usize), f32);
+
+/// Spans searched for a column's second value.
+const SPAN_PAIRS: usize = 24;
+
+/// The two disjoint spans of `ranked` (best first) with the highest summed log-probability, in
+/// question order.
+fn best_disjoint_pair(ranked: &[Span]) -> Option<[Span; 2]> {
+    let mut best: Option<[Span; 2]> = None;
+    for (i, a) in ranked.iter().enumerate() {
+        for b in &ranked[i + 1..] {
+            let disjoint = a.0 .1 < b.0 .0 || b.0 .1 < a.0 .0;
+            if disjoint && best.is_none_or(|p| a.1 + b.1 > p[0].1 + p[1].1) {
+                best = Some(if a.0 .0 < b.0 .0 { [*a, *b] } else { [*b, *a] });
+            }
+        }
+    }
+    best
 }
 
 /// BETWEEN's two bounds from one span: "10 and 20", "10 to 20", "10 - 20".
@@ -378,6 +491,66 @@ mod tests {
         let mut plain = s.clone();
         plain.family = None;
         assert_eq!(decode_family(&plain, "who", &[(0, 3)], &players()), None);
+    }
+
+    /// Log-probabilities split evenly between classes `a` and `b` (nearly all the mass).
+    fn twohot(n: usize, a: usize, b: usize) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                if i == a || i == b {
+                    0.49
+                } else {
+                    0.02 / (n - 2) as f32
+                }
+            })
+            .map(f32::ln)
+            .collect()
+    }
+
+    #[test]
+    fn a_column_whose_value_pointer_splits_between_two_values_holds_two_conditions() {
+        let q = "players from reds or blues";
+        let offsets = [(0, 7), (8, 12), (13, 17), (18, 20), (21, 26)];
+        let mut s = scores(&[(Clause::SelectCount, 1), (Clause::Connector, 1)], 0, 2);
+        s.where_count = onehot(5, 2, 0.9).try_into().unwrap();
+        s.where_col = vec![0.05f32.ln(), 0.95f32.ln(), 0.05f32.ln()];
+        s.value_start[1] = twohot(6, 2, 4);
+        s.value_end[1] = twohot(6, 2, 4);
+        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let values: Vec<(usize, &Predicate)> =
+            d.query.conds.iter().map(|c| (c.col, &c.pred)).collect();
+        let text = |t: &str| Predicate::Compare(CmpOp::Eq, CondValue::Text(t.into()));
+        assert_eq!(values, vec![(1, &text("reds")), (1, &text("blues"))]);
+        assert_eq!(d.query.connector, Connector::Or);
+
+        // One value on that column, and another column likely: one condition each.
+        s.value_start[1] = onehot(6, 2, 0.9);
+        s.value_end[1] = onehot(6, 2, 0.9);
+        s.where_col[0] = 0.6f32.ln();
+        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let cols: Vec<usize> = d.query.conds.iter().map(|c| c.col).collect();
+        assert_eq!(cols, vec![1, 0]);
+    }
+
+    #[test]
+    fn a_distinct_count_leaves_the_sketch_and_the_gate_can_keep_it_there() {
+        let q = "how many different teams";
+        let offsets = [(0, 3), (4, 8), (9, 18), (19, 24)];
+        let mut s = scores(&[(Clause::SelectCount, 1)], 1, 0);
+        s.family.as_mut().unwrap().agg[1] =
+            onehot(N_AGG + 1, item_agg_class(Aggregate::CountDistinct), 0.7)
+                .try_into()
+                .unwrap();
+        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        assert_eq!(d.query.select, vec![Item::of(Aggregate::CountDistinct, 1)]);
+        // Every other clause head says "sketch" at 0.9 (select count, count rows, DISTINCT,
+        // GROUP BY, HAVING, ORDER BY); COUNT(DISTINCT) is 0.7.
+        let expected = 0.9f32.powi(6) * 0.3;
+        assert!((d.sketch_prob - expected).abs() < 1e-4, "{}", d.sketch_prob);
+        let mut options = crate::AnswerOptions::default();
+        assert!(options.leaves_sketch(&d));
+        options.leave_sketch_below = 0.1;
+        assert!(!options.leaves_sketch(&d));
     }
 
     #[test]

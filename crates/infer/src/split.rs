@@ -4,13 +4,13 @@
 use super::answer::{encode_question, Answerer};
 use super::decide::{decide, AnswerOptions};
 use super::decode::Decoded;
-use super::family_decode::decode_family;
+use super::family_decode::{decode_family, FamilyDecoded};
 use super::scores::SlotScores;
 use anyhow::{anyhow, Context, Result};
 use burn::tensor::backend::Backend;
 use rayon::prelude::*;
 use serde::Serialize;
-use sqlcoder_data::types::{Example, FamilyQuery, Table};
+use sqlcoder_data::types::{Example, Table};
 use sqlcoder_eval::PredictionLine;
 use sqlcoder_model::input::EncodedInput;
 use sqlcoder_sql::Executor;
@@ -50,16 +50,19 @@ pub fn predict_split<B: Backend>(
     let (decoded, mut stats) = decode_split(&scored, &answerer.options, db)?;
     let preds: Vec<PredictionLine> = decoded
         .into_iter()
-        .zip(scored.beyond_sketch())
+        .zip(scored.beyond_sketch(&answerer.options))
         .map(|(d, beyond)| match (d, beyond) {
             (Err(e), _) => PredictionLine::Error(e),
-            (Ok(_), Some(family)) => PredictionLine::Beyond(family),
+            (Ok(_), Some(d)) => PredictionLine::Beyond {
+                family: d.query,
+                sketch_prob: d.sketch_prob,
+            },
             (Ok(d), None) => PredictionLine::Sketch(d.query()),
         })
         .collect();
     stats.beyond_sketch = preds
         .iter()
-        .filter(|p| matches!(p, PredictionLine::Beyond(_)))
+        .filter(|p| matches!(p, PredictionLine::Beyond { .. }))
         .count();
     Ok((preds, stats))
 }
@@ -74,8 +77,18 @@ pub struct ScoredSplit<'a> {
 }
 
 impl ScoredSplit<'_> {
-    /// Per question: the family heads' well-formed query where they write one beyond the sketch.
-    fn beyond_sketch(&self) -> Vec<Option<FamilyQuery>> {
+    /// Per question: the family heads' well-formed query where they write one beyond the sketch
+    /// and `options` let it leave the sketch.
+    fn beyond_sketch(&self, options: &AnswerOptions) -> Vec<Option<FamilyDecoded>> {
+        self.well_formed_beyond()
+            .into_iter()
+            .map(|d| d.filter(|d| options.leaves_sketch(d)))
+            .collect()
+    }
+
+    /// Per question: the family heads' well-formed query beyond the sketch, whatever its
+    /// [`FamilyDecoded::sketch_prob`].
+    pub fn well_formed_beyond(&self) -> Vec<Option<FamilyDecoded>> {
         self.encoded
             .iter()
             .zip(&self.scores)
@@ -86,7 +99,6 @@ impl ScoredSplit<'_> {
                 };
                 decode_family(s, &example.question, &input.question_offsets, table)
                     .filter(|d| d.well_formed)
-                    .map(|d| d.query)
             })
             .collect()
     }

@@ -15,6 +15,10 @@ use std::path::Path;
 
 /// `keep_above` values tried (2.0: never keep an empty greedy query, the original guidance).
 pub const KEEP_ABOVE_GRID: [f32; 11] = [2.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
+/// [`AnswerOptions::leave_sketch_below`] values the report scores.
+pub const LEAVE_GRID: [f32; 12] = [
+    1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0,
+];
 /// Width of a calibration bin.
 const BIN: f64 = 0.1;
 /// A bin needs this many questions before its accuracy decides the abstain threshold.
@@ -49,6 +53,17 @@ pub struct Coverage {
     pub execution: f64,
 }
 
+/// The family heads let leave the sketch where the clause heads give its shape less than
+/// `below`: how many questions leave (scored wrong here, as WikiSQL's scoring counts them), and
+/// the chosen variant's accuracy with them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leaving {
+    pub below: f32,
+    pub questions: usize,
+    pub logical_form: f64,
+    pub execution: f64,
+}
+
 /// Everything `tune` measured, and what it chose.
 #[derive(Clone, Debug, Serialize)]
 pub struct TuneReport {
@@ -59,6 +74,9 @@ pub struct TuneReport {
     pub calibration_error: f64,
     pub calibration: Vec<CalibrationBin>,
     pub coverage: Vec<Coverage>,
+    /// Over [`LEAVE_GRID`]; every question stays in the sketch for a model without the family
+    /// heads.
+    pub leaving: Vec<Leaving>,
 }
 
 /// One question under one variant: its confidence and whether it was right.
@@ -94,6 +112,9 @@ impl Setting {
             abstain_below,
             // Chosen apart, on the family questions (experiments/family/calibrate.py).
             abstain_below_shape: Default::default(),
+            // Chosen on val and the tune part with the family questions together
+            // (experiments/family/gate.py), from this report's `leaving` sweep.
+            leave_sketch_below: 1.0,
             chosen_on: chosen_on.into(),
         }
     }
@@ -169,6 +190,11 @@ pub fn tune(
         variants.push(variant);
     }
     let (_, chosen, outcomes) = best.expect("the grid has guided variants");
+    let sketch_probs: Vec<Option<f32>> = scored
+        .well_formed_beyond()
+        .into_iter()
+        .map(|d| d.map(|d| d.sketch_prob))
+        .collect();
     let calibration = calibration(&outcomes);
     let abstain_below = abstain_threshold(&calibration);
     let mut thresholds: Vec<f64> = (0..10).map(|i| i as f64 * BIN).collect();
@@ -186,7 +212,29 @@ pub fn tune(
         coverage: thresholds.iter().map(|&t| coverage(&outcomes, t)).collect(),
         calibration,
         variants,
+        leaving: LEAVE_GRID
+            .iter()
+            .map(|&below| leaving(&outcomes, &sketch_probs, below))
+            .collect(),
     })
+}
+
+/// The outcomes when the questions whose clause heads give the sketch's shape less than
+/// `below` leave it (and count wrong).
+pub fn leaving(outcomes: &[Outcome], sketch_probs: &[Option<f32>], below: f32) -> Leaving {
+    let leaves = |i: usize| sketch_probs[i].is_some_and(|p| p < below);
+    let right = |part: fn(&Outcome) -> bool| {
+        let n = (0..outcomes.len())
+            .filter(|&i| !leaves(i) && part(&outcomes[i]))
+            .count();
+        share(n, outcomes.len())
+    };
+    Leaving {
+        below,
+        questions: (0..outcomes.len()).filter(|&i| leaves(i)).count(),
+        logical_form: right(|o| o.logical_form),
+        execution: right(|o| o.execution),
+    }
 }
 
 fn outcomes(decoded: &[Result<Decoded, String>], scores: &[ExampleScore]) -> Vec<Outcome> {
@@ -305,5 +353,19 @@ mod tests {
         assert_eq!(abstain_threshold(&calibration(&all[..20])), 0.0);
         let sure: Vec<Outcome> = (0..200).map(|_| outcome(0.3, true)).collect();
         assert_eq!(abstain_threshold(&calibration(&sure)), 0.0);
+    }
+
+    #[test]
+    fn questions_leaving_the_sketch_count_wrong() {
+        let all = [outcome(0.9, true), outcome(0.9, true), outcome(0.9, false)];
+        let probs = [Some(0.05), None, Some(0.5)];
+        let l = leaving(&all, &probs, 0.1);
+        assert_eq!(l.questions, 1);
+        assert!((l.execution - 1.0 / 3.0).abs() < 1e-9);
+        let every = leaving(&all, &probs, 1.0);
+        assert_eq!(every.questions, 2);
+        let none = leaving(&all, &probs, 0.0);
+        assert_eq!(none.questions, 0);
+        assert!((none.logical_form - 2.0 / 3.0).abs() < 1e-9);
     }
 }

@@ -39,8 +39,15 @@ pub struct TunedDecoding {
     /// [`AnswerOptions::abstain_below_shape`], keyed by [`Shape::name`] (absent: none).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub abstain_below_shape: BTreeMap<String, f32>,
+    /// [`AnswerOptions::leave_sketch_below`] (absent: 1, the heads' choice).
+    #[serde(default = "every_choice")]
+    pub leave_sketch_below: f32,
     /// The split the values were chosen on (always val) and how.
     pub chosen_on: String,
+}
+
+fn every_choice() -> f32 {
+    1.0
 }
 
 impl TunedDecoding {
@@ -87,6 +94,7 @@ impl TunedDecoding {
             .iter()
             .filter_map(|(name, &t)| Some((Shape::from_name(name)?, t)))
             .collect();
+        options.leave_sketch_below = self.leave_sketch_below;
     }
 }
 
@@ -107,6 +115,7 @@ mod tests {
             fitting_columns: true,
             abstain_below: 0.3,
             abstain_below_shape: [("grouping (GROUP BY)".to_string(), 0.6)].into(),
+            leave_sketch_below: 0.25,
             chosen_on: "val".into(),
         };
         tuned.save(dir.path()).unwrap();
@@ -122,6 +131,7 @@ mod tests {
         assert!(options.guidance.retry_unmatched && options.guidance.unwrap_values);
         assert!(options.guidance.mentioned_cells && options.guidance.fitting_columns);
         assert_eq!(options.abstain_below, 0.3);
+        assert_eq!(options.leave_sketch_below, 0.25);
         assert_eq!(
             options.abstain_below_shape,
             [(Shape::Grouping, 0.6)].into_iter().collect()

@@ -1,5 +1,7 @@
 //! Several columns named together: "the position and number of Ann Lee", "the name and age of
-//! every dog", "the title and price of books by Ann Patchett" (several selected items).
+//! every dog", "the title and price of books by Ann Patchett" (several selected items); and the
+//! columns a question of another shape lists its rows by, named after it: "books under $10
+//! (title, author)", "the three cheapest rooms - name and price" ([`named_after`]).
 
 use super::{column_words, compare, pick_column, quotable_row, say, Draft};
 use crate::profile::{Column, Profile};
@@ -111,6 +113,75 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
             select,
             conds,
             ..FamilyQuery::empty()
+        },
+    })
+}
+
+/// A question listing rows, with the columns it shows named after it.
+const NAMED_AFTER: &[&str] = &[
+    "{q} ({cs})",
+    "{q} ({cs})",
+    "{q} - {cs}",
+    "{q}: {cs}",
+    "{q}, with their {cs}",
+    "{q}. Show the {cs}.",
+    "{q}? Give {cs}.",
+    "{q}, showing {cs}",
+    "{q}; just the {cs}",
+];
+
+/// `d`, a question whose rows are named by the subject column alone, made to show that column
+/// and one or two others, named after the question; sometimes the column the question filters
+/// or orders on is among them. `None` when the table has no other column to show.
+pub fn named_after(d: Draft, p: &Profile, rng: &mut StdRng) -> Option<Draft> {
+    let used: Vec<usize> = d
+        .query
+        .conds
+        .iter()
+        .map(|c| c.col)
+        .chain(d.query.order_by.as_ref().and_then(|o| o.item.col))
+        .filter(|&c| c != p.subject)
+        .collect();
+    let others: Vec<&Column> = p
+        .columns
+        .iter()
+        .filter(|c| c.index != p.subject && c.role != Role::Other)
+        .collect();
+    let mut shown = vec![p.subject()];
+    let wanted: usize = if others.len() >= 2 && rng.random_bool(0.3) {
+        2
+    } else {
+        1
+    };
+    if let Some(&col) = used.first().filter(|_| rng.random_bool(0.5)) {
+        shown.push(&p.columns[col]);
+    }
+    let rest: Vec<&Column> = others
+        .iter()
+        .copied()
+        .filter(|c| shown.iter().all(|s| s.index != c.index))
+        .collect();
+    shown.extend(rest.choose_multiple(rng, (wanted + 1).saturating_sub(shown.len())));
+    if shown.len() < 2 {
+        return None;
+    }
+    shown.sort_by_key(|c| c.index);
+    let cs = if rng.random_bool(0.4) {
+        shown
+            .iter()
+            .map(|c| column_words(p, c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        listed(p, &shown)
+    };
+    let q = d.question.trim_end_matches(['?', '.', '!']).to_string();
+    let question = crate::words::fill(pick(rng, NAMED_AFTER), &[("q", &q), ("cs", &cs)]);
+    Some(Draft {
+        question,
+        query: FamilyQuery {
+            select: items(&shown),
+            ..d.query
         },
     })
 }

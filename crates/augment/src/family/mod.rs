@@ -36,8 +36,25 @@ pub struct Draft {
     pub query: FamilyQuery,
 }
 
+/// Share of the questions listing rows by their subject column that name the columns to show
+/// after them ([`columns::named_after`]): people ask for a row's name and a figure or two at
+/// least as often as for the name alone.
+const NAMED_AFTER: f64 = 0.4;
+
 /// One question of family kind `kind` about `profile`'s table.
 pub fn draft(kind: Kind, profile: &Profile, rng: &mut StdRng) -> Option<Draft> {
+    let d = shaped(kind, profile, rng)?;
+    let lists_subject = d.query.select == [Item::column(profile.subject)]
+        && d.query.group_by.is_none()
+        && !d.query.distinct;
+    if lists_subject && rng.random_bool(NAMED_AFTER) {
+        return columns::named_after(d.clone(), profile, rng).or(Some(d));
+    }
+    Some(d)
+}
+
+/// One question of family kind `kind` as its own module writes it.
+fn shaped(kind: Kind, profile: &Profile, rng: &mut StdRng) -> Option<Draft> {
     match kind {
         Kind::Superlative => superlative::draft(profile, rng),
         Kind::Top => top::draft(profile, rng),
