@@ -79,9 +79,10 @@ subprocess.run([sys.executable, "experiments/family/score_model.py", bin_, model
                 f"{name}-open"], check=True, capture_output=True)
 answers = [json.loads(line) for line in open(f"runs/family_tune_{name}-open.answers.jsonl")]
 scored = json.load(open(f"experiments/results/family_tune_{name}-open.json"))
-family_n = scored["all"]["questions"]
+# A question with gold shapes is a family question (outside lines may carry a family gold).
 family = [(a.get("sketch_prob"), s["answered"] and s["matched"]["exact"])
-          for a, s in zip(answers, scored["scores"][:family_n])]
+          for a, s in zip(answers, scored["scores"]) if s["shapes"]]
+family_n = len(family)
 
 rows = []
 for gate in GRID:

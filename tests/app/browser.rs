@@ -21,6 +21,19 @@ const OTHER_TABLE: &str = "1-10088101-1";
 /// The W3C element reference key.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// Chromium and chromedriver, when both are installed (else the test says it is skipped).
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"]);
+    let chromedriver = on_path(&["chromedriver"]);
+    if chromium.is_none() || chromedriver.is_none() {
+        eprintln!(
+            "SKIPPED the browser test: chromium and chromedriver are not installed \
+             (apt-get install chromium chromium-driver; CI installs them)"
+        );
+    }
+    Some((chromium?, chromedriver?))
+}
+
 fn on_path(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     names.iter().find_map(|name| {
@@ -268,13 +281,7 @@ impl Drop for Driver {
 
 #[test]
 fn the_page_asks_in_a_real_browser_about_a_table_and_a_csv_file() {
-    let chromium = on_path(&["chromium", "chromium-browser", "google-chrome"]);
-    let chromedriver = on_path(&["chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        eprintln!(
-            "SKIPPED the browser test: chromium and chromedriver are not installed \
-             (apt-get install chromium chromium-driver; CI installs them)"
-        );
+    let Some((chromium, chromedriver)) = browser() else {
         return;
     };
     let model = random_model();
