@@ -14,7 +14,7 @@
 //!   "twenty"), 1 when it points at `[CLS]`;
 //! - a column may hold two conditions ("from the UK or Ireland"): training points its value
 //!   pointer at both values, so its two best disjoint spans compete with the next column for a
-//!   condition slot ([`conditions`]);
+//!   condition slot (`conditions`);
 //! - a query the heads fill inconsistently ([`FamilyQuery::check`] fails, a bound or k that
 //!   cannot be read) is returned with `well_formed` false: the answer then says "Not sure".
 
@@ -397,7 +397,7 @@ fn select_items(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use sqlcoder_data::types::{ColumnType, Direction};
     use sqlcoder_model::family_classes::N_OPS;
@@ -417,7 +417,7 @@ mod tests {
             .collect()
     }
 
-    fn players() -> Table {
+    pub(crate) fn players() -> Table {
         Table::new(
             "players",
             &["Player", "Team", "Points"],
@@ -431,7 +431,7 @@ mod tests {
 
     /// Scores for a 3-column table and a 6-piece question, every clause head choosing
     /// `classes[clause]` (class 0 where not given), select on `sel`, no condition.
-    fn scores(classes: &[(Clause, usize)], sel: usize, order_col: usize) -> SlotScores {
+    pub(crate) fn scores(classes: &[(Clause, usize)], sel: usize, order_col: usize) -> SlotScores {
         let n_q = 6;
         let clauses = Clause::ALL
             .iter()
