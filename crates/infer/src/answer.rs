@@ -45,7 +45,9 @@ pub struct Answer {
     pub confidence: f32,
     /// `confidence` reaches the model's abstain threshold (below it the model is more often
     /// wrong than right, measured on val) and the question reads as one the sketch can express;
-    /// otherwise the answer is only a best guess.
+    /// otherwise the answer is only a best guess. An answer in the sketch given where the
+    /// clause heads chose a shape beyond it (the gate kept it in, or their query could not be
+    /// given) is a guess too: the heads judged the sketch's query the wrong kind.
     pub confident: bool,
     /// The question seems to need SQL beyond the sketch ([`outside_sketch`]).
     pub outside_sketch: Option<OutsideSketch>,
@@ -53,8 +55,8 @@ pub struct Answer {
     pub guidance_changed: bool,
     /// Values replaced by a table cell (with `snap_values`).
     pub snapped_values: usize,
-    /// When the answer is the family heads' query beyond the sketch: the probability the
-    /// clause heads gave the sketch's shape ([`FamilyDecoded::sketch_prob`]).
+    /// When the clause heads chose a shape beyond the sketch (whether or not their query
+    /// answered): the probability they gave the sketch's shape ([`FamilyDecoded::sketch_prob`]).
     pub sketch_prob: Option<f32>,
 }
 
@@ -196,12 +198,12 @@ pub fn decode_answer(
 ) -> Result<Answer> {
     let offsets = &input.question_offsets;
     exec.begin_answer();
-    // The family heads chose a shape beyond the sketch: their answer (beside it, the sketch
-    // heads' greedy query, which runs nothing), or, when it cannot be given, the sketch's
-    // decoding as a guess (not confident). Guidance runs only for an answer in the sketch.
-    let beyond =
-        decode_family(scores, question, offsets, table).filter(|d| options.leaves_sketch(d));
-    if let Some(beyond) = &beyond {
+    // The family heads chose a shape beyond the sketch: their answer where the gate lets them
+    // leave it (beside it, the sketch heads' greedy query, which runs nothing); else, or when
+    // it cannot be given, the sketch's decoding as a guess (not confident). Guidance runs only
+    // for an answer in the sketch.
+    let heads_beyond = decode_family(scores, question, offsets, table);
+    if let Some(beyond) = heads_beyond.as_ref().filter(|d| options.leaves_sketch(d)) {
         let greedy = AnswerOptions::greedy();
         let sketch = decide(&greedy, scores, question, offsets, table, None)
             .decoded
@@ -230,11 +232,11 @@ pub fn decode_answer(
         table_rows: result.rows,
         tie: result.tie,
         confidence,
-        confident: confidence >= threshold && outside.is_none() && beyond.is_none(),
+        confident: confidence >= threshold && outside.is_none() && heads_beyond.is_none(),
         outside_sketch: outside,
         guidance_changed: d.changed,
         snapped_values: d.snapped,
-        sketch_prob: None,
+        sketch_prob: heads_beyond.map(|d| d.sketch_prob),
     })
 }
 
@@ -376,6 +378,50 @@ mod tests {
             assert_eq!(a.sql, sql::display(&shown));
             assert!(a.sql.starts_with("SELECT \"Player\" FROM"), "{}", a.sql);
         }
+    }
+
+    #[test]
+    fn a_sketch_answer_where_the_clause_heads_chose_beyond_it_is_a_guess() {
+        use crate::family_decode::tests::{players, scores};
+        use sqlcoder_model::family_heads::Clause;
+        let t = players();
+        let db = MemoryDb::build(&[&t], Path::new("test")).unwrap();
+        let exec = db.executor().unwrap();
+        let q = "which player scored the most points";
+        let input = EncodedInput {
+            question_tokens: 1..7,
+            question_offsets: vec![(0, 5), (6, 12), (13, 19), (20, 23), (24, 28), (29, 35)],
+            ..question().2
+        };
+        // The clause heads: one column, ORDER BY DESC LIMIT (class 4) on Points.
+        let beyond = scores(&[(Clause::SelectCount, 1), (Clause::Order, 4)], 0, 2);
+        let options = AnswerOptions::greedy();
+        let a = decode_answer(&options, &beyond, q, &input, &t, &exec).unwrap();
+        assert_eq!(a.family.limit, Some(1));
+        assert!(a.confident);
+        let left_at = a.sketch_prob.unwrap();
+
+        // The gate keeps it in the sketch: the sketch's query, not confident, same sketch_prob.
+        let shut = AnswerOptions {
+            leave_sketch_below: 0.0,
+            ..options.clone()
+        };
+        let a = decode_answer(&shut, &beyond, q, &input, &t, &exec).unwrap();
+        assert_eq!(a.family, FamilyQuery::from(&a.query));
+        assert!(!a.confident);
+        assert_eq!(a.sketch_prob, Some(left_at));
+
+        // Clause heads that keep the sketch, on a question of the sketch: confident, no
+        // sketch_prob.
+        let inside = scores(&[(Clause::SelectCount, 1)], 0, 2);
+        let q = "which player is on the reds";
+        let input = EncodedInput {
+            question_offsets: vec![(0, 5), (6, 12), (13, 15), (16, 18), (19, 22), (23, 27)],
+            ..input
+        };
+        let a = decode_answer(&shut, &inside, q, &input, &t, &exec).unwrap();
+        assert!(a.confident);
+        assert_eq!(a.sketch_prob, None);
     }
 
     #[test]
