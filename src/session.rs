@@ -534,6 +534,11 @@ pub fn answer_text(a: &Answer) -> String {
             "Not sure:   the question seems to need {}, which the model cannot write; its best guess follows\n",
             outside.describe()
         ));
+    } else if !a.confident && a.sketch_prob.is_some() && a.family.to_sketch().is_some() {
+        out.push_str(
+            "Not sure:   the question seems to need more than WikiSQL's sketch, and the model \
+             could not write it with confidence; its best guess in the sketch follows\n",
+        );
     } else if !a.confident {
         out.push_str(
             "Not sure:   the model cannot answer this with confidence; its best guess follows\n",
@@ -709,6 +714,25 @@ mod tests {
             json!([["Ajax\x1b]0;x\x07", 12], [null, 3]])
         );
         assert_eq!(v["rows"], json!(["Ajax\x1b]0;x\x07", null]));
+    }
+
+    #[test]
+    fn a_guess_in_the_sketch_where_the_clause_heads_chose_beyond_it_says_so() {
+        let family = FamilyQuery::from(&Query {
+            sel: 0,
+            agg: sqlcoder_data::Agg::None,
+            conds: vec![],
+        });
+        let mut a = answer(family, &["Team"], vec![vec![SqlValue::Text("Ajax".into())]]);
+        a.confident = false;
+        a.sketch_prob = Some(0.2);
+        let text = answer_text(&a);
+        assert!(
+            text.starts_with("Not sure:   the question seems to need more than WikiSQL's sketch"),
+            "{text}"
+        );
+        a.sketch_prob = None;
+        assert!(answer_text(&a).starts_with("Not sure:   the model cannot answer"));
     }
 
     #[test]

@@ -54,9 +54,13 @@ $('ask').addEventListener('submit', async (ev) => {
   const a = await res.json(); box.replaceChildren();
   if (!res.ok) { box.appendChild(el('p', a.error, 'error', 'error')); return; }
   if (!a.confident) {
+    // sketch_prob beside a query of WikiSQL's sketch: the clause heads chose more than the
+    // sketch, but not surely enough for their own query to answer.
     const why = a.outside_sketch
       ? 'Not sure: the question seems to need SQL the model cannot write (' + a.outside_sketch.replace('_', ' ') + '). Its best guess:'
-      : 'Not sure: the model cannot answer this with confidence. Its best guess:';
+      : a.sketch_prob != null && a.query
+        ? 'Not sure: the question seems to need more than WikiSQL\'s sketch, and the model could not write it with confidence. Its best guess in the sketch:'
+        : 'Not sure: the model cannot answer this with confidence. Its best guess:';
     box.appendChild(el('p', why, 'error', 'unsure'));
   }
   box.appendChild(el('pre', a.sql, undefined, 'sql'));
