@@ -63,6 +63,10 @@ def score(data, split, lines, path):
 
 
 os.makedirs("runs/gate", exist_ok=True)
+# Our own questions as a WikiSQL-shaped split (as experiments/eval_ood.sh prepares them).
+if not os.path.exists("data/ood/dataset_files/val.jsonl"):
+    subprocess.run([bin_, "data", "prepare", "--source", "data/ood/source", "--out", "data/ood"],
+                   check=True, capture_output=True)
 splits = {"val": ("data", "val"), "insketch": ("data/ood", "val")}
 preds = {}
 for key, (data, split) in splits.items():
