@@ -12,8 +12,7 @@ bin=${1:-target/release/sqlcoder}
 [ -f data/generated/train.jsonl ] || "$bin" data augment
 stage() {
   local config=$1 run=$2
-  [ -f "runs/$run/best/slots.json" ] && [ ! -d "runs/$run/checkpoint" -o -f "runs/$run/done" ] \
-    && return 0
+  [ -f "runs/$run/done" ] && return 0
   local resume=()
   [ -d "runs/$run/checkpoint" ] && resume=(--resume)
   nice -n 10 "$bin" train --config "$config" "${resume[@]}"
