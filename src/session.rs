@@ -534,7 +534,7 @@ pub fn answer_text(a: &Answer) -> String {
             "Not sure:   the question seems to need {}, which the model cannot write; its best guess follows\n",
             outside.describe()
         ));
-    } else if !a.confident && a.sketch_prob.is_some() && a.family.to_sketch().is_some() {
+    } else if a.guessed_in_sketch() {
         out.push_str(
             "Not sure:   the question seems to need more than WikiSQL's sketch, and the model \
              could not write it with confidence; its best guess in the sketch follows\n",

@@ -60,6 +60,14 @@ pub struct Answer {
     pub sketch_prob: Option<f32>,
 }
 
+impl Answer {
+    /// The answer is the sketch's query although the clause heads chose a shape beyond it: a
+    /// guess of the wrong kind, never confident.
+    pub fn guessed_in_sketch(&self) -> bool {
+        self.sketch_prob.is_some() && self.family.to_sketch().is_some()
+    }
+}
+
 /// The model, its tokenizer and the decoding options. Inference only (NdArray by default).
 pub struct Answerer<B: Backend = NdArray> {
     model: SlotModel<B>,
