@@ -2,6 +2,7 @@
 
 use crate::support;
 
+use sqlcoder_data::types::FamilyQuery;
 use sqlcoder_data::{Agg, Cond, CondOp, CondValue, Example, Query, Table};
 use sqlcoder_model::input::InputBuilder;
 use sqlcoder_train::labels::{value_coverage, LabelError, SlotLabels};
@@ -213,4 +214,35 @@ fn coverage_counts_found_and_exact_values() {
     // "1990" is found but is not the text "1990.0".
     assert_eq!(cov.exact_text, 2);
     assert!((cov.found_share() - 0.75).abs() < 1e-12);
+}
+
+/// `in_sketch` reads the sketch off the labels by `FamilyQuery::to_sketch`'s rule: the training
+/// mix that keeps only the generator's questions beyond the sketch relies on the two agreeing.
+#[test]
+fn labels_are_in_the_sketch_exactly_where_the_query_is() {
+    let b = builder();
+    let q = "Which players from Butler CC (KS) or Duke wore no. 3 between 1990 and 1995?";
+    let enc = b.encode(q, &headers()).unwrap();
+    let queries = [
+        r#"{"select":[{"col":0}],"where":[{"col":2,"op":"=","value":"Duke"}]}"#,
+        r#"{"select":[{"agg":"count","col":0}],"where":[{"col":3,"op":">","value":1990}]}"#,
+        r#"{"select":[{"col":0}],"where":[{"col":2,"op":"=","value":"Duke"}],"connector":"or"}"#,
+        r#"{"select":[{"col":0}],"where":[{"col":2,"op":"=","value":"Duke"},{"col":1,"op":"=","value":3}],"connector":"or"}"#,
+        r#"{"select":[{"col":0}],"where":[{"col":2,"op":"!=","value":"Duke"}]}"#,
+        r#"{"select":[{"col":0}],"where":[{"col":3,"op":"between","value":[1990,1995]}]}"#,
+        r#"{"select":[{"col":0},{"col":1}]}"#,
+        r#"{"select":[{"agg":"count","col":null}]}"#,
+        r#"{"select":[{"agg":"count_distinct","col":2}]}"#,
+        r#"{"select":[{"col":0}],"distinct":true}"#,
+        r#"{"select":[{"col":0}],"order_by":{"col":3,"dir":"desc"},"limit":1}"#,
+        r#"{"select":[{"col":2},{"agg":"count","col":null}],"group_by":2}"#,
+    ];
+    let mut kinds = Vec::new();
+    for json in queries {
+        let query: FamilyQuery = serde_json::from_str(json).unwrap();
+        let labels = SlotLabels::from_family(q, &query, &enc).unwrap();
+        assert_eq!(labels.in_sketch(), query.to_sketch().is_some(), "{json}");
+        kinds.push(labels.in_sketch());
+    }
+    assert_eq!(kinds.iter().filter(|&&k| k).count(), 3);
 }

@@ -28,6 +28,10 @@ pub struct TrainConfig {
     /// Train on the first N questions of each `extra_train` file only (after a seeded shuffle):
     /// the same mix with fewer generated questions (the dose ablation) or a run sized to a session.
     pub extra_limit: Option<usize>,
+    /// Keep only the extra questions whose query is beyond WikiSQL's sketch (after
+    /// `extra_limit`'s cut), so that the sketch's questions come from the train split alone and
+    /// the sketch heads never train on the generator's in-sketch wordings.
+    pub extra_beyond_sketch_only: bool,
     /// Start from a trained model folder (`slots.json` + `slots.safetensors`) instead of fresh
     /// heads: continued training. Its spec must equal `[model]`.
     pub init_model: Option<PathBuf>,
@@ -79,6 +83,7 @@ impl Default for TrainConfig {
             cache_dir: None,
             extra_train: Vec::new(),
             extra_limit: None,
+            extra_beyond_sketch_only: false,
             init_model: None,
             train_only: None,
             epochs: 3,

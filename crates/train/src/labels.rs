@@ -6,11 +6,12 @@
 //! A value that cannot be found in the question gets `None`: its span loss is masked out while the
 //! condition's column and operator are still trained.
 
-use crate::family_labels::{predicate_span, FamilyLabels};
+use crate::family_labels::{predicate_span, FamilyLabels, LimitLabel};
 use rayon::prelude::*;
 use sqlcoder_data::types::{FamilyQuery, Predicate};
 use sqlcoder_data::{Example, Table};
 use sqlcoder_model::family_classes::op_class;
+use sqlcoder_model::heads::{N_AGG, N_OP};
 use sqlcoder_model::input::{EncodedInput, InputBuilder};
 use std::collections::BTreeMap;
 
@@ -73,6 +74,22 @@ impl SlotLabels {
                 .collect(),
             family,
         })
+    }
+
+    /// Whether the labelled query is in WikiSQL's sketch, read off the labels by
+    /// [`FamilyQuery::to_sketch`]'s rule: one column item with a sketch aggregate, conditions
+    /// `=`/`>`/`<` (OR only with one of them), no other clause.
+    pub fn in_sketch(&self) -> bool {
+        let f = &self.family;
+        matches!(f.items.as_slice(), [(_, agg)] if *agg < N_AGG)
+            && !f.count_rows
+            && !f.distinct
+            && !(f.or && self.where_count > 1)
+            && f.group_by.is_none()
+            && f.having.is_none()
+            && f.order.is_none()
+            && f.limit == LimitLabel::None
+            && self.ops.iter().all(|op| op.is_some_and(|class| class < N_OP))
     }
 }
 

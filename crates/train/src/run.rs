@@ -149,6 +149,9 @@ pub fn run(
             examples.shuffle(&mut rand::rngs::StdRng::seed_from_u64(config.seed));
             examples.truncate(n);
         }
+        if config.extra_beyond_sketch_only {
+            examples.retain(|e| !e.labels.in_sketch());
+        }
         eprintln!(
             "{}: {} more training examples",
             extra.display(),
