@@ -89,7 +89,10 @@ impl SlotLabels {
             && f.having.is_none()
             && f.order.is_none()
             && f.limit == LimitLabel::None
-            && self.ops.iter().all(|op| op.is_some_and(|class| class < N_OP))
+            && self
+                .ops
+                .iter()
+                .all(|op| op.is_some_and(|class| class < N_OP))
     }
 }
 
