@@ -1,8 +1,8 @@
 //! `train_only`: new heads learn on a trained model without changing the rest of it. The family
-//! heads are grown on a LoRA artifact and trained a few steps with `train_only = "heads.family"`:
+//! heads are grown on a LoRA artifact and trained a few steps with `train_only = ["heads.family"]`:
 //! every weight the artifact had comes back bit for bit, and the family heads are saved beside
 //! them. The same run without `train_only` changes the artifact's weights (so the comparison can
-//! fail).
+//! fail); with `["heads.family", "encoder"]` the adapters learn and the sketch heads stay.
 
 use crate::support;
 
@@ -32,13 +32,8 @@ fn sqlcoder_train(config: &Path) -> std::process::Output {
 }
 
 /// Trains 3 steps from `init` with the family heads grown, `train_only` as given; the model saved.
-fn train(
-    init: &Path,
-    tmp: &Path,
-    name: &str,
-    train_only: Option<&str>,
-) -> BTreeMap<String, Vec<u8>> {
-    let only = train_only.map_or(String::new(), |p| format!("train_only = {p:?}\n"));
+fn train(init: &Path, tmp: &Path, name: &str, train_only: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    let only = format!("train_only = {train_only:?}\n");
     let config = tmp.join(format!("{name}.toml"));
     std::fs::write(
         &config,
@@ -69,7 +64,7 @@ fn train_only_the_family_heads_keeps_every_other_weight() {
     let before = tensors(&init);
     assert!(before.keys().all(|k| !k.starts_with("heads.family")));
 
-    let only = train(&init, tmp.path(), "only", Some("heads.family"));
+    let only = train(&init, tmp.path(), "only", &["heads.family"]);
     for (name, bytes) in &before {
         assert!(
             only.get(name) == Some(bytes),
@@ -82,7 +77,7 @@ fn train_only_the_family_heads_keeps_every_other_weight() {
         .count();
     assert!(family > 5, "{family} family tensors saved");
 
-    let all = train(&init, tmp.path(), "all", None);
+    let all = train(&init, tmp.path(), "all", &[]);
     let changed = before
         .iter()
         .filter(|(n, b)| all.get(*n) != Some(*b))
@@ -92,13 +87,29 @@ fn train_only_the_family_heads_keeps_every_other_weight() {
         "without train_only no weight of the artifact changed"
     );
 
+    // The family heads and the encoder's adapters learn; the sketch heads stay as they were.
+    let under = train(&init, tmp.path(), "under", &["heads.family", "encoder"]);
+    let (heads, encoder): (Vec<_>, Vec<_>) =
+        before.iter().partition(|(n, _)| n.starts_with("heads."));
+    assert!(!heads.is_empty() && !encoder.is_empty());
+    for (name, bytes) in heads {
+        assert!(
+            under.get(name) == Some(bytes),
+            "{name} changed or went missing"
+        );
+    }
+    assert!(
+        encoder.iter().any(|(n, b)| under.get(*n) != Some(*b)),
+        "no encoder weight learned"
+    );
+
     // A prefix that names nothing trainable is refused.
     let config = tmp.path().join("none.toml");
     std::fs::write(
         &config,
         format!(
             "name = \"none\"\nruns_dir = {:?}\ncache_dir = {:?}\ndata_dir = \"data/sample\"\n\
-             init_model = {init:?}\ntrain_only = \"heads.nothing\"\n[model]\nmode = \"lora\"\n\
+             init_model = {init:?}\ntrain_only = [\"heads.nothing\"]\n[model]\nmode = \"lora\"\n\
              dropout = 0.0\n",
             tmp.path().join("runs"),
             tmp.path().join("cache"),

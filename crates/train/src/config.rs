@@ -35,10 +35,12 @@ pub struct TrainConfig {
     /// Start from a trained model folder (`slots.json` + `slots.safetensors`) instead of fresh
     /// heads: continued training. Its spec must equal `[model]`.
     pub init_model: Option<PathBuf>,
-    /// Train only the parameters whose path starts with this (e.g. `heads.family`); the rest
-    /// of what `[model] mode` trains stays as `init_model` has it. New heads on a trained model
-    /// learn without changing its other answers, and no step runs the encoder backwards.
-    pub train_only: Option<String>,
+    /// Train only the parameters whose path starts with one of these (e.g. `["heads.family"]`);
+    /// the rest of what `[model] mode` trains stays as `init_model` has it. New heads on a
+    /// trained model learn without changing its other answers, and no step runs the encoder
+    /// backwards; `["heads.family", "encoder"]` keeps the sketch heads as they are while the
+    /// encoder's adapters learn under them. Empty: everything the mode trains.
+    pub train_only: Vec<String>,
     pub epochs: usize,
     pub batch_size: usize,
     pub seed: u64,
@@ -85,7 +87,7 @@ impl Default for TrainConfig {
             extra_limit: None,
             extra_beyond_sketch_only: false,
             init_model: None,
-            train_only: None,
+            train_only: Vec::new(),
             epochs: 3,
             batch_size: 32,
             seed: 42,

@@ -209,14 +209,16 @@ fn train_on<B: AutodiffBackend>(
             apply_mode(model, spec.mode)
         }
     };
-    let (model, counts) = match &config.train_only {
-        None => (model, counts),
-        Some(prefix) => {
+    let (model, counts) = match config.train_only.as_slice() {
+        [] => (model, counts),
+        prefixes => {
             let mode = config.model.mode;
-            let (model, counts) = apply_trains(model, |p| mode.trains(p) && p.starts_with(prefix));
+            let (model, counts) = apply_trains(model, |p| {
+                mode.trains(p) && prefixes.iter().any(|prefix| p.starts_with(prefix.as_str()))
+            });
             anyhow::ensure!(
                 counts.trainable > 0,
-                "train_only = {prefix:?} names no parameter this model trains"
+                "train_only = {prefixes:?} names no parameter this model trains"
             );
             (model, counts)
         }
