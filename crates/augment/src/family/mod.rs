@@ -10,6 +10,7 @@ mod distinct;
 mod group;
 mod having;
 mod like;
+mod narrowed;
 mod not_equal;
 mod or;
 mod order;
@@ -41,9 +42,21 @@ pub struct Draft {
 /// least as often as for the name alone.
 const NAMED_AFTER: f64 = 0.4;
 
+/// Share of the ranking, top-k, ordering, grouping and several-column questions asked about
+/// the rows one condition keeps, said with their noun ([`narrowed`]).
+const NARROWED: f64 = 0.3;
+
 /// One question of family kind `kind` about `profile`'s table.
 pub fn draft(kind: Kind, profile: &Profile, rng: &mut StdRng) -> Option<Draft> {
-    let d = shaped(kind, profile, rng)?;
+    let narrows = matches!(
+        kind,
+        Kind::Superlative | Kind::Top | Kind::Order | Kind::Group | Kind::Columns
+    );
+    let d = if narrows && rng.random_bool(NARROWED) {
+        narrowed::draft(profile, rng, |p, rng| shaped(kind, p, rng))?
+    } else {
+        shaped(kind, profile, rng)?
+    };
     let lists_subject = d.query.select == [Item::column(profile.subject)]
         && d.query.group_by.is_none()
         && !d.query.distinct;

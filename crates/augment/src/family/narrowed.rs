@@ -1,0 +1,204 @@
+//! A question of another shape about the rows one condition keeps, the condition said with the
+//! rows' noun: "Which player from Duke scored the most points?", "How many planets with rings are
+//! there of each type?", "List the books under $10 sorted by pages". People filter and rank, or
+//! filter and group, in one breath; a template of one shape alone never shows two clauses said
+//! together.
+
+use super::{
+    column_words, compare, counted, number_columns, number_words, pick_column, quotable_row, Draft,
+};
+use crate::profile::{number_value, Profile};
+use crate::roles::Role;
+use crate::words::{fill, pick};
+use rand::rngs::StdRng;
+use rand::Rng;
+use sqlcoder_data::types::{CmpOp, Condition, Connector};
+
+const IS: &[&str] = &[
+    "with {w} {v}",
+    "whose {w} is {v}",
+    "where the {w} is {v}",
+    "with a {w} of {v}",
+    "that have {w} {v}",
+];
+const OVER: &[&str] = &[
+    "with {w} over {v}",
+    "with {w} above {v}",
+    "whose {w} is more than {v}",
+    "with a {w} greater than {v}",
+];
+const UNDER: &[&str] = &[
+    "with {w} under {v}",
+    "with {w} below {v}",
+    "whose {w} is less than {v}",
+    "with a {w} lower than {v}",
+];
+const OVER_TALLY: &[&str] = &["with more than {v} {w}", "with over {v} {w}"];
+const UNDER_TALLY: &[&str] = &["with fewer than {v} {w}", "with under {v} {w}"];
+const AFTER: &[&str] = &["with {w} after {v}", "whose {w} is later than {v}"];
+const BEFORE: &[&str] = &["with {w} before {v}", "whose {w} is earlier than {v}"];
+
+/// `shaped`'s question about the table with its rows' noun narrowed by one condition, and the
+/// condition added to its query. `None` when the table has no column to narrow by, or the
+/// question does not say the noun (the condition would go unsaid), or its query already has a
+/// condition on that column or joins its conditions with OR.
+pub fn draft(
+    p: &Profile,
+    rng: &mut StdRng,
+    shaped: impl FnOnce(&Profile, &mut StdRng) -> Option<Draft>,
+) -> Option<Draft> {
+    let (cond, phrase) = condition(p, rng)?;
+    let mut narrowed = p.clone();
+    narrowed.noun.one = format!("{} {phrase}", p.noun.one);
+    narrowed.noun.many = format!("{} {phrase}", p.noun.many);
+    let mut d = shaped(&narrowed, rng)?;
+    let unsaid = !d.question.contains(&phrase);
+    let clashes = d.query.conds.iter().any(|c| c.col == cond.col)
+        || (d.query.connector == Connector::Or && !d.query.conds.is_empty());
+    if unsaid || clashes {
+        return None;
+    }
+    d.query.conds.push(cond);
+    Some(d)
+}
+
+/// A condition that keeps some of the rows, on a grouping column (`=`) or a number column (`>`
+/// or `<` a value strictly inside its range), and how it is said after a noun.
+fn condition(p: &Profile, rng: &mut StdRng) -> Option<(Condition, String)> {
+    let groups: Vec<_> = p
+        .groups()
+        .into_iter()
+        .filter(|c| c.index != p.subject)
+        .collect();
+    let numbers: Vec<_> = number_columns(p)
+        .into_iter()
+        .filter(|c| c.role != Role::Identifier && c.distinct_numbers().len() >= 3)
+        .collect();
+    let by_group = !groups.is_empty() && (numbers.is_empty() || rng.random_bool(0.5));
+    if by_group {
+        let col = pick_column(&groups, rng)?;
+        let (_, value, v_words) = quotable_row(col, rng)?;
+        let phrase = fill(
+            pick(rng, IS),
+            &[("w", &column_words(p, col)), ("v", &v_words)],
+        );
+        return Some((compare(col.index, CmpOp::Eq, value), phrase));
+    }
+    let col = pick_column(&numbers, rng)?;
+    let values = col.distinct_numbers();
+    let v = values[rng.random_range(1..values.len() - 1)];
+    let over = rng.random_bool(0.5);
+    let templates = match (col.role, over, counted(col)) {
+        (Role::Year, true, _) => AFTER,
+        (Role::Year, false, _) => BEFORE,
+        (_, true, true) => OVER_TALLY,
+        (_, false, true) => UNDER_TALLY,
+        (_, true, false) => OVER,
+        (_, false, false) => UNDER,
+    };
+    let v_words = number_words(col, v, rng);
+    let phrase = fill(pick(rng, templates), &[("w", &col.spoken), ("v", &v_words)]);
+    let op = if over { CmpOp::Gt } else { CmpOp::Lt };
+    Some((compare(col.index, op, number_value(v)), phrase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::words::finished;
+    use rand::SeedableRng;
+    use sqlcoder_data::types::ColumnType::{Real, Text};
+    use sqlcoder_data::types::{
+        CondValue, Direction, FamilyQuery, Item, OrderBy, Predicate, Table,
+    };
+
+    fn table() -> Table {
+        let rows = [
+            ("Ann Lee", "guard", 3.0),
+            ("Bo Li", "guard", 5.0),
+            ("Cy Ma", "center", 8.0),
+            ("Di Ng", "center", 11.0),
+        ];
+        Table::new(
+            "t",
+            &["Player", "Position", "Goals"],
+            &[Text, Text, Real],
+            rows.iter()
+                .map(|&(a, b, c)| vec![a.into(), b.into(), c.into()])
+                .collect(),
+        )
+    }
+
+    fn ranked(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
+        Some(Draft {
+            question: finished(format!("Which {} scored the most?", p.noun.one), rng),
+            query: FamilyQuery {
+                select: vec![Item::column(0)],
+                order_by: Some(OrderBy {
+                    item: Item::column(2),
+                    dir: Direction::Desc,
+                }),
+                limit: Some(1),
+                ..FamilyQuery::empty()
+            },
+        })
+    }
+
+    #[test]
+    fn the_condition_is_said_with_the_noun_and_added_to_the_query() {
+        let t = table();
+        let p = Profile::new(&t, None, 0);
+        let mut said = 0;
+        for seed in 0..20 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let Some(d) = draft(&p, &mut rng, ranked) else {
+                continue;
+            };
+            said += 1;
+            let [cond] = d.query.conds.as_slice() else {
+                panic!("{:?}", d.query);
+            };
+            assert!(d.question.contains("player "), "{}", d.question);
+            match (&cond.pred, cond.col) {
+                (Predicate::Compare(CmpOp::Eq, v), 1) => {
+                    assert!(d.question.contains(&v.python_str()), "{}", d.question)
+                }
+                // Inside the range: 5 or 8, never an end.
+                (Predicate::Compare(CmpOp::Gt | CmpOp::Lt, v), 2) => {
+                    assert!(["5", "8"].contains(&v.python_str().as_str()), "{v:?}")
+                }
+                other => panic!("{other:?}"),
+            }
+            assert_eq!(d.query.limit, Some(1));
+        }
+        assert!(said >= 15, "{said} of 20");
+    }
+
+    #[test]
+    fn an_unsaid_noun_or_a_clashing_condition_gives_none() {
+        let t = table();
+        let p = Profile::new(&t, None, 0);
+        let mut rng = StdRng::seed_from_u64(1);
+        let who = |_: &Profile, _: &mut StdRng| {
+            Some(Draft {
+                question: "Who scored the most?".into(),
+                query: FamilyQuery::empty(),
+            })
+        };
+        assert_eq!(draft(&p, &mut rng, who), None);
+        let or = |p: &Profile, _: &mut StdRng| {
+            Some(Draft {
+                question: format!("Which {} are guards or centers?", p.noun.many),
+                query: FamilyQuery {
+                    conds: vec![
+                        compare(1, CmpOp::Eq, CondValue::Text("guard".into())),
+                        compare(1, CmpOp::Eq, CondValue::Text("center".into())),
+                    ],
+                    connector: Connector::Or,
+                    ..FamilyQuery::empty()
+                },
+            })
+        };
+        assert_eq!(draft(&p, &mut rng, or), None);
+    }
+}
