@@ -84,7 +84,7 @@ impl SlotLabels {
         matches!(f.items.as_slice(), [(_, agg)] if *agg < N_AGG)
             && !f.count_rows
             && !f.distinct
-            && !(f.or && self.where_count > 1)
+            && (!f.or || self.where_count < 2)
             && f.group_by.is_none()
             && f.having.is_none()
             && f.order.is_none()
