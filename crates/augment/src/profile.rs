@@ -218,6 +218,14 @@ impl<'a> Profile<'a> {
             .collect()
     }
 
+    /// The grouping columns other than the subject: what a condition on some of the rows reads.
+    pub fn other_groups(&self) -> Vec<&Column> {
+        self.groups()
+            .into_iter()
+            .filter(|c| c.index != self.subject)
+            .collect()
+    }
+
     /// Short text columns whose cells a question can quote (not dates).
     pub fn quotable(&self) -> Vec<&Column> {
         self.columns

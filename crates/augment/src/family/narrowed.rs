@@ -65,14 +65,13 @@ pub fn draft(
 /// A condition that keeps some of the rows, on a grouping column (`=`) or a number column (`>`
 /// or `<` a value strictly inside its range), and how it is said after a noun.
 fn condition(p: &Profile, rng: &mut StdRng) -> Option<(Condition, String)> {
-    let groups: Vec<_> = p
-        .groups()
-        .into_iter()
-        .filter(|c| c.index != p.subject)
-        .collect();
+    let groups = p.other_groups();
+    // Number columns with a value strictly inside their range, beside their values.
     let numbers: Vec<_> = number_columns(p)
         .into_iter()
-        .filter(|c| c.role != Role::Identifier && c.distinct_numbers().len() >= 3)
+        .filter(|c| c.role != Role::Identifier)
+        .map(|c| (c, c.distinct_numbers()))
+        .filter(|(_, values)| values.len() >= 3)
         .collect();
     let by_group = !groups.is_empty() && (numbers.is_empty() || rng.random_bool(0.5));
     if by_group {
@@ -84,8 +83,10 @@ fn condition(p: &Profile, rng: &mut StdRng) -> Option<(Condition, String)> {
         );
         return Some((compare(col.index, CmpOp::Eq, value), phrase));
     }
-    let col = pick_column(&numbers, rng)?;
-    let values = col.distinct_numbers();
+    if numbers.is_empty() {
+        return None;
+    }
+    let (col, values) = &numbers[rng.random_range(0..numbers.len())];
     let v = values[rng.random_range(1..values.len() - 1)];
     let over = rng.random_bool(0.5);
     let templates = match (col.role, over, counted(col)) {

@@ -29,12 +29,7 @@ const LIST: &[&str] = &[
 
 pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     // Groups first: excluding one of several rows' value says more than excluding one row.
-    let groups: Vec<_> = p
-        .groups()
-        .into_iter()
-        .filter(|c| c.index != p.subject)
-        .collect();
-    let col = match pick_column(&groups, rng) {
+    let col = match pick_column(&p.other_groups(), rng) {
         Some(col) => col,
         None => pick_column(&p.quotable(), rng).filter(|c| c.index != p.subject)?,
     };
