@@ -121,6 +121,13 @@ pub struct AugmentArgs {
     /// Share of tables that get whole-column questions and each family kind's question.
     #[arg(long, default_value_t = 0.4)]
     pub share: f64,
+    /// Our own questions: a generated question within two token edits of one of its report
+    /// part's (masked cells, numbers and header words) is not written.
+    #[arg(long, default_value = "data/ood/source")]
+    pub held_out: PathBuf,
+    /// Keep near copies of the report part's questions (for measuring what holding out removes).
+    #[arg(long)]
+    pub keep_near_report: bool,
 }
 
 /// `data augment`: write the questions, print how many of each kind and shape.
@@ -133,6 +140,7 @@ pub fn augment(args: &AugmentArgs) -> Result<()> {
         limit_tables: args.limit_tables,
         share: args.share,
         progress: true,
+        held_out: (!args.keep_near_report).then(|| args.held_out.clone()),
     };
     let summary = sqlcoder_augment::run(&options)?;
     println!("{summary}");

@@ -3,6 +3,7 @@
 //! write the file atomically, count.
 
 use crate::family::{self, Draft};
+use crate::held_out::{skeleton, HeldOut, Masks};
 use crate::kind::Kind;
 use crate::line::Generated;
 use crate::own_tables::own_tables;
@@ -20,7 +21,7 @@ use rayon::prelude::*;
 use sqlcoder_data::challenge::read_file;
 use sqlcoder_data::io::AtomicFile;
 use sqlcoder_data::types::{Example, Split, Table};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +41,9 @@ pub struct Options {
     pub share: f64,
     /// A progress bar on stderr.
     pub progress: bool,
+    /// Our own questions (`data/ood/source`): no generated question may be a near copy of one
+    /// of its report part ([`crate::held_out`]). `None` keeps every question.
+    pub held_out: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -52,6 +56,7 @@ impl Default for Options {
             limit_tables: None,
             share: 0.4,
             progress: false,
+            held_out: None,
         }
     }
 }
@@ -84,6 +89,10 @@ pub fn run(options: &Options) -> Result<Summary> {
         options.share
     );
     let dataset = read_file(&options.train, Split::Train)?;
+    let held_out = match &options.held_out {
+        Some(source) => HeldOut::read(source)?,
+        None => HeldOut::default(),
+    };
     let mut by_table: BTreeMap<&str, Vec<&Example>> = BTreeMap::new();
     for example in &dataset.examples {
         by_table
@@ -128,7 +137,7 @@ pub fn run(options: &Options) -> Result<Summary> {
     let parts: Vec<(Vec<Generated>, Summary)> = sources
         .par_iter()
         .map(|source| {
-            let part = generate_for(source, options)
+            let part = generate_for(source, options, &held_out)
                 .with_context(|| format!("table {:?}", source.table.id));
             bar.inc(1);
             part
@@ -147,6 +156,7 @@ pub fn run(options: &Options) -> Result<Summary> {
     }
     summary.tables = sources.iter().filter(|s| s.noun.is_none()).count();
     summary.own_tables = sources.len() - summary.tables;
+    summary.held_out_questions = held_out.len();
     lines.shuffle(&mut StdRng::seed_from_u64(options.seed));
     write_lines(&lines, options)?;
     Ok(summary)
@@ -181,14 +191,18 @@ fn table_rng(seed: u64, table_id: &str) -> StdRng {
 }
 
 /// The questions kept for one table (and its rewritten copies), with their counts.
-struct TableOutput {
+struct TableOutput<'a> {
     kept: Vec<Generated>,
     questions: BTreeSet<(String, String)>,
     summary: Summary,
+    held_out: &'a HeldOut,
+    /// Each table's masks, by id, made when its first question is offered.
+    masks: HashMap<String, Masks>,
 }
 
-impl TableOutput {
-    /// Keeps `draft` when its query passes `verifier`; whether it was kept.
+impl TableOutput<'_> {
+    /// Keeps `draft` when its query passes `verifier`, it is new, and it is no near copy of a
+    /// held-out question; whether it was kept.
     fn offer(&mut self, kind: Kind, draft: Draft, verifier: &Verifier, table: &Arc<Table>) -> bool {
         if let Err(reject) = verifier.check(&draft.query) {
             *self.summary.rejected.entry(reject).or_default() += 1;
@@ -201,6 +215,18 @@ impl TableOutput {
         {
             self.summary.duplicates += 1;
             return false;
+        }
+        if !self.held_out.is_empty() {
+            let masks = self
+                .masks
+                .entry(table.id.clone())
+                .or_insert_with(|| Masks::of(table));
+            let near = self.held_out.near(&skeleton(&draft.question, masks));
+            if !near.is_empty() {
+                self.summary.held_out_dropped += 1;
+                self.summary.held_out_near.extend(near);
+                return false;
+            }
         }
         let s = &mut self.summary;
         s.questions += 1;
@@ -224,7 +250,11 @@ impl TableOutput {
 }
 
 /// generate.py's kinds in its order and with its shares, then each family kind.
-fn generate_for(source: &Source, options: &Options) -> Result<(Vec<Generated>, Summary)> {
+fn generate_for(
+    source: &Source,
+    options: &Options,
+    held_out: &HeldOut,
+) -> Result<(Vec<Generated>, Summary)> {
     let wanted = |kind: Kind| options.kinds.contains(&kind);
     let table = Arc::new(source.table.clone());
     let mut rng = table_rng(options.seed, &table.id);
@@ -235,6 +265,8 @@ fn generate_for(source: &Source, options: &Options) -> Result<(Vec<Generated>, S
         kept: Vec::new(),
         questions: BTreeSet::new(),
         summary: Summary::default(),
+        held_out,
+        masks: HashMap::new(),
     };
     let share = options.share;
     let wikisql = source.noun.is_none();

@@ -3,7 +3,7 @@
 use crate::kind::Kind;
 use crate::verify::Reject;
 use sqlcoder_data::types::Shape;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -25,6 +25,11 @@ pub struct Summary {
     pub rejected_by_kind: BTreeMap<Kind, usize>,
     /// Questions written twice for one table (kept once).
     pub duplicates: usize,
+    /// Held-out (report) questions read, generated questions dropped as near copies of them,
+    /// and which of them (by index) had one.
+    pub held_out_questions: usize,
+    pub held_out_dropped: usize,
+    pub held_out_near: BTreeSet<usize>,
 }
 
 impl Summary {
@@ -36,6 +41,9 @@ impl Summary {
         self.sketch_lines += other.sketch_lines;
         self.family_lines += other.family_lines;
         self.duplicates += other.duplicates;
+        self.held_out_questions = self.held_out_questions.max(other.held_out_questions);
+        self.held_out_dropped += other.held_out_dropped;
+        self.held_out_near.extend(&other.held_out_near);
         for (k, n) in &other.by_kind {
             *self.by_kind.entry(*k).or_default() += n;
         }
@@ -80,6 +88,16 @@ impl fmt::Display for Summary {
             .iter()
             .filter_map(|r| self.rejected.get(r).map(|n| format!("{} {n}", r.name())))
             .collect();
+        if self.held_out_questions > 0 {
+            writeln!(
+                f,
+                "held out: {} generated questions dropped, within {} token edits of {} of the {} report questions",
+                self.held_out_dropped,
+                crate::held_out::EDITS,
+                self.held_out_near.len(),
+                self.held_out_questions
+            )?;
+        }
         write!(
             f,
             "dropped: {}; duplicates {}",

@@ -132,3 +132,49 @@ fn kinds_and_table_limits_narrow_the_output() {
     // One count question a table, at least.
     assert!(summary.questions >= 3, "{summary}");
 }
+
+#[test]
+fn a_question_of_the_report_part_keeps_its_near_copies_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.jsonl");
+    generate(&all, 7);
+    let text = std::fs::read_to_string(&all).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let question = first["question"].as_str().unwrap().to_string();
+    let table = &first["table"];
+    // A report part of one question outside the family, on the generated line's own table.
+    let source = dir.path().join("source");
+    std::fs::create_dir(&source).unwrap();
+    std::fs::write(source.join("test.tables.jsonl"), format!("{table}\n")).unwrap();
+    std::fs::write(source.join("test.family.jsonl"), "").unwrap();
+    let outside = serde_json::json!({
+        "table_id": table["id"], "question": question, "gold_sql": "SELECT 1"
+    });
+    std::fs::write(source.join("test.outside.jsonl"), format!("{outside}\n")).unwrap();
+
+    let kept = dir.path().join("kept.jsonl");
+    let summary = run(&Options {
+        train: sample_train(),
+        out: kept.clone(),
+        seed: 7,
+        held_out: Some(source),
+        ..Options::default()
+    })
+    .unwrap();
+    assert_eq!(summary.held_out_questions, 1);
+    assert!(summary.held_out_dropped >= 1, "{summary}");
+    assert_eq!(
+        summary.held_out_near.iter().copied().collect::<Vec<_>>(),
+        vec![0]
+    );
+    let kept = std::fs::read_to_string(&kept).unwrap();
+    assert!(!kept.is_empty());
+    for line in kept.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_ne!(
+            v["question"].as_str(),
+            Some(question.as_str()),
+            "a held-out question was written"
+        );
+    }
+}
