@@ -5,6 +5,7 @@
 mod support;
 
 mod cache;
+mod distill;
 mod labels;
 mod overfit;
 mod resume;

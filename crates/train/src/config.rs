@@ -41,6 +41,11 @@ pub struct TrainConfig {
     /// backwards; `["heads.family", "encoder"]` keeps the sketch heads as they are while the
     /// encoder's adapters learn under them. Empty: everything the mode trains.
     pub train_only: Vec<String>,
+    /// A trained in-sketch model folder whose sketch-slot distributions the run is held to on
+    /// the training questions inside the sketch (learning without forgetting, `distill.rs`);
+    /// `distill_weight` scales that term against the gold labels' loss.
+    pub distill_from: Option<PathBuf>,
+    pub distill_weight: f64,
     pub epochs: usize,
     pub batch_size: usize,
     pub seed: u64,
@@ -88,6 +93,8 @@ impl Default for TrainConfig {
             extra_beyond_sketch_only: false,
             init_model: None,
             train_only: Vec::new(),
+            distill_from: None,
+            distill_weight: 1.0,
             epochs: 3,
             batch_size: 32,
             seed: 42,
@@ -141,6 +148,10 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         anyhow::ensure!(self.batch_size > 0, "batch_size must be positive");
         anyhow::ensure!(self.epochs > 0, "epochs must be positive");
+        anyhow::ensure!(
+            self.distill_weight >= 0.0,
+            "distill_weight must not be negative"
+        );
         anyhow::ensure!(
             self.model.lora.rank > 0 || self.model.mode != FineTune::Lora,
             "lora_rank must be positive"

@@ -6,6 +6,7 @@ pub mod cache_build;
 mod cache_family;
 pub mod checkpoint;
 pub mod config;
+pub mod distill;
 pub mod family_labels;
 pub mod labels;
 pub mod loss;

@@ -41,10 +41,12 @@ pub struct SlotTargets {
     /// Examples selecting at least one column (the select loss's mean runs over them).
     pub selecting: usize,
     pub family: FamilyTargets,
+    /// Per example, whether its query is inside WikiSQL's sketch (where distillation reads).
+    pub in_sketch: Vec<bool>,
 }
 
 /// Names of the per-slot loss terms, in [`SlotLoss::parts`] order.
-pub const LOSS_PARTS: [&str; 7] = [
+pub const LOSS_PARTS: [&str; 8] = [
     "sel",
     "agg",
     "where_count",
@@ -52,12 +54,22 @@ pub const LOSS_PARTS: [&str; 7] = [
     "op",
     "value",
     "family",
+    "distill",
 ];
 
 /// The per-slot loss values of one batch (for logging), and their sum (to back-propagate).
 pub struct SlotLoss<B: Backend> {
     pub total: Tensor<B, 1>,
-    pub parts: [(&'static str, Tensor<B, 1>); 7],
+    pub parts: [(&'static str, Tensor<B, 1>); 8],
+}
+
+impl<B: Backend> SlotLoss<B> {
+    /// The loss with a distillation term ([`crate::distill`]) added to the total and logged.
+    pub fn with_distill(mut self, distill: Tensor<B, 1>) -> Self {
+        self.total = self.total + distill.clone();
+        self.parts[7] = (LOSS_PARTS[7], distill);
+        self
+    }
 }
 
 pub(crate) fn ints<B: Backend>(v: &[i64], device: &B::Device) -> Tensor<B, 1, Int> {
@@ -212,6 +224,7 @@ pub fn slot_loss<B: Backend>(logits: &SlotLogits<B>, t: &SlotTargets) -> SlotLos
             (LOSS_PARTS[4], op),
             (LOSS_PARTS[5], value),
             (LOSS_PARTS[6], family),
+            (LOSS_PARTS[7], zero()),
         ],
     }
 }
@@ -228,6 +241,7 @@ impl SlotTargets {
         for (b, &(labels, question_start, real_cols)) in rows.iter().enumerate() {
             t.sel.push(labels.sel as i64);
             t.agg.push(labels.agg as i64);
+            t.in_sketch.push(labels.in_sketch());
             t.where_count
                 .push(labels.where_count.min(sqlcoder_model::heads::N_WHERE - 1) as i64);
             t.real_cols[b * n_cols..b * n_cols + real_cols].fill(1.0);

@@ -231,7 +231,28 @@ fn train_on<B: AutodiffBackend>(
         train.len(),
         val.len()
     );
-    Trainer::new(config, model, device, resume)?.fit(train, val)
+    let trainer = Trainer::new(config, model, device.clone(), resume)?;
+    let trainer = match &config.distill_from {
+        None => trainer,
+        Some(dir) => {
+            let (teacher, spec) =
+                SlotModel::<B::InnerBackend>::load_artifact(dir, &config.encoder_dir, &device)
+                    .with_context(|| format!("loading the teacher {}", dir.display()))?;
+            anyhow::ensure!(
+                spec.spoken_headers == config.model.spoken_headers
+                    && spec.content == config.model.content,
+                "the teacher {} reads its input otherwise ({spec:?}) than the model trained",
+                dir.display()
+            );
+            eprintln!(
+                "holding the sketch's slots to {} (weight {})",
+                dir.display(),
+                config.distill_weight
+            );
+            trainer.with_teacher(teacher, config.distill_weight as f32)
+        }
+    };
+    trainer.fit(train, val)
 }
 
 #[cfg(feature = "cuda")]

@@ -133,6 +133,8 @@ pub struct Trainer<B: AutodiffBackend> {
     first_step: Option<(Instant, Option<sqlcoder_model::backend::CompileNotice>)>,
     last_val: Option<ValReport>,
     final_train_loss: Option<f64>,
+    /// The frozen model the sketch's slots are distilled from, and the term's weight.
+    teacher: Option<(SlotModel<B::InnerBackend>, f32)>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -184,6 +186,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             )),
             last_val: None,
             final_train_loss: None,
+            teacher: None,
         };
         if resume {
             trainer.load_checkpoint_records()?;
@@ -217,6 +220,13 @@ impl<B: AutodiffBackend> Trainer<B> {
         Ok(())
     }
 
+    /// Holds the sketch's slots to `teacher`'s on the questions inside the sketch, with
+    /// `weight` against the gold labels' loss ([`crate::distill`]).
+    pub fn with_teacher(mut self, teacher: SlotModel<B::InnerBackend>, weight: f32) -> Self {
+        self.teacher = Some((teacher, weight));
+        self
+    }
+
     /// The model as trained so far.
     pub fn model(&self) -> &SlotModel<B> {
         self.model.as_ref().expect("a model between steps")
@@ -233,7 +243,22 @@ impl<B: AutodiffBackend> Trainer<B> {
             &self.device,
         );
         let model = self.model.take().expect("a model between steps");
-        let loss = slot_loss(&model.forward(&batch), &targets);
+        let logits = model.forward(&batch);
+        let mut loss = slot_loss(&logits, &targets);
+        if let Some((teacher, weight)) = &self.teacher {
+            if targets.in_sketch.iter().any(|&s| s) {
+                let (inner, _) = training_batch::<B::InnerBackend>(
+                    train,
+                    idx,
+                    self.shapes,
+                    self.config.batch_size,
+                    &self.device,
+                );
+                let soft = crate::distill::lifted::<B>(teacher.forward(&inner));
+                let distill = crate::distill::distill_loss(&logits, &soft, &targets);
+                loss = loss.with_distill(distill.mul_scalar(*weight));
+            }
+        }
         self.pending.push(loss_row(&loss));
         let mut grads = loss.total.backward();
         let heads_grads = GradientsParams::from_module(&mut grads, &model.heads);
