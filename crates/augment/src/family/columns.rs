@@ -27,12 +27,19 @@ const OF_ALL: &[&str] = &[
     "{cs} of all {n}",
     "List the {cs} for each {s}.",
     "Give me the {cs} of the {n}.",
+    "For each {s}, give the {cs}.",
+    "I need the {cs} of all {n}.",
+    "{n}: {cs}",
+    "Show {cs} for every {s}.",
 ];
 const OF_SOME: &[&str] = &[
     "List the {cs} of {n} with {w} {v}.",
     "What are the {cs} of the {n} whose {w} is {v}?",
     "Show the {cs} for {n} where {w} is {v}.",
     "{cs} of the {n} with {w} {v}",
+    "Give the {cs} of the {n} in {v}.",
+    "Show {cs} for {n} from {v}.",
+    "For the {n} with {w} {v}, list the {cs}.",
 ];
 
 pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
@@ -60,7 +67,10 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
         let question = say(
             pick(rng, OF_ONE),
             p,
-            &[("cs", &listed(p, &shown)), ("v", subject.texts[row].trim())],
+            &[
+                ("cs", &listed(p, &shown, rng)),
+                ("v", subject.texts[row].trim()),
+            ],
         );
         (
             question,
@@ -74,7 +84,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
             shown[0] = subject;
             shown.truncate(2);
         }
-        let question = say(pick(rng, OF_ALL), p, &[("cs", &listed(p, &shown))]);
+        let question = say(pick(rng, OF_ALL), p, &[("cs", &listed(p, &shown, rng))]);
         (question, items(&shown), vec![])
     } else {
         let col = pick_column(&p.groups(), rng)?;
@@ -96,7 +106,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
             pick(rng, OF_SOME),
             p,
             &[
-                ("cs", &listed(p, &shown)),
+                ("cs", &listed(p, &shown, rng)),
                 ("w", &col.spoken),
                 ("v", &v_words),
             ],
@@ -173,7 +183,7 @@ pub fn named_after(d: Draft, p: &Profile, rng: &mut StdRng) -> Option<Draft> {
             .collect::<Vec<_>>()
             .join(", ")
     } else {
-        listed(p, &shown)
+        listed(p, &shown, rng)
     };
     let q = d.question.trim_end_matches(['?', '.', '!']).to_string();
     let question = crate::words::fill(pick(rng, NAMED_AFTER), &[("q", &q), ("cs", &cs)]);
@@ -202,12 +212,81 @@ fn items(columns: &[&Column]) -> Vec<Item> {
     columns.iter().map(|c| Item::column(c.index)).collect()
 }
 
-/// "a and b", "a, b and c".
-fn listed(p: &Profile, columns: &[&Column]) -> String {
+/// How several columns are joined: "a and b", "a, b and c", and the other ways people say it
+/// ("a and the b", "a, b, and c", "a plus b", "a as well as b", "a along with b").
+const JOINS: &[(&str, &str, &str)] = &[
+    // (before each, between all but the last two, before the last)
+    ("", ", ", " and "),
+    ("", ", ", " and "),
+    ("", ", ", " and "),
+    ("", ", ", " and the "),
+    ("", ", ", ", and "),
+    ("", ", ", " plus "),
+    ("", ", ", " as well as "),
+    ("", ", ", " along with "),
+    ("", ", ", " & "),
+];
+
+/// The columns' names joined one of [`JOINS`]' ways; two names ending in the same word share it
+/// ("first and last name" for "first name" and "last name").
+fn listed(p: &Profile, columns: &[&Column], rng: &mut StdRng) -> String {
     let words: Vec<String> = columns.iter().map(|c| column_words(p, c)).collect();
+    if let [a, b] = words.as_slice() {
+        if let Some(shared) = shared_last_word(a, b) {
+            let head = a.strip_suffix(shared.as_str()).unwrap_or(a).trim_end();
+            return format!("{head} and {b}");
+        }
+    }
+    let (each, between, last_join) = pick(rng, JOINS);
+    let words: Vec<String> = words.iter().map(|w| format!("{each}{w}")).collect();
     match words.split_last() {
         Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        Some((last, rest)) => format!("{}{last_join}{last}", rest.join(between)),
         None => String::new(),
+    }
+}
+
+/// The last word of `a` when `b` ends in it too and both have words before it.
+fn shared_last_word(a: &str, b: &str) -> Option<String> {
+    let (a_head, a_last) = a.rsplit_once(' ')?;
+    let (b_head, b_last) = b.rsplit_once(' ')?;
+    (a_last == b_last && !a_head.is_empty() && !b_head.is_empty() && a_head != b_head)
+        .then(|| format!(" {a_last}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use sqlcoder_data::types::ColumnType::{Real, Text};
+    use sqlcoder_data::types::Table;
+
+    #[test]
+    fn names_ending_in_one_word_share_it_and_others_are_joined_in_several_ways() {
+        let t = Table::new(
+            "t",
+            &["Player", "Home Town", "Birth Town", "Salary"],
+            &[Text, Text, Text, Real],
+            vec![
+                vec!["Ann Lee".into(), "Oslo".into(), "Bergen".into(), 10.0.into()],
+                vec!["Bo Li".into(), "Lima".into(), "Cusco".into(), 12.0.into()],
+            ],
+        );
+        let p = Profile::new(&t, None, 0);
+        assert_eq!(p.subject, 0);
+        let mut rng = StdRng::seed_from_u64(3);
+        let names = [&p.columns[1], &p.columns[2]];
+        assert_eq!(listed(&p, &names, &mut rng), "home and birth town");
+        let mut joins = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let said = listed(&p, &[&p.columns[2], &p.columns[3]], &mut rng);
+            assert!(
+                said.starts_with("birth town") && said.ends_with("salary"),
+                "{said}"
+            );
+            joins.insert(said);
+        }
+        assert!(joins.len() >= 5, "{joins:?}");
+        assert!(joins.contains("birth town and salary"));
     }
 }

@@ -2,7 +2,8 @@
 //! rows' noun: "Which player from Duke scored the most points?", "How many planets with rings are
 //! there of each type?", "List the books under $10 sorted by pages". People filter and rank, or
 //! filter and group, in one breath; a template of one shape alone never shows two clauses said
-//! together.
+//! together. A value of a grouping column is often said bare, the column left to be guessed:
+//! "the employees in IT", "players from Duke", "the orders at the Central store".
 
 use super::{
     column_words, compare, counted, number_columns, number_words, pick_column, quotable_row, Draft,
@@ -20,6 +21,15 @@ const IS: &[&str] = &[
     "where the {w} is {v}",
     "with a {w} of {v}",
     "that have {w} {v}",
+];
+/// A grouping column's value said bare or with the column after it (taken two times in five).
+const BARE: &[&str] = &[
+    "in {v}",
+    "from {v}",
+    "in the {v} {w}",
+    "at {v}",
+    "of the {v} {w}",
+    "in {w} {v}",
 ];
 const OVER: &[&str] = &[
     "with {w} over {v}",
@@ -77,8 +87,9 @@ fn condition(p: &Profile, rng: &mut StdRng) -> Option<(Condition, String)> {
     if by_group {
         let col = pick_column(&groups, rng)?;
         let (_, value, v_words) = quotable_row(col, rng)?;
+        let templates = if rng.random_bool(0.4) { BARE } else { IS };
         let phrase = fill(
-            pick(rng, IS),
+            pick(rng, templates),
             &[("w", &column_words(p, col)), ("v", &v_words)],
         );
         return Some((compare(col.index, CmpOp::Eq, value), phrase));
