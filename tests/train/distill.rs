@@ -2,36 +2,14 @@
 //! questions inside the sketch, logged as its own loss part; without a teacher the part is 0.
 
 use crate::support;
+use crate::train_only::train_family_steps;
 
 use std::path::Path;
-use std::process::Command;
 
-/// Trains 3 steps from `init` (the family heads grown), with `extra` config lines; returns the
-/// first metric line's `distill` part.
+/// Trains 3 steps from `init` with `extra` config lines; the first metric line's `distill` part.
 fn first_distill_part(init: &Path, tmp: &Path, name: &str, extra: &str) -> f64 {
-    let config = tmp.join(format!("{name}.toml"));
-    std::fs::write(
-        &config,
-        format!(
-            "name = {name:?}\nruns_dir = {:?}\ncache_dir = {:?}\ndata_dir = \"data/sample\"\n\
-             init_model = {init:?}\n{extra}epochs = 1\nmax_steps = 3\nbatch_size = 4\n\
-             val_limit = 4\n[model]\nmode = \"lora\"\ndropout = 0.0\n[model.heads]\nfamily = true\n\
-             [optim]\nlr_encoder = 1e-2\nlr_heads = 1e-2\nwarmup_fraction = 0.0\n",
-            tmp.join("runs"),
-            tmp.join("cache"),
-        ),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sqlcoder"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["train", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let metrics =
-        std::fs::read_to_string(tmp.join("runs").join(name).join("metrics.jsonl")).unwrap();
+    let run = train_family_steps(init, tmp, name, extra);
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     let step: serde_json::Value = metrics
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())

@@ -8,7 +8,7 @@ use crate::support;
 
 use safetensors::SafeTensors;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every tensor of a model folder's weights, by name.
@@ -31,15 +31,15 @@ fn sqlcoder_train(config: &Path) -> std::process::Output {
         .unwrap()
 }
 
-/// Trains 3 steps from `init` with the family heads grown, `train_only` as given; the model saved.
-fn train(init: &Path, tmp: &Path, name: &str, train_only: &[&str]) -> BTreeMap<String, Vec<u8>> {
-    let only = format!("train_only = {train_only:?}\n");
+/// Trains 3 steps of 4 sample questions from `init` with the family heads grown, `extra` config
+/// lines added; the run's folder.
+pub fn train_family_steps(init: &Path, tmp: &Path, name: &str, extra: &str) -> PathBuf {
     let config = tmp.join(format!("{name}.toml"));
     std::fs::write(
         &config,
         format!(
             "name = {name:?}\nruns_dir = {:?}\ncache_dir = {:?}\ndata_dir = \"data/sample\"\n\
-             init_model = {init:?}\n{only}epochs = 1\nmax_steps = 3\nbatch_size = 4\n\
+             init_model = {init:?}\n{extra}epochs = 1\nmax_steps = 3\nbatch_size = 4\n\
              val_limit = 4\n[model]\nmode = \"lora\"\ndropout = 0.0\n[model.heads]\nfamily = true\n\
              [optim]\nlr_encoder = 1e-2\nlr_heads = 1e-2\nwarmup_fraction = 0.0\n",
             tmp.join("runs"),
@@ -53,7 +53,13 @@ fn train(init: &Path, tmp: &Path, name: &str, train_only: &[&str]) -> BTreeMap<S
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    tensors(&tmp.join("runs").join(name).join("last"))
+    tmp.join("runs").join(name)
+}
+
+/// [`train_family_steps`] with `train_only` as given; the model saved.
+fn train(init: &Path, tmp: &Path, name: &str, train_only: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    let only = format!("train_only = {train_only:?}\n");
+    tensors(&train_family_steps(init, tmp, name, &only).join("last"))
 }
 
 #[test]
