@@ -268,7 +268,12 @@ mod tests {
             &["Player", "Home Town", "Birth Town", "Salary"],
             &[Text, Text, Text, Real],
             vec![
-                vec!["Ann Lee".into(), "Oslo".into(), "Bergen".into(), 10.0.into()],
+                vec![
+                    "Ann Lee".into(),
+                    "Oslo".into(),
+                    "Bergen".into(),
+                    10.0.into(),
+                ],
                 vec!["Bo Li".into(), "Lima".into(), "Cusco".into(), 12.0.into()],
             ],
         );
