@@ -114,7 +114,8 @@ pub fn skeleton(question: &str, masks: &Masks) -> Vec<String> {
     let s = mask_numbers(&s);
     let mut tokens = Vec::new();
     let mut word = String::new();
-    for c in s.chars() {
+    // A space after the end closes the last word.
+    for c in s.chars().chain([' ']) {
         if is_word_char(c) {
             word.push(c);
             continue;
@@ -132,13 +133,6 @@ pub fn skeleton(question: &str, masks: &Masks) -> Vec<String> {
             NUMBER_MARK => tokens.push(NUMBER.to_string()),
             _ => {}
         }
-    }
-    if !word.is_empty() {
-        tokens.push(if masks.words.contains(&word) {
-            COLUMN.to_string()
-        } else {
-            word
-        });
     }
     tokens
 }

@@ -41,7 +41,7 @@ impl Summary {
         self.sketch_lines += other.sketch_lines;
         self.family_lines += other.family_lines;
         self.duplicates += other.duplicates;
-        self.held_out_questions = self.held_out_questions.max(other.held_out_questions);
+        self.held_out_questions += other.held_out_questions;
         self.held_out_dropped += other.held_out_dropped;
         self.held_out_near.extend(&other.held_out_near);
         for (k, n) in &other.by_kind {

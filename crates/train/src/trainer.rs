@@ -89,7 +89,7 @@ pub fn training_batch<B: Backend>(
     (batch, targets)
 }
 
-/// One step's loss values, `[total, sel, agg, where_count, where_col, op, value]`, off the graph.
+/// One step's loss values, the total then each of [`LOSS_PARTS`], off the graph.
 fn loss_row<B: AutodiffBackend>(loss: &SlotLoss<B>) -> Tensor<B::InnerBackend, 1> {
     let mut parts = vec![loss.total.clone().inner()];
     parts.extend(loss.parts.iter().map(|(_, t)| t.clone().inner()));
@@ -247,9 +247,10 @@ impl<B: AutodiffBackend> Trainer<B> {
         let mut loss = slot_loss(&logits, &targets);
         if let Some((teacher, weight)) = &self.teacher {
             if targets.in_sketch.iter().any(|&s| s) {
-                let (inner, _) = training_batch::<B::InnerBackend>(
-                    train,
-                    idx,
+                // The same rows and shapes on the inner backend: the teacher needs no targets.
+                let rows: Vec<&CachedExample> = idx.iter().map(|&i| &train[i]).collect();
+                let inner = ModelBatch::<B::InnerBackend>::shaped(
+                    &rows,
                     self.shapes,
                     self.config.batch_size,
                     &self.device,
