@@ -3,6 +3,8 @@
 
 use crate::roles::{number_of, Role};
 use crate::words::{cell_text, plural, reads_as_noun, spoken};
+use rand::rngs::StdRng;
+use rand::Rng;
 use sqlcoder_data::types::{Cell, CondValue, Table};
 
 /// What a row is called, in the singular and the plural ("player"/"players", "entry"/"entries").
@@ -246,6 +248,58 @@ impl<'a> Profile<'a> {
     pub fn cell(&self, row: usize, col: usize) -> &Cell {
         &self.table.rows[row][col]
     }
+
+    /// The table as people name its columns in a question: a header of several words is said
+    /// by one of them that no other header has ("title" for "book title", "price" for "price
+    /// usd", "score" for "home team score"), each such column with probability `share`. The
+    /// subject keeps its words: the rows' noun was read from them. A model that only ever sees
+    /// a header's every word in the question learns to match whole headers, and people rarely
+    /// say them.
+    pub fn with_short_names(&self, share: f64, rng: &mut StdRng) -> Profile<'a> {
+        let mut out = self.clone();
+        for i in 0..out.columns.len() {
+            if i == self.subject || !rng.random_bool(share) {
+                continue;
+            }
+            let others: Vec<String> = self
+                .columns
+                .iter()
+                .filter(|c| c.index != i)
+                .flat_map(|c| spoken_words(&c.spoken))
+                .collect();
+            let candidates: Vec<String> = spoken_words(&self.columns[i].spoken)
+                .into_iter()
+                .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()))
+                .filter(|w| !NOT_A_NAME.contains(&w.as_str()) && !others.contains(w))
+                .collect();
+            let words = spoken_words(&self.columns[i].spoken);
+            if words.len() < 2 || candidates.is_empty() {
+                continue;
+            }
+            // English puts the head noun last ("book title"), so the last word is said most.
+            let last = candidates.last().cloned();
+            out.columns[i].spoken = match last {
+                Some(w) if rng.random_bool(0.6) => w,
+                _ => candidates[rng.random_range(0..candidates.len())].clone(),
+            };
+        }
+        out
+    }
+}
+
+/// Words a column is never called by alone: units, joining words, code suffixes.
+const NOT_A_NAME: &[&str] = &[
+    "the", "and", "for", "per", "with", "from", "out", "usd", "gbp", "eur", "num", "min", "max",
+    "avg", "total", "code", "value",
+];
+
+/// A spoken header's words: letters and digits, split at anything else.
+fn spoken_words(spoken: &str) -> Vec<String> {
+    spoken
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]
@@ -283,5 +337,47 @@ mod tests {
             p.columns[2].value(0),
             Some(CondValue::Number(serde_json::Number::from(3)))
         );
+    }
+
+    #[test]
+    fn a_header_of_several_words_is_said_by_a_word_only_it_has() {
+        use rand::SeedableRng;
+        let t = Table::new(
+            "t",
+            &[
+                "bookTitle",
+                "Home team score",
+                "Away team score",
+                "price_usd",
+                "days out",
+            ],
+            &[Text, Real, Real, Real, Real],
+            vec![vec![
+                "Dune".into(),
+                1.0.into(),
+                2.0.into(),
+                3.0.into(),
+                4.0.into(),
+            ]],
+        );
+        let p = Profile::new(&t, None, 0);
+        let mut said: Vec<std::collections::BTreeSet<String>> = vec![Default::default(); 5];
+        for seed in 0..40 {
+            let short = p.with_short_names(1.0, &mut StdRng::seed_from_u64(seed));
+            for (i, c) in short.columns.iter().enumerate() {
+                said[i].insert(c.spoken.clone());
+            }
+        }
+        let set = |words: &[&str]| words.iter().map(|w| w.to_string()).collect();
+        assert_eq!(said[0], set(&["book title"]), "the subject keeps its words");
+        assert_eq!(
+            said[1],
+            set(&["home"]),
+            "\"team\" and \"score\" are the other's too"
+        );
+        assert_eq!(said[3], set(&["price"]), "a unit is no name");
+        assert_eq!(said[4], set(&["days"]));
+        let none = p.with_short_names(0.0, &mut StdRng::seed_from_u64(0));
+        assert_eq!(none.columns[1].spoken, "home team score");
     }
 }

@@ -70,6 +70,9 @@ const QUOTED_SHARE: f64 = 0.2;
 const HEADERS_SHARE: f64 = 0.15;
 /// Original questions a code-header copy carries (generate.py's `exs[:3]`).
 const HEADERS_QUESTIONS: usize = 3;
+/// Share of a table's columns of several words that its family questions name by one word
+/// ([`Profile::with_short_names`]).
+const SHORT_NAMES: f64 = 0.35;
 /// Lines serialised per parallel batch.
 const BATCH: usize = 2048;
 
@@ -316,6 +319,7 @@ fn generate_for(
             }
         }
     }
+    let family_profile = profile.with_short_names(SHORT_NAMES, &mut rng);
     for kind in options.kinds.iter().copied().filter(|k| k.is_family()) {
         let rounds = if wikisql {
             usize::from(rng.random_bool(share))
@@ -326,7 +330,7 @@ fn generate_for(
             for _ in 0..ATTEMPTS {
                 // A draft can fail on one random choice (a column without usable cells) and
                 // succeed on the next.
-                let Some(d) = family::draft(kind, &profile, &mut rng) else {
+                let Some(d) = family::draft(kind, &family_profile, &mut rng) else {
                     continue;
                 };
                 if out.offer(kind, d, &verifier, &table) {

@@ -10,7 +10,7 @@
 //!   is the gold's for 142 of 146 questions selecting several items without grouping, the order
 //!   of mention for 96; experiments/family/select_order.py);
 //! - a value is the question's words under the best span; BETWEEN's span is split at its "and"
-//!   / "to" / "-"; LIMIT's k is the number at the limit pointer (digits or a word up to
+//!   / "to" / "through" / "-"; LIMIT's k is the number at the limit pointer (digits or a word up to
 //!   "twenty"), 1 when it points at `[CLS]`;
 //! - a column may hold two conditions ("from the UK or Ireland"): training points its value
 //!   pointer at both values, so its two best disjoint spans compete with the next column for a
@@ -327,7 +327,7 @@ fn best_disjoint_pair(ranked: &[Span]) -> Option<[Span; 2]> {
 
 /// BETWEEN's two bounds from one span: "10 and 20", "10 to 20", "10 - 20".
 fn split_bounds(text: &str) -> Option<(&str, &str)> {
-    for sep in [" and ", " to ", " - ", "-"] {
+    for sep in [" and ", " to ", " through ", " - ", "-"] {
         if let Some((low, high)) = text.split_once(sep) {
             let (low, high) = (low.trim(), high.trim());
             if !low.is_empty() && !high.is_empty() {
@@ -576,6 +576,7 @@ pub(crate) mod tests {
     fn bounds_and_numbers() {
         assert_eq!(split_bounds("10 and 20"), Some(("10", "20")));
         assert_eq!(split_bounds("1990 to 2000"), Some(("1990", "2000")));
+        assert_eq!(split_bounds("2018 through 2020"), Some(("2018", "2020")));
         assert_eq!(split_bounds("5-9"), Some(("5", "9")));
         assert_eq!(split_bounds("ten"), None);
         let q = "which three players scored 25 points";

@@ -1,4 +1,5 @@
-//! Ranges: "between 10 and 20", "from 1990 to 2000" (BETWEEN, inclusive), counted or listed.
+//! Ranges: "between 10 and 20", "from 1990 to 2000", "14 to 21" (BETWEEN, inclusive), counted
+//! or listed.
 //! Both ends are values of the column.
 
 use super::{counted, number_columns, number_words, pick_column, say, selected_items, Draft};
@@ -8,11 +9,15 @@ use rand::rngs::StdRng;
 use rand::Rng;
 use sqlcoder_data::types::{Condition, FamilyQuery, Predicate};
 
+/// The first two read well before counted things too ("with 200 to 300 pages").
 const RANGE: &[&str] = &[
     "between {lo} and {hi}",
+    "{lo} to {hi}",
     "from {lo} to {hi}",
     "in the range {lo} to {hi}",
     "between {lo} and {hi} inclusive",
+    "{lo} through {hi}",
+    "from {lo} through {hi}",
 ];
 const LIST: &[&str] = &[
     "Which {n} have a {c} {r}?",
@@ -42,8 +47,7 @@ pub fn draft(p: &Profile, rng: &mut StdRng) -> Option<Draft> {
     let hi_at = rng.random_range(lo_at + 1..values.len());
     let (lo, hi) = (values[lo_at], values[hi_at]);
     let (lo_words, hi_words) = (number_words(col, lo, rng), number_words(col, hi, rng));
-    // Before counted things only "between" reads well ("with between 200 and 300 pages").
-    let ranges = if counted(col) { &RANGE[..1] } else { RANGE };
+    let ranges = if counted(col) { &RANGE[..2] } else { RANGE };
     let range = fill(pick(rng, ranges), &[("lo", &lo_words), ("hi", &hi_words)]);
     let count = rng.random_bool(0.35);
     let templates = match (count, counted(col)) {

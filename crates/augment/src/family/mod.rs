@@ -45,14 +45,24 @@ const NAMED_AFTER: f64 = 0.4;
 /// Share of the ranking, top-k, ordering, grouping and several-column questions asked about
 /// the rows one condition keeps, said with their noun ([`narrowed`]).
 const NARROWED: f64 = 0.3;
+/// The same share for a question whose own shape is a condition (`!=`, a bound, BETWEEN, LIKE,
+/// a date) or a grouping with HAVING or DISTINCT: asked with a second condition this often.
+const NARROWED_CONDITION: f64 = 0.4;
 
 /// One question of family kind `kind` about `profile`'s table.
 pub fn draft(kind: Kind, profile: &Profile, rng: &mut StdRng) -> Option<Draft> {
-    let narrows = matches!(
-        kind,
-        Kind::Superlative | Kind::Top | Kind::Order | Kind::Group | Kind::Columns
-    );
-    let d = if narrows && rng.random_bool(NARROWED) {
+    let share = match kind {
+        Kind::Superlative | Kind::Top | Kind::Order | Kind::Group | Kind::Columns => NARROWED,
+        Kind::Not
+        | Kind::Bounds
+        | Kind::Between
+        | Kind::Like
+        | Kind::Dates
+        | Kind::Having
+        | Kind::Distinct => NARROWED_CONDITION,
+        _ => 0.0,
+    };
+    let d = if share > 0.0 && rng.random_bool(share) {
         narrowed::draft(profile, rng, |p, rng| shaped(kind, p, rng))?
     } else {
         shaped(kind, profile, rng)?
