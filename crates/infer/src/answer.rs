@@ -210,7 +210,7 @@ pub fn decode_answer(
     // leave it (beside it, the sketch heads' greedy query, which runs nothing); else, or when
     // it cannot be given, the sketch's decoding as a guess (not confident). Guidance runs only
     // for an answer in the sketch.
-    let heads_beyond = decode_family(scores, question, offsets, table);
+    let heads_beyond = decode_family(scores, question, offsets, table, options.select_share);
     if let Some(beyond) = heads_beyond.as_ref().filter(|d| options.leaves_sketch(d)) {
         let greedy = AnswerOptions::greedy();
         let sketch = decide(&greedy, scores, question, offsets, table, None)
@@ -412,6 +412,7 @@ mod tests {
         // The gate keeps it in the sketch: the sketch's query, not confident, same sketch_prob.
         let shut = AnswerOptions {
             leave_sketch_below: 0.0,
+            select_share: 0.0,
             ..options.clone()
         };
         let a = decode_answer(&shut, &beyond, q, &input, &t, &exec).unwrap();

@@ -28,6 +28,10 @@ pub struct AnswerOptions {
     /// the sketch's shape less than this probability ([`FamilyDecoded::sketch_prob`]); else the
     /// sketch's decoding answers. 1: whenever the heads' choices leave the sketch.
     pub leave_sketch_below: f32,
+    /// [`super::family_decode::decode_family`]'s `select_share`: beyond the sketch, a column
+    /// whose select probability is at least this share of the top column's is selected too,
+    /// whatever the select-count head says. 0: the count head alone.
+    pub select_share: f32,
 }
 
 impl Default for AnswerOptions {
@@ -39,6 +43,7 @@ impl Default for AnswerOptions {
             abstain_below: 0.0,
             abstain_below_shape: BTreeMap::new(),
             leave_sketch_below: 1.0,
+            select_share: 0.0,
         }
     }
 }

@@ -61,11 +61,18 @@ fn pick(f: &FamilyScores, clause: Clause) -> (usize, f32) {
 
 /// Decodes `scores` beyond the sketch; `None` when the heads choose the sketch's shape (or the
 /// model has no family heads).
+///
+/// `select_share` (0: off) widens the select list of a query already beyond the sketch: a column
+/// joins the select-count head's top n when its select probability is at least that share of
+/// the top column's. The select scores are trained towards an even split over the gold columns,
+/// so a second column said in the question shows as a second peak even where the count head,
+/// reading `[CLS]` alone, says one.
 pub fn decode_family(
     scores: &SlotScores,
     question: &str,
     offsets: &[(usize, usize)],
     table: &Table,
+    select_share: f32,
 ) -> Option<FamilyDecoded> {
     let f = scores.family.as_ref()?;
     let mut log_prob = 0.0;
@@ -110,6 +117,7 @@ pub fn decode_family(
 
     let mut well_formed = conds_ok;
     let mut query = FamilyQuery::empty();
+    let n_items = n_items.max(columns_near_top(&scores.sel, select_share));
     let (mut items, items_lp) = select_items(scores, f, n_items, count_rows);
     log_prob += items_lp;
     if grouped {
@@ -371,6 +379,17 @@ fn number_at(question: &str, offsets: &[(usize, usize)], t: usize) -> Option<u32
 }
 
 /// The selected items in table order (`COUNT(*)` last), with the log-probability of the choice.
+/// How many select columns have a probability at least `share` of the top one's (0 when `share`
+/// is 0), at most [`Clause::SelectCount`]'s largest class. `sel` holds log-probabilities.
+fn columns_near_top(sel: &[f32], share: f32) -> usize {
+    if share <= 0.0 || sel.is_empty() {
+        return 0;
+    }
+    let floor = sel[argmax(sel)] + share.ln();
+    let near = sel.iter().filter(|&&lp| lp >= floor).count();
+    near.min(Clause::SelectCount.classes() - 1)
+}
+
 fn select_items(
     scores: &SlotScores,
     f: &FamilyScores,
@@ -472,7 +491,7 @@ pub(crate) mod tests {
         let offsets = [(0, 5), (6, 12), (13, 19), (20, 23), (24, 28), (29, 35)];
         // Order class 4: DESC + LIMIT; key class 0: the plain column.
         let s = scores(&[(Clause::SelectCount, 1), (Clause::Order, 4)], 0, 2);
-        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
         assert!(d.well_formed);
         assert_eq!(d.query.select, vec![Item::column(0)]);
         let order = d.query.order_by.unwrap();
@@ -485,12 +504,15 @@ pub(crate) mod tests {
     fn the_sketch_shape_is_left_to_the_sketch_decoder() {
         let s = scores(&[(Clause::SelectCount, 1)], 0, 2);
         assert_eq!(
-            decode_family(&s, "who plays", &[(0, 3), (4, 9)], &players()),
+            decode_family(&s, "who plays", &[(0, 3), (4, 9)], &players(), 0.0),
             None
         );
         let mut plain = s.clone();
         plain.family = None;
-        assert_eq!(decode_family(&plain, "who", &[(0, 3)], &players()), None);
+        assert_eq!(
+            decode_family(&plain, "who", &[(0, 3)], &players(), 0.0),
+            None
+        );
     }
 
     /// Log-probabilities split evenly between classes `a` and `b` (nearly all the mass).
@@ -508,6 +530,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_second_peak_of_the_select_scores_widens_a_list_beyond_the_sketch_only() {
+        let q = "which player scored the most points";
+        let offsets = [(0, 5), (6, 12), (13, 19), (20, 23), (24, 28), (29, 35)];
+        let mut s = scores(&[(Clause::SelectCount, 1), (Clause::Order, 4)], 0, 2);
+        // One clear column: the share finds no second one.
+        let d = decode_family(&s, q, &offsets, &players(), 0.5).unwrap();
+        assert_eq!(d.query.select, vec![Item::column(0)]);
+        // Split between columns 0 and 2: off, the count head's one; on, both, in table order.
+        s.sel = twohot(3, 2, 0);
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
+        assert_eq!(d.query.select.len(), 1);
+        let d = decode_family(&s, q, &offsets, &players(), 0.5).unwrap();
+        assert_eq!(d.query.select, vec![Item::column(0), Item::column(2)]);
+        // A question the clause heads keep in the sketch stays there.
+        let mut plain = scores(&[(Clause::SelectCount, 1)], 0, 2);
+        plain.sel = twohot(3, 2, 0);
+        assert_eq!(decode_family(&plain, q, &offsets, &players(), 0.5), None);
+        assert_eq!(columns_near_top(&twohot(3, 2, 0), 0.0), 0);
+    }
+
+    #[test]
     fn a_column_whose_value_pointer_splits_between_two_values_holds_two_conditions() {
         let q = "players from reds or blues";
         let offsets = [(0, 7), (8, 12), (13, 17), (18, 20), (21, 26)];
@@ -516,7 +559,7 @@ pub(crate) mod tests {
         s.where_col = vec![0.05f32.ln(), 0.95f32.ln(), 0.05f32.ln()];
         s.value_start[1] = twohot(6, 2, 4);
         s.value_end[1] = twohot(6, 2, 4);
-        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
         let values: Vec<(usize, &Predicate)> =
             d.query.conds.iter().map(|c| (c.col, &c.pred)).collect();
         let text = |t: &str| Predicate::Compare(CmpOp::Eq, CondValue::Text(t.into()));
@@ -527,7 +570,7 @@ pub(crate) mod tests {
         s.value_start[1] = onehot(6, 2, 0.9);
         s.value_end[1] = onehot(6, 2, 0.9);
         s.where_col[0] = 0.6f32.ln();
-        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
         let cols: Vec<usize> = d.query.conds.iter().map(|c| c.col).collect();
         assert_eq!(cols, vec![1, 0]);
     }
@@ -541,7 +584,7 @@ pub(crate) mod tests {
             onehot(N_AGG + 1, item_agg_class(Aggregate::CountDistinct), 0.7)
                 .try_into()
                 .unwrap();
-        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
         assert_eq!(d.query.select, vec![Item::of(Aggregate::CountDistinct, 1)]);
         // Every other clause head says "sketch" at 0.9 (select count, count rows, DISTINCT,
         // GROUP BY, HAVING, ORDER BY); COUNT(DISTINCT) is 0.7.
@@ -566,7 +609,7 @@ pub(crate) mod tests {
             1,
             0,
         );
-        let d = decode_family(&s, q, &offsets, &players()).unwrap();
+        let d = decode_family(&s, q, &offsets, &players(), 0.0).unwrap();
         assert!(d.well_formed, "{:?}", d.query);
         assert_eq!(d.query.group_by, Some(1));
         assert_eq!(d.query.select, vec![Item::column(1), Item::count_rows()]);

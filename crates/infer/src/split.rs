@@ -80,15 +80,16 @@ impl ScoredSplit<'_> {
     /// Per question: the family heads' well-formed query where they write one beyond the sketch
     /// and `options` let it leave the sketch.
     fn beyond_sketch(&self, options: &AnswerOptions) -> Vec<Option<FamilyDecoded>> {
-        self.well_formed_beyond()
+        self.well_formed_beyond(options.select_share)
             .into_iter()
             .map(|d| d.filter(|d| options.leaves_sketch(d)))
             .collect()
     }
 
     /// Per question: the family heads' well-formed query beyond the sketch, whatever its
-    /// [`FamilyDecoded::sketch_prob`].
-    pub fn well_formed_beyond(&self) -> Vec<Option<FamilyDecoded>> {
+    /// [`FamilyDecoded::sketch_prob`] (its select list widened by `select_share`, as
+    /// [`decode_family`] says).
+    pub fn well_formed_beyond(&self, select_share: f32) -> Vec<Option<FamilyDecoded>> {
         self.encoded
             .iter()
             .zip(&self.scores)
@@ -97,8 +98,14 @@ impl ScoredSplit<'_> {
                 let (Some(table), Ok(input), Some(s)) = (table, input, s) else {
                     return None;
                 };
-                decode_family(s, &example.question, &input.question_offsets, table)
-                    .filter(|d| d.well_formed)
+                decode_family(
+                    s,
+                    &example.question,
+                    &input.question_offsets,
+                    table,
+                    select_share,
+                )
+                .filter(|d| d.well_formed)
             })
             .collect()
     }

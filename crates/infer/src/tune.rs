@@ -115,6 +115,8 @@ impl Setting {
             // Chosen on val and the tune part with the family questions together
             // (experiments/family/gate.py), from this report's `leaving` sweep.
             leave_sketch_below: 1.0,
+            // Chosen on the tune part's family questions (experiments/family/select_share.py).
+            select_share: 0.0,
             chosen_on: chosen_on.into(),
         }
     }
@@ -191,7 +193,8 @@ pub fn tune(
     }
     let (_, chosen, outcomes) = best.expect("the grid has guided variants");
     let sketch_probs: Vec<Option<f32>> = scored
-        .well_formed_beyond()
+        // The gate reads the clause heads only: the select list's width does not change it.
+        .well_formed_beyond(0.0)
         .into_iter()
         .map(|d| d.map(|d| d.sketch_prob))
         .collect();

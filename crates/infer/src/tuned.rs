@@ -42,12 +42,19 @@ pub struct TunedDecoding {
     /// [`AnswerOptions::leave_sketch_below`] (absent: 1, the heads' choice).
     #[serde(default = "every_choice")]
     pub leave_sketch_below: f32,
+    /// [`AnswerOptions::select_share`] (absent: 0, the select-count head alone).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub select_share: f32,
     /// The split the values were chosen on (always val) and how.
     pub chosen_on: String,
 }
 
 fn every_choice() -> f32 {
     1.0
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 impl TunedDecoding {
@@ -95,6 +102,7 @@ impl TunedDecoding {
             .filter_map(|(name, &t)| Some((Shape::from_name(name)?, t)))
             .collect();
         options.leave_sketch_below = self.leave_sketch_below;
+        options.select_share = self.select_share;
     }
 }
 
@@ -116,6 +124,7 @@ mod tests {
             abstain_below: 0.3,
             abstain_below_shape: [("grouping (GROUP BY)".to_string(), 0.6)].into(),
             leave_sketch_below: 0.25,
+            select_share: 0.4,
             chosen_on: "val".into(),
         };
         tuned.save(dir.path()).unwrap();
@@ -132,6 +141,7 @@ mod tests {
         assert!(options.guidance.mentioned_cells && options.guidance.fitting_columns);
         assert_eq!(options.abstain_below, 0.3);
         assert_eq!(options.leave_sketch_below, 0.25);
+        assert_eq!(options.select_share, 0.4);
         assert_eq!(
             options.abstain_below_shape,
             [(Shape::Grouping, 0.6)].into_iter().collect()
