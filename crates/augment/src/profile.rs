@@ -2,7 +2,7 @@
 //! names the rows, and what a row is called.
 
 use crate::roles::{number_of, Role};
-use crate::words::{cell_text, plural, reads_as_noun, spoken};
+use crate::words::{cell_text, header_words, plural, reads_as_noun, spoken};
 use rand::rngs::StdRng;
 use rand::Rng;
 use sqlcoder_data::types::{Cell, CondValue, Table};
@@ -261,27 +261,31 @@ impl<'a> Profile<'a> {
             if i == self.subject || !rng.random_bool(share) {
                 continue;
             }
+            let words = header_words(&self.columns[i].spoken);
+            if words.len() < 2 {
+                continue;
+            }
             let others: Vec<String> = self
                 .columns
                 .iter()
                 .filter(|c| c.index != i)
-                .flat_map(|c| spoken_words(&c.spoken))
+                .flat_map(|c| header_words(&c.spoken))
                 .collect();
-            let candidates: Vec<String> = spoken_words(&self.columns[i].spoken)
+            let candidates: Vec<String> = words
                 .into_iter()
                 .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_lowercase()))
                 .filter(|w| !NOT_A_NAME.contains(&w.as_str()) && !others.contains(w))
                 .collect();
-            let words = spoken_words(&self.columns[i].spoken);
-            if words.len() < 2 || candidates.is_empty() {
+            if candidates.is_empty() {
                 continue;
             }
             // English puts the head noun last ("book title"), so the last word is said most.
-            let last = candidates.last().cloned();
-            out.columns[i].spoken = match last {
-                Some(w) if rng.random_bool(0.6) => w,
-                _ => candidates[rng.random_range(0..candidates.len())].clone(),
+            let at = if rng.random_bool(0.6) {
+                candidates.len() - 1
+            } else {
+                rng.random_range(0..candidates.len())
             };
+            out.columns[i].spoken = candidates[at].clone();
         }
         out
     }
@@ -292,15 +296,6 @@ const NOT_A_NAME: &[&str] = &[
     "the", "and", "for", "per", "with", "from", "out", "usd", "gbp", "eur", "num", "min", "max",
     "avg", "total", "code", "value",
 ];
-
-/// A spoken header's words: letters and digits, split at anything else.
-fn spoken_words(spoken: &str) -> Vec<String> {
-    spoken
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 #[cfg(test)]
 mod tests {
