@@ -112,7 +112,8 @@ pub struct AugmentArgs {
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// Comma-separated kinds: whole, count, quoted, names, headers, superlative, top, order,
-    /// group, having, distinct, not, bounds, between, like, or, columns, dates; `all` or `family`.
+    /// group, having, distinct, not, bounds, between, like, or, columns, dates, written; `all`
+    /// or `family` (the drafted family kinds).
     #[arg(long, default_value = "all")]
     pub kinds: String,
     /// Only the first N WikiSQL tables (by id), for quick runs.
@@ -128,6 +129,10 @@ pub struct AugmentArgs {
     /// Keep near copies of the report part's questions (for measuring what holding out removes).
     #[arg(long)]
     pub keep_near_report: bool,
+    /// Questions people wrote about tables of ours (tables.jsonl, questions.jsonl), kind
+    /// `written`.
+    #[arg(long, default_value = "data/written")]
+    pub written: PathBuf,
 }
 
 /// `data augment`: write the questions, print how many of each kind and shape.
@@ -141,6 +146,7 @@ pub fn augment(args: &AugmentArgs) -> Result<()> {
         share: args.share,
         progress: true,
         held_out: (!args.keep_near_report).then(|| args.held_out.clone()),
+        written: args.written.clone(),
     };
     let summary = sqlcoder_augment::run(&options)?;
     println!("{summary}");

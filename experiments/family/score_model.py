@@ -3,7 +3,8 @@
 
   experiments/family/score_model.py BIN MODEL PART NAME [rules-off]
 
-PART is `tune` (dev.*) or `report` (test.* — frozen: once per final model). Every question of the
+PART is `tune` (dev.*), `report` (test.* — frozen: once per final model) or `generated`
+(generated_val.py's sample of template questions on unseen tables). Every question of the
 part (its family lines, then its outside lines, the order `eval --family` reads) is asked with
 `BIN ask --json` on its table in data/ood/db_files/<split>.db (built by `data prepare`, as
 experiments/eval_ood.sh does). A confident answer becomes a prediction (its `family` query); an
@@ -22,11 +23,13 @@ import sys
 
 bin_, model, part, name = sys.argv[1:5]
 rules_off = sys.argv[5:6] == ["rules-off"]
-split, prefix = {"tune": ("val", "dev"), "report": ("test", "test")}[part]
-src = "data/ood/source"
-db = f"data/ood/db_files/{split}.db"
+split, prefix = {"tune": ("val", "dev"), "report": ("test", "test"), "generated": ("val", "dev")}[part]
+# `generated`: generated_val.py's sample of the generator's questions on WikiSQL's val tables.
+prepared = "runs/generated_val" if part == "generated" else "data/ood"
+src = f"{prepared}/source" if part == "generated" else "data/ood/source"
+db = f"{prepared}/db_files/{split}.db"
 if not os.path.exists(db):
-    subprocess.run([bin_, "data", "prepare", "--source", src, "--out", "data/ood"], check=True)
+    subprocess.run([bin_, "data", "prepare", "--source", src, "--out", prepared], check=True)
 questions = []
 for kind in ("family", "outside"):
     with open(f"{src}/{prefix}.{kind}.jsonl") as f:

@@ -43,10 +43,12 @@ pub enum Kind {
     Columns,
     /// Conditions and order on columns of dates written as text.
     Dates,
+    /// Questions people wrote about tables of ours ([`crate::written`]), not drafted here.
+    Written,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Whole,
         Kind::Count,
         Kind::Quoted,
@@ -65,6 +67,7 @@ impl Kind {
         Kind::Or,
         Kind::Columns,
         Kind::Dates,
+        Kind::Written,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,16 +90,18 @@ impl Kind {
             Kind::Or => "or",
             Kind::Columns => "columns",
             Kind::Dates => "dates",
+            Kind::Written => "written",
         }
     }
 
-    /// A kind of the query family (its questions are written from table profiles), not one of
-    /// generate.py's.
+    /// A kind of the query family (its questions are drafted from table profiles), not one of
+    /// generate.py's nor the written questions.
     pub fn is_family(self) -> bool {
-        self >= Kind::Superlative
+        (Kind::Superlative..=Kind::Dates).contains(&self)
     }
 
-    /// A `--kinds` list: comma-separated names, `all`, or `family` (every family kind); kept in
+    /// A `--kinds` list: comma-separated names, `all`, or `family` (every family kind, not the
+    /// written questions); kept in
     /// [`Kind::ALL`]'s order without repeats.
     pub fn parse_list(list: &str) -> Result<Vec<Kind>, String> {
         let mut kinds = Vec::new();
@@ -151,6 +156,11 @@ mod tests {
             vec![Kind::Whole, Kind::Like]
         );
         assert_eq!(Kind::parse_list("family").unwrap().len(), 13);
+        assert!(!Kind::parse_list("family").unwrap().contains(&Kind::Written));
+        assert_eq!(
+            Kind::parse_list("all").unwrap().last(),
+            Some(&Kind::Written)
+        );
         assert!(Kind::parse_list("whole,nope")
             .unwrap_err()
             .contains("unknown kind \"nope\""));

@@ -15,6 +15,8 @@
 //! `dates`. Templates are worded by the columns' [`roles::Role`]s ("oldest" for an age or a
 //! year, "cheapest" for a price, "the most" for a tally) and read headers as words
 //! ([`words::spoken`]).
+//! Last, `written`: questions people wrote about tables of ours (`data/written`, [`written`]),
+//! checked and kept as every drafted question is, each written [`written::COPIES`] times.
 //!
 //! # Kept questions
 //!
@@ -59,8 +61,9 @@
 //! sketch. [`read_line`] reads both.
 //!
 //! Table ids: WikiSQL's, `<id>-names` (the split-name copy), `<id>-<style>` (the code-header
-//! copy: `snake`, `camel`, `pascal`, `abbrev`) and `augment-<topic>` for our own tables
-//! ([`own_tables`]); one id always carries the same table.
+//! copy: `snake`, `camel`, `pascal`, `abbrev`), `augment-<topic>` for our own tables
+//! ([`own_tables`]) and `written-<topic>` for the written questions' tables; one id always
+//! carries the same table.
 
 pub mod family;
 pub mod framing;
@@ -75,6 +78,7 @@ pub mod run;
 pub mod summary;
 pub mod verify;
 pub mod words;
+pub mod written;
 
 pub use kind::Kind;
 pub use line::{read_line, Generated, ReadLine};

@@ -12,6 +12,7 @@ use crate::profile::{Noun, Profile};
 use crate::summary::Summary;
 use crate::verify::Verifier;
 use crate::words::pick;
+use crate::written;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
@@ -44,6 +45,9 @@ pub struct Options {
     /// Our own questions (`data/ood/source`): no generated question may be a near copy of one
     /// of its report part ([`crate::held_out`]). `None` keeps every question.
     pub held_out: Option<PathBuf>,
+    /// The written questions' folder ([`crate::written`]), read when `kinds` has
+    /// [`Kind::Written`].
+    pub written: PathBuf,
 }
 
 impl Default for Options {
@@ -57,6 +61,7 @@ impl Default for Options {
             share: 0.4,
             progress: false,
             held_out: None,
+            written: PathBuf::from("data/written"),
         }
     }
 }
@@ -157,12 +162,49 @@ pub fn run(options: &Options) -> Result<Summary> {
         summary.absorb(&part);
         lines.extend(generated);
     }
+    if options.kinds.contains(&Kind::Written) {
+        let (generated, part) = written_lines(options, &held_out)?;
+        summary.absorb(&part);
+        lines.extend(generated);
+    }
     summary.tables = sources.iter().filter(|s| s.noun.is_none()).count();
     summary.own_tables = sources.len() - summary.tables;
     summary.held_out_questions = held_out.len();
     lines.shuffle(&mut StdRng::seed_from_u64(options.seed));
     write_lines(&lines, options)?;
     Ok(summary)
+}
+
+/// The written questions kept (checked as drafted ones are), each [`written::COPIES`] times.
+fn written_lines(options: &Options, held_out: &HeldOut) -> Result<(Vec<Generated>, Summary)> {
+    let mut summary = Summary::default();
+    let mut lines = Vec::new();
+    for (table, drafts) in written::read(&options.written)? {
+        let table = Arc::new(table);
+        let verifier = Verifier::new(&table).with_context(|| format!("table {:?}", table.id))?;
+        let mut out = TableOutput {
+            kept: Vec::new(),
+            questions: BTreeSet::new(),
+            summary: Summary::default(),
+            held_out,
+            masks: HashMap::new(),
+        };
+        for d in drafts {
+            out.offer(Kind::Written, d, &verifier, &table);
+        }
+        summary.absorb(&out.summary);
+        summary.written_tables += 1;
+        for line in out.kept {
+            // The line counts are of the file: a question's copies are lines too.
+            if line.query.to_sketch().is_some() {
+                summary.sketch_lines += written::COPIES - 1;
+            } else {
+                summary.family_lines += written::COPIES - 1;
+            }
+            lines.extend(std::iter::repeat_n(line, written::COPIES));
+        }
+    }
+    Ok((lines, summary))
 }
 
 fn write_lines(lines: &[Generated], options: &Options) -> Result<()> {

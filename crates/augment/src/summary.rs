@@ -14,8 +14,11 @@ pub struct Summary {
     pub tables: usize,
     /// Our own tables used.
     pub own_tables: usize,
+    /// Tables of the written questions; each kept written question is in the file
+    /// [`crate::written::COPIES`] times but counts once here.
+    pub written_tables: usize,
     pub questions: usize,
-    /// Lines in WikiSQL's sketch (`sql`), and outside it (`family`).
+    /// Lines in WikiSQL's sketch (`sql`), and outside it (`family`), copies included.
     pub sketch_lines: usize,
     pub family_lines: usize,
     pub by_kind: BTreeMap<Kind, usize>,
@@ -37,6 +40,7 @@ impl Summary {
     pub fn absorb(&mut self, other: &Summary) {
         self.tables += other.tables;
         self.own_tables += other.own_tables;
+        self.written_tables += other.written_tables;
         self.questions += other.questions;
         self.sketch_lines += other.sketch_lines;
         self.family_lines += other.family_lines;
@@ -71,6 +75,15 @@ impl fmt::Display for Summary {
             self.sketch_lines,
             self.family_lines
         )?;
+        if self.written_tables > 0 {
+            writeln!(
+                f,
+                "{} written questions about {} tables, each written {} times",
+                self.by_kind.get(&Kind::Written).copied().unwrap_or(0),
+                self.written_tables,
+                crate::written::COPIES
+            )?;
+        }
         writeln!(f, "{:<14} {:>8} {:>9}", "kind", "kept", "dropped")?;
         for kind in Kind::ALL {
             let kept = self.by_kind.get(&kind).copied().unwrap_or(0);

@@ -2,7 +2,7 @@
 //! every line reads back with a well-formed query, every shape of the family present, and the
 //! training reader takes the file.
 
-use sqlcoder_augment::{read_line, run, Kind, Options, ReadLine, Summary};
+use sqlcoder_augment::{read_line, run, written, Kind, Options, ReadLine, Summary};
 use sqlcoder_data::types::{FamilyQuery, Shape, Split};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -11,11 +11,17 @@ fn sample_train() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/dataset_files/train.jsonl")
 }
 
+/// The committed written questions (kind `written`).
+fn written() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/written")
+}
+
 fn generate(out: &Path, seed: u64) -> Summary {
     let options = Options {
         train: sample_train(),
         out: out.to_path_buf(),
         seed,
+        written: written(),
         ..Options::default()
     };
     run(&options).unwrap()
@@ -95,7 +101,26 @@ fn every_line_reads_back_and_every_shape_is_there() {
         (sketch, family),
         (summary.sketch_lines, summary.family_lines)
     );
-    assert_eq!(sketch + family, summary.questions);
+    // A written question is in the file written::COPIES times and counts once.
+    let written_kept = summary.by_kind[&Kind::Written];
+    assert_eq!(
+        sketch + family,
+        summary.questions + (written::COPIES - 1) * written_kept
+    );
+    let mut copies: std::collections::HashMap<(String, String), usize> = Default::default();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let table = v["table"]["id"].as_str().unwrap();
+        if table.starts_with("written-") {
+            let key = (
+                table.to_string(),
+                v["question"].as_str().unwrap().to_string(),
+            );
+            *copies.entry(key).or_default() += 1;
+        }
+    }
+    assert_eq!(copies.len(), written_kept);
+    assert!(copies.values().all(|&n| n == written::COPIES), "{copies:?}");
     for shape in Shape::ALL {
         let n = summary.by_shape.get(&shape).copied().unwrap_or(0);
         assert!(n > 0, "no question of shape {:?}", shape.name());
@@ -158,6 +183,7 @@ fn a_question_of_the_report_part_keeps_its_near_copies_out() {
         out: kept.clone(),
         seed: 7,
         held_out: Some(source),
+        written: written(),
         ..Options::default()
     })
     .unwrap();

@@ -92,7 +92,9 @@ fn shaped(kind: Kind, profile: &Profile, rng: &mut StdRng) -> Option<Draft> {
         Kind::Or => or::draft(profile, rng),
         Kind::Columns => columns::draft(profile, rng),
         Kind::Dates => dates::draft(profile, rng),
-        Kind::Whole | Kind::Count | Kind::Quoted | Kind::Names | Kind::Headers => None,
+        Kind::Whole | Kind::Count | Kind::Quoted | Kind::Names | Kind::Headers | Kind::Written => {
+            None
+        }
     }
 }
 
