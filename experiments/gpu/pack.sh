@@ -4,7 +4,7 @@
 #
 #   experiments/gpu/pack.sh            # release binary built with --features cuda
 #   FEATURES= experiments/gpu/pack.sh  # a CPU binary instead: rehearse run.sh on the CPU
-#   VARIANT=noautotune=/path/to/sqlcoder experiments/gpu/pack.sh
+#   VARIANT=bf16=/path/to/sqlcoder experiments/gpu/pack.sh
 #                                      # also a second build, which run.sh gives its own cold run
 #
 # Packed (xz-compressed where it pays): the stripped `sqlcoder` binary, the encoder folder, the

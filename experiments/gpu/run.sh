@@ -16,7 +16,7 @@
 # default 470), so a stage that stalls (a cold start compiling for minutes) still leaves time
 # for the others and for the results: the logs of a stage cut short say how far it got.
 # When the pack holds a second binary (bin/sqlcoder-<variant>.xz, see pack.sh), it gets its own
-# cold run on an empty kernel cache, so one trip compares two builds (e.g. autotune off).
+# cold run on an empty kernel cache, so one trip compares two builds (e.g. bf16 against f32).
 #
 # `--backend ndarray --steps 10 --infer-questions 64` rehearses it on a CPU (no torch part when
 # PyTorch or CUDA is missing; the numbers are then CPU numbers, not GPU results).
