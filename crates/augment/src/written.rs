@@ -1,7 +1,7 @@
 //! Questions people wrote about tables of ours (`data/written`, format in its README.md): the
 //! generator's templates reach what a query can be, not how people say it. On unseen WikiSQL
-//! tables a model trained on the templates answers 67.7% of the templates' own questions beyond the
-//! sketch, and 19.5% of people's on other tables (REPORT §10): the gap is the wording. These
+//! tables a model trained on the templates answers 67.7% of the templates' own questions beyond
+//! the sketch, and 19.5% of people's on other tables (REPORT §10): the gap is the wording. These
 //! questions go into the file as they are, each [`COPIES`] times, so that a pass over a part of
 //! the file still reads them often enough to count beside tens of thousands of template lines.
 
