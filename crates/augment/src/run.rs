@@ -182,13 +182,7 @@ fn written_lines(options: &Options, held_out: &HeldOut) -> Result<(Vec<Generated
     for (table, drafts) in written::read(&options.written)? {
         let table = Arc::new(table);
         let verifier = Verifier::new(&table).with_context(|| format!("table {:?}", table.id))?;
-        let mut out = TableOutput {
-            kept: Vec::new(),
-            questions: BTreeSet::new(),
-            summary: Summary::default(),
-            held_out,
-            masks: HashMap::new(),
-        };
+        let mut out = TableOutput::new(held_out);
         for d in drafts {
             out.offer(Kind::Written, d, &verifier, &table);
         }
@@ -245,7 +239,17 @@ struct TableOutput<'a> {
     masks: HashMap<String, Masks>,
 }
 
-impl TableOutput<'_> {
+impl<'a> TableOutput<'a> {
+    fn new(held_out: &'a HeldOut) -> TableOutput<'a> {
+        TableOutput {
+            kept: Vec::new(),
+            questions: BTreeSet::new(),
+            summary: Summary::default(),
+            held_out,
+            masks: HashMap::new(),
+        }
+    }
+
     /// Keeps `draft` when its query passes `verifier`, it is new, and it is no near copy of a
     /// held-out question; whether it was kept.
     fn offer(&mut self, kind: Kind, draft: Draft, verifier: &Verifier, table: &Arc<Table>) -> bool {
@@ -306,13 +310,7 @@ fn generate_for(
     let generic_noun = rng.random_range(0..crate::profile::GENERIC_NOUNS.len());
     let profile = Profile::new(source.table, source.noun.clone(), generic_noun);
     let verifier = Verifier::new(&table)?;
-    let mut out = TableOutput {
-        kept: Vec::new(),
-        questions: BTreeSet::new(),
-        summary: Summary::default(),
-        held_out,
-        masks: HashMap::new(),
-    };
+    let mut out = TableOutput::new(held_out);
     let share = options.share;
     let wikisql = source.noun.is_none();
     let examples = &source.examples;
