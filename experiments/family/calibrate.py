@@ -5,7 +5,7 @@
 
 Reads what experiments/family/score_model.py left for `tune NAME` (every answer's query and
 confidence, runs/family_tune_NAME.answers.jsonl, and whether it was right,
-experiments/results/family_tune_NAME.json), groups the answers by the first shape of the query
+runs/family_tune_NAME.eval.json), groups the answers by the first shape of the query
 they ran (the order of `Shape::ALL` in crates/data/src/types/family.rs, mirrored below), and per
 shape picks the threshold that maximises right − 2 × wrong among the answers it keeps (a confident
 wrong answer costs twice a "Not sure"); a shape with fewer than MIN_ANSWERS answers takes the
@@ -63,7 +63,7 @@ name, model = sys.argv[1:3]
 answers = [json.loads(l) for l in open(f"runs/family_tune_{name}.answers.jsonl")]
 # `eval --family` scores every question in score_model.py's order (one outside the family is
 # never right).
-scores = json.load(open(f"experiments/results/family_tune_{name}.json"))["scores"]
+scores = json.load(open(f"runs/family_tune_{name}.eval.json"))["scores"]
 assert len(scores) == len(answers)
 right_of = [bool(s["matched"]["exact"]) for s in scores]
 by_shape = {}

@@ -7,7 +7,7 @@ Since the clause heads' choice of a shape beyond the sketch makes the sketch's a
 (crates/infer/src/answer.rs, `confident`), a family question whose answer is such a guess is
 "Not sure"; before, it was answered, with a query of WikiSQL's sketch, which no family gold is.
 Reads score_model.py's runs/family_tune_NAME.answers.jsonl and
-experiments/results/family_tune_NAME.json and prints, over the family questions (those with gold
+runs/family_tune_NAME.eval.json and prints, over the family questions (those with gold
 shapes), how many answers are guesses of that kind and the three shares with and without them.
 MODEL's decoding.json gives the gate: a guess whose heads left below it is one whose own query
 could not be given, which was "Not sure" before too.
@@ -18,7 +18,7 @@ import sys
 name, model = sys.argv[1:3]
 gate = json.load(open(f"{model}/decoding.json")).get("leave_sketch_below", 1.0)
 answers = [json.loads(line) for line in open(f"runs/family_tune_{name}.answers.jsonl")]
-scores = json.load(open(f"experiments/results/family_tune_{name}.json"))["scores"]
+scores = json.load(open(f"runs/family_tune_{name}.eval.json"))["scores"]
 family = [(a, s) for a, s in zip(answers, scores) if s["shapes"]]
 n = len(family)
 right = sum(bool(s["answered"] and s["matched"]["exact"]) for _, s in family)

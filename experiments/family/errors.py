@@ -4,7 +4,7 @@
   experiments/family/errors.py NAME
 
 Reads runs/family_tune_NAME.pred.jsonl (score_model.py's predictions, in the order of the tune
-part's family lines then its outside lines) and experiments/results/family_tune_NAME.json
+part's family lines then its outside lines) and runs/family_tune_NAME.eval.json
 (which were right), and the golds in data/ood/source/dev.{family,outside}.jsonl. For every family
 question answered and wrong, each slot group that differs from the gold is counted once, per gold
 shape: the select items (columns, aggregates, their number), DISTINCT, the WHERE conditions
@@ -24,7 +24,7 @@ for kind in ("family", "outside"):
             q = json.loads(line)
             golds.append(q)
 preds = [json.loads(l) for l in open(f"runs/family_tune_{name}.pred.jsonl")]
-scores = json.load(open(f"experiments/results/family_tune_{name}.json"))["scores"]
+scores = json.load(open(f"runs/family_tune_{name}.eval.json"))["scores"]
 
 
 def norm_items(items):

@@ -82,7 +82,7 @@ set_gate(1.0)
 subprocess.run([sys.executable, "experiments/family/score_model.py", bin_, model, "tune",
                 f"{name}-open"], check=True, capture_output=True)
 answers = [json.loads(line) for line in open(f"runs/family_tune_{name}-open.answers.jsonl")]
-scored = json.load(open(f"experiments/results/family_tune_{name}-open.json"))
+scored = json.load(open(f"runs/family_tune_{name}-open.eval.json"))
 # A question with gold shapes is a family question (outside lines may carry a family gold).
 family = [(a.get("sketch_prob"), s["answered"] and s["matched"]["exact"])
           for a, s in zip(answers, scored["scores"]) if s["shapes"]]

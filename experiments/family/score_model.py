@@ -9,7 +9,8 @@ part (its family lines, then its outside lines, the order `eval --family` reads)
 `BIN ask --json` on its table in data/ood/db_files/<split>.db (built by `data prepare`, as
 experiments/eval_ood.sh does). A confident answer becomes a prediction (its `family` query); an
 answer flagged not confident is "Not sure" (an `error` line). Then `eval --family` scores them and
-writes experiments/results/family_<PART>_<NAME>.{json,txt}: per shape, the share answered, right
+writes experiments/results/family_<PART>_<NAME>.txt (and the per-question scores to
+runs/family_<PART>_<NAME>.eval.json): per shape, the share answered, right
 (EX), and answered but wrong; and "Not sure" on the questions outside the family.
 
 `rules-off`: every rule off, for the per-shape EX the heads alone reach: greedy decoding
@@ -54,8 +55,10 @@ with open(pred_path, "w") as out, open(answers_path, "w") as answers:
             out.write(json.dumps({"error": "not sure" if answer else run.stderr.strip()}) + "\n")
         if (i + 1) % 25 == 0:
             print(f"{i + 1}/{len(questions)} asked", file=sys.stderr)
-report = f"experiments/results/family_{part}_{name}"
-with open(report + ".txt", "w") as txt:
+# The per-question scores stay beside the predictions (runs/, not committed: a part's scores
+# are 120 KB a model); the per-shape table is the committed result.
+report = f"experiments/results/family_{part}_{name}.txt"
+with open(report, "w") as txt:
     subprocess.run([bin_, "eval", "--family", src, "--split", split, "--pred", pred_path,
-                    "--out", report + ".json"], check=True, stdout=txt)
-print(open(report + ".txt").read())
+                    "--out", f"runs/family_{part}_{name}.eval.json"], check=True, stdout=txt)
+print(open(report).read())

@@ -31,7 +31,7 @@ for share in GRID:
     run_name = f"{name}-share{share}-open"
     subprocess.run([sys.executable, "experiments/family/score_model.py", bin_, model, "tune",
                     run_name], check=True, capture_output=True)
-    report = json.load(open(f"experiments/results/family_tune_{run_name}.json"))
+    report = json.load(open(f"runs/family_tune_{run_name}.eval.json"))
     shapes = {s["shape"]: s for s in report["by_shape"]}
     pct = lambda s: round(100 * s["exact"] / max(s["questions"], 1), 1)
     row = {"select_share": share, "family_ex": pct(report["all"]),

@@ -29,7 +29,7 @@ for arm in "${arms[@]}"; do
   model=$run/best
   [ -d "$run/last" ] && model=$run/last
   cp models/sqlcoder-lora/decoding.json "$model/"
-  [ -f "experiments/results/family_tune_dose-$arm.json" ] ||
+  [ -f "runs/family_tune_dose-$arm.eval.json" ] ||
     python3 experiments/family/score_model.py "$bin" "$model" tune "dose-$arm" > /dev/null
   out=experiments/results/family_dose_${arm}_val_guided
   if [ ! -f "$out.json" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The dose ablation's table (experiments/family/dose/run.sh runs the arms): per arm, EX on the
-family questions of the tune part (`results/family_tune_dose-<arm>.json`) and WikiSQL val LF / EX,
-guided (`results/family_dose_<arm>_val_guided.json`); per dose, the mean of its two seeds and
+family questions of the tune part (score_model.py's `runs/family_tune_dose-<arm>.eval.json`) and
+WikiSQL val LF / EX, guided (`results/family_dose_<arm>_val_guided.json`); per dose, the mean of its two seeds and
 their spread (max − min). Writes experiments/results/family_dose.{json,txt}.
 """
 import json
@@ -13,7 +13,7 @@ SEEDS = (42, 7)
 
 
 def arm(name):
-    tune_path = f"{RESULTS}/family_tune_dose-{name}.json"
+    tune_path = f"runs/family_tune_dose-{name}.eval.json"
     val_path = f"{RESULTS}/family_dose_{name}_val_guided.json"
     if not (os.path.exists(tune_path) and os.path.exists(val_path)):
         return None
